@@ -1,0 +1,26 @@
+"""Activities that keep the store's enrollment rows in step with the workflows."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from journeys.activity_contracts import RECORD_ENROLLMENT_ACTIVITY, EnrollmentRecord
+from journeys.store import Store
+from journeys.store.enrollments import upsert_enrollment
+
+
+class EnrollmentRecordActivities:
+    """Writes enrollment rows (start and end) to the store.
+
+    Args:
+        store: The store.
+    """
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    @activity.defn(name=RECORD_ENROLLMENT_ACTIVITY)
+    def record_enrollment(self, record: EnrollmentRecord) -> None:
+        """Upsert the enrollment's row; safe to retry."""
+        with self._store.transaction() as session:
+            upsert_enrollment(session, record)

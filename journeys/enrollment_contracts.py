@@ -1,0 +1,150 @@
+"""Inputs, outputs, signals and query results of the journey workflow.
+
+Pure pydantic models (no side effects), shared by the workflow, the client and
+the API. Workflow ids are derived here, from business keys only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from journeys.language.definition import JourneyDefinition
+
+EventPropertyValue = str | int | float | bool | None
+
+MAX_REMEMBERED_EVENT_IDS = 500
+"""Event ids an enrollment remembers to drop duplicate signals (carried over continue-as-new)."""
+
+MAX_REMEMBERED_EVENTS = 100
+"""Recent events an enrollment keeps for wait-for-event steps."""
+
+
+def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> str:
+    """The workflow id of a customer's enrollment.
+
+    One id per (org, journey or conflict group, customer): Temporal's id
+    uniqueness then allows one enrollment at a time per customer and key.
+    """
+    return f"journey:{org_id}:{routing_key}:{customer_id}"
+
+
+class EnrollmentStatus(StrEnum):
+    """Where an enrollment stands."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    EXITED = "exited"
+
+
+class EventSignal(BaseModel):
+    """A behaviour event delivered to an enrollment (small: ids and a few properties)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    name: str
+    occurred_at: datetime
+    properties: dict[str, EventPropertyValue] = Field(default_factory=dict)
+
+
+class ExitRequest(BaseModel):
+    """Ask an enrollment to end now (opt-out, manual removal, compliance pause)."""
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReceivedEvent(BaseModel):
+    """An event as the enrollment remembers it, numbered in arrival order."""
+
+    seq: int
+    name: str
+    event_id: str
+    occurred_at: datetime
+
+
+class PathEntry(BaseModel):
+    """One visit of a step."""
+
+    step: str
+    entered_at: datetime
+
+
+class EnrollmentProgress(BaseModel):
+    """The interpreter's state, carried through continue-as-new.
+
+    Attributes:
+        enrollment_id: Identifies this enrollment across runs (the first run's id).
+        enrolled_at: When the enrollment started.
+        current_step: The step being executed.
+        visits: How many times each step has been entered.
+        wait_until: Deadline of the current wait, if the step is waiting.
+        step_event_seq: The last event seq when the current step began.
+        last_event_seq: The seq of the newest event received.
+        event_counts: Events received since enrollment, by name.
+        recent_events: The newest events, for wait-for-event steps.
+        seen_event_ids: Recent event ids, to drop duplicate deliveries.
+        path: Steps visited, in order.
+        lifecycle_stage: The customer's stage as the enrollment knows it.
+    """
+
+    enrollment_id: str
+    enrolled_at: datetime
+    current_step: str
+    visits: dict[str, int] = Field(default_factory=dict)
+    wait_until: datetime | None = None
+    step_event_seq: int = 0
+    last_event_seq: int = 0
+    event_counts: dict[str, int] = Field(default_factory=dict)
+    recent_events: list[ReceivedEvent] = Field(default_factory=list)
+    seen_event_ids: list[str] = Field(default_factory=list)
+    path: list[PathEntry] = Field(default_factory=list)
+    lifecycle_stage: str | None = None
+
+
+class EnrollmentInput(BaseModel):
+    """Input of :class:`workflows.journey_workflow.JourneyWorkflow`.
+
+    Attributes:
+        org_id: The organisation.
+        customer_id: The customer's id within the organisation.
+        definition: The journey version the customer enrolled under, carried
+            so that publishing a new version never changes this enrollment.
+        progress: State from the previous run after continue-as-new.
+        max_signals_per_run: Continue as new after this many signals.
+        lifecycle_stage: The customer's stage at enrollment, if known.
+    """
+
+    org_id: str
+    customer_id: str
+    definition: JourneyDefinition
+    progress: EnrollmentProgress | None = None
+    max_signals_per_run: int = 2_000
+    lifecycle_stage: str | None = None
+
+
+class EnrollmentResult(BaseModel):
+    """What an enrollment ended with."""
+
+    status: EnrollmentStatus
+    outcome: str
+    path: list[str]
+
+
+class EnrollmentState(BaseModel):
+    """An enrollment's state, answered by the ``state`` query."""
+
+    org_id: str
+    customer_id: str
+    journey_id: str
+    journey_version: int
+    enrollment_id: str
+    status: EnrollmentStatus
+    current_step: str
+    waiting_for: list[str] = Field(default_factory=list)
+    wait_until: datetime | None = None
+    path: list[PathEntry]
+    event_counts: dict[str, int]
+    outcome: str | None = None

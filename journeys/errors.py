@@ -1,0 +1,76 @@
+"""The engine's exception tree and the Temporal error type names.
+
+Every error the engine raises on purpose derives from :class:`JourneyError`.
+Activities turn them into ``ApplicationError`` with one of the ``*_ERROR_TYPE``
+names below so that workflows and retry policies can match on them.
+"""
+
+from __future__ import annotations
+
+
+class JourneyError(Exception):
+    """Base class of every error raised by the journey engine."""
+
+
+class ConfigurationError(JourneyError):
+    """A setting is missing or invalid."""
+
+
+class JourneyDefinitionError(JourneyError):
+    """A journey definition is invalid.
+
+    The message names the journey, the version and, where there is one, the step.
+    """
+
+    def __init__(self, journey_id: str, version: int | str, problem: str, step: str | None = None):
+        where = f"journey {journey_id!r} version {version}"
+        if step is not None:
+            where += f" step {step!r}"
+        super().__init__(f"{where}: {problem}")
+        self.journey_id = journey_id
+        self.version = version
+        self.step = step
+        self.problem = problem
+
+
+class UnknownJourneyError(JourneyError):
+    """No journey with that id (or version) is in the catalog."""
+
+
+class InvalidInputError(JourneyError, ValueError):
+    """Input from a caller is invalid; the message names the field and the problem."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class EnrollmentRefusedError(JourneyError):
+    """An enrollment was refused by the journey's re-entry or conflict rules."""
+
+
+class StoreError(JourneyError):
+    """The store could not complete an operation."""
+
+
+class DeliveryError(JourneyError):
+    """A channel provider failed to deliver a message."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Delivery can never succeed on this channel (invalid address, hard bounce)."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Delivery failed for now and may succeed on retry (timeout, 5xx, 429)."""
+
+
+PERMANENT_DELIVERY_ERROR_TYPE = "PermanentDeliveryError"
+"""ApplicationError type of a send that must not be retried on the same channel."""
+
+TRANSIENT_DELIVERY_ERROR_TYPE = "TransientDeliveryError"
+"""ApplicationError type of a send that may be retried."""
+
+INVALID_INPUT_ERROR_TYPE = "InvalidInputError"
+"""ApplicationError type of an activity given input it can never accept."""

@@ -1,0 +1,55 @@
+"""Customer profiles in the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journeys.store.database import insert_if_absent
+from journeys.store.models import Customer, utcnow
+
+
+def upsert_customer(
+    session: Session,
+    *,
+    org_id: str,
+    customer_id: str,
+    attributes: dict[str, Any] | None = None,
+    timezone: str | None = None,
+    lifecycle_stage: str | None = None,
+) -> Customer:
+    """Create the customer or merge the given attributes into the profile."""
+    now = utcnow()
+    insert_if_absent(
+        session,
+        Customer.__table__,  # type: ignore[arg-type]
+        {
+            "org_id": org_id,
+            "customer_id": customer_id,
+            "attributes": {},
+            "timezone": "UTC",
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    customer = session.scalars(
+        select(Customer)
+        .where(Customer.org_id == org_id, Customer.customer_id == customer_id)
+        .with_for_update()
+    ).one()
+    if attributes:
+        customer.attributes = {**customer.attributes, **attributes}
+    if timezone is not None:
+        customer.timezone = timezone
+    if lifecycle_stage is not None:
+        customer.lifecycle_stage = lifecycle_stage
+    return customer
+
+
+def find_customer(session: Session, *, org_id: str, customer_id: str) -> Customer | None:
+    """The customer's profile, or None."""
+    return session.scalars(
+        select(Customer).where(Customer.org_id == org_id, Customer.customer_id == customer_id)
+    ).one_or_none()

@@ -1,0 +1,52 @@
+"""Enrollment rows: one per enrollment, written by the workflow at start and end."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journeys.activity_contracts import EnrollmentRecord
+from journeys.enrollment_contracts import EnrollmentStatus
+from journeys.store.database import insert_if_absent
+from journeys.store.models import Enrollment
+
+
+def upsert_enrollment(session: Session, record: EnrollmentRecord) -> None:
+    """Record an enrollment's start (idempotent) or its end."""
+    insert_if_absent(
+        session,
+        Enrollment.__table__,  # type: ignore[arg-type]
+        {
+            "enrollment_id": record.enrollment_id,
+            "org_id": record.org_id,
+            "customer_id": record.customer_id,
+            "journey_id": record.journey_id,
+            "journey_version": record.journey_version,
+            "workflow_id": record.workflow_id,
+            "status": EnrollmentStatus.ACTIVE.value,
+            "started_at": record.at,
+        },
+    )
+    if record.status is not EnrollmentStatus.ACTIVE:
+        row = session.scalars(
+            select(Enrollment).where(Enrollment.enrollment_id == record.enrollment_id)
+        ).one()
+        row.status = record.status.value
+        row.outcome = record.outcome
+        row.ended_at = record.at
+
+
+def latest_enrollment(
+    session: Session, *, org_id: str, customer_id: str, journey_id: str
+) -> Enrollment | None:
+    """The customer's most recent enrollment in the journey, or None."""
+    return session.scalars(
+        select(Enrollment)
+        .where(
+            Enrollment.org_id == org_id,
+            Enrollment.customer_id == customer_id,
+            Enrollment.journey_id == journey_id,
+        )
+        .order_by(Enrollment.started_at.desc(), Enrollment.id.desc())
+        .limit(1)
+    ).one_or_none()

@@ -1,0 +1,47 @@
+"""structlog configuration: JSON lines unless stderr is a terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from journeys.settings import JourneySettings
+
+
+def configure_logging(settings: JourneySettings) -> None:
+    """Configure structlog and the standard library's logging for this process.
+
+    Log records carry whatever the caller binds (org_id, customer_id,
+    journey_id, workflow_id) plus level and ISO timestamp.
+    """
+    level = getattr(logging, settings.log_level.upper())
+    as_json = settings.log_format == "json" or (
+        settings.log_format == "auto" and not sys.stderr.isatty()
+    )
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    )
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
