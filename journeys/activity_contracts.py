@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -90,3 +91,66 @@ class SendOutcome(BaseModel):
     duplicate: bool = False
     detail: str = ""
     retry_at: datetime | None = None
+
+
+CREATE_HUMAN_TASK_ACTIVITY = "create_human_task"
+"""Activity name: create a human task (CSM call, manual review) in the store."""
+
+RECORD_DECISION_ACTIVITY = "record_decision"
+"""Activity name: write one decision to the audit trail."""
+
+
+class HumanTaskRequest(BaseModel):
+    """A task for a person, created by a journey step.
+
+    Attributes:
+        task_key: Identifies the step visit (like a send's step key); creating
+            the same task twice returns the first one.
+        kind: ``csm_call``, ``manual_review``, ``sdr_outreach``...
+        due_at: When it should be done.
+    """
+
+    org_id: str
+    customer_id: str
+    journey_id: str
+    workflow_id: str
+    enrollment_id: str
+    task_key: str
+    kind: str
+    title: str
+    owner: str = ""
+    due_at: datetime
+    details: dict[str, str] = Field(default_factory=dict)
+
+
+class HumanTaskCreated(BaseModel):
+    """The stored task; its outcome later arrives as an event (``task_completed``)."""
+
+    task_id: int
+    duplicate: bool = False
+
+
+class DecisionCandidate(BaseModel):
+    """One option a decision weighed."""
+
+    name: str
+    score: float
+
+
+class DecisionRecord(BaseModel):
+    """A decision for the audit trail: inputs, model, candidates, choice and why."""
+
+    org_id: str
+    customer_id: str
+    journey_id: str | None = None
+    workflow_id: str | None = None
+    enrollment_id: str | None = None
+    step_key: str | None = None
+    decision: str
+    model_name: str
+    model_version: str
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    candidates: list[DecisionCandidate] = Field(default_factory=list)
+    choice: str
+    rationale: str
+    decided_at: datetime
