@@ -1,14 +1,33 @@
-"""The send activity: consent check, idempotent reservation, provider call, log."""
+"""The send activity: one message on one channel, at most once, with every guarantee.
+
+Per attempt: render the content (personalised, else segment, else generic),
+then in ONE store transaction locked per customer decide the send (idempotency
+key, consent and suppression, quiet hours, frequency caps across all journeys)
+and reserve it; only then call the provider, and record what it said.
+
+* A retry after a known outcome returns it without calling the provider.
+* A send found ``reserved`` was left by an attempt that crashed (or timed out)
+  between the provider call and its record: it becomes ``unknown``, is counted
+  and alerted, and is not resent, unless the channel's provider de-duplicates
+  by idempotency key (``delivery_resend_unknown_channels``).
+* Transient provider failures (connection, 5xx, 429) raise a retryable error,
+  honouring ``Retry-After``; permanent ones (invalid address, other 4xx, hard
+  bounce) a non-retryable one, so the workflow moves to the next channel.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.delivery_metrics import DeliveryMetrics
+from activities.ops_alerts import OpsAlerts
 from activities.providers import ChannelProvider, OutgoingMessage
+from activities.providers.base import RECIPIENT_ATTRIBUTES
 from journeys.activity_contracts import (
     DELIVER_MESSAGE_ACTIVITY,
     SendOutcome,
@@ -19,23 +38,34 @@ from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
     PERMANENT_DELIVERY_ERROR_TYPE,
     TRANSIENT_DELIVERY_ERROR_TYPE,
+    AmbiguousDeliveryError,
     InvalidInputError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
 from journeys.language.channels import Channel
 from journeys.message_templates import render_message
+from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.communication_log import (
-    RESERVED,
-    finish_send,
-    reserve_send,
-    send_idempotency_key,
-)
-from journeys.store.consent import is_opted_out
+from journeys.store.communication_log import send_idempotency_key
 from journeys.store.customers import find_customer
+from journeys.store.models import utcnow
+from journeys.store.send_slots import (
+    RETRYING,
+    SendContent,
+    SendDecision,
+    Verdict,
+    decide_send,
+    record_provider_outcome,
+)
 
 log = structlog.get_logger(__name__)
+
+SENDS_METRIC = "sends"
+"""Counter of send outcomes (one per activity attempt that decides or finishes a send)."""
+
+ATTEMPTS_METRIC = "provider_attempts"
+"""Counter of provider calls by outcome (sent, failed, retrying, unknown)."""
 
 
 class MessageDeliveryActivities:
@@ -44,105 +74,188 @@ class MessageDeliveryActivities:
     Args:
         store: The store holding consent, profiles and the communication log.
         providers: The provider of each channel.
+        settings: Global caps, default quiet hours, the resend policy of
+            unknown outcomes and the ops alert webhook.
+        metrics: Counters of outcomes (a fresh set by default).
+        alerts: Ops alerts (by default from ``settings``).
+        clock: The time of send decisions (caps and quiet hours).
     """
 
-    def __init__(self, store: Store, providers: Mapping[Channel, ChannelProvider]):
+    def __init__(
+        self,
+        store: Store,
+        providers: Mapping[Channel, ChannelProvider],
+        settings: JourneySettings,
+        *,
+        metrics: DeliveryMetrics | None = None,
+        alerts: OpsAlerts | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self._store = store
         self._providers = providers
+        self._settings = settings
+        self.metrics = metrics or DeliveryMetrics()
+        self._alerts = alerts or OpsAlerts(
+            settings.ops_alert_webhook_url,
+            interval_seconds=settings.ops_alert_interval_seconds,
+        )
+        self._clock = clock
 
     @activity.defn(name=DELIVER_MESSAGE_ACTIVITY)
     def deliver_message(self, request: SendRequest) -> SendOutcome:
-        """Deliver one message on one channel, at most once.
-
-        The send's row is reserved under its idempotency key before the
-        provider is called; a retry that finds the row finished returns the
-        recorded outcome without calling the provider again.
-        """
+        """Deliver one message on one channel, at most once (see the module docs)."""
         key = send_idempotency_key(request)
+        channel = request.channel
         bound = log.bind(
             org_id=request.org_id,
             customer_id=request.customer_id,
             journey_id=request.journey_id,
             workflow_id=request.workflow_id,
             step_key=request.step_key,
-            channel=request.channel.value,
+            channel=channel.value,
+            idempotency_key=key,
         )
-        provider = self._providers.get(request.channel)
+        provider = self._providers.get(channel)
         if provider is None:
             raise _application_error(
-                PermanentDeliveryError(f"no provider configured for {request.channel.value}")
+                PermanentDeliveryError(f"no provider configured for {channel.value}")
             )
         with self._store.transaction() as session:
-            row, created = reserve_send(session, request, key=key)
-            if not created and row.status != RESERVED:
-                bound.info("send already recorded", status=row.status)
-                return SendOutcome(
-                    status=SendStatus(row.status),
-                    channel=request.channel,
-                    idempotency_key=key,
-                    message_id=row.id,
-                    duplicate=True,
-                    detail=row.detail,
-                )
-            if is_opted_out(
-                session,
-                org_id=request.org_id,
-                customer_id=request.customer_id,
-                channel=request.channel.value,
-            ):
-                row.status = SendStatus.SUPPRESSED.value
-                row.detail = "opted out"
-                bound.info("send suppressed by consent")
-                return SendOutcome(
-                    status=SendStatus.SUPPRESSED,
-                    channel=request.channel,
-                    idempotency_key=key,
-                    message_id=row.id,
-                    detail=row.detail,
-                )
             customer = find_customer(
                 session, org_id=request.org_id, customer_id=request.customer_id
             )
             profile = dict(customer.attributes) if customer else {}
-            try:
-                rendered = render_message(request.template, {**profile, **request.data})
-            except InvalidInputError as err:
-                row.status, row.detail = SendStatus.FAILED.value, str(err)
-                raise _application_error(err) from err
-            row.subject, row.body = rendered.subject, rendered.body
-            message_id = row.id
+        try:
+            rendered = render_message(request.template, {**profile, **request.data})
+        except InvalidInputError as err:
+            raise _application_error(err) from err
+        resend_in_doubt = channel in self._settings.delivery_resend_unknown_channels
+        with self._store.transaction() as session:
+            decision = decide_send(
+                session,
+                request,
+                key=key,
+                content=SendContent(
+                    subject=rendered.subject,
+                    body=rendered.body,
+                    links=rendered.links,
+                    source=rendered.source.value,
+                ),
+                caps=[*self._settings.delivery_frequency_caps, *request.frequency_caps],
+                quiet_hours=request.quiet_hours or self._settings.delivery_quiet_hours,
+                resend_in_doubt=resend_in_doubt,
+                now=self._clock(),
+            )
+        if decision.verdict is Verdict.DONE:
+            return self._decided(request, key, decision, bound)
+        attribute = RECIPIENT_ATTRIBUTES.get(channel)
         message = OutgoingMessage(
             org_id=request.org_id,
             customer_id=request.customer_id,
-            channel=request.channel,
+            channel=channel,
             template=request.template,
             subject=rendered.subject,
             body=rendered.body,
             idempotency_key=key,
+            to=str(profile.get(attribute) or "") if attribute else "",
+            links=rendered.links,
         )
         try:
             receipt = provider.deliver(message)
         except PermanentDeliveryError as err:
-            self._finish(key, SendStatus.FAILED, str(err))
+            self._record(key, SendStatus.FAILED.value, str(err), provider, channel)
             bound.warning("send failed permanently", error=str(err))
             raise _application_error(err) from err
         except TransientDeliveryError as err:
-            bound.warning("send failed, will retry", error=str(err))
+            if isinstance(err, AmbiguousDeliveryError) and not resend_in_doubt:
+                return self._unknown(request, key, decision, str(err), provider, bound)
+            self._record(key, RETRYING, str(err), provider, channel)
+            self._alerts.alert("provider_failing", channel.value, f"{provider.name}: {err}")
+            bound.warning("send failed, will retry", error=str(err), retry_after=err.retry_after)
+            raise _application_error(err) from err
+        except Exception as err:
+            # An unexpected failure inside the provider: it may have sent.
+            if not resend_in_doubt:
+                return self._unknown(request, key, decision, repr(err), provider, bound)
+            self._record(key, RETRYING, repr(err), provider, channel)
             raise _application_error(err) from err
         detail = f"{receipt.provider}:{receipt.provider_message_id}"
-        self._finish(key, SendStatus.SENT, detail)
-        bound.info("message sent", provider=receipt.provider)
+        self._record(key, SendStatus.SENT.value, detail, provider, channel)
+        self.metrics.count(SENDS_METRIC, channel.value, SendStatus.SENT.value)
+        bound.info("message sent", provider=receipt.provider, attempt=decision.attempt)
         return SendOutcome(
             status=SendStatus.SENT,
-            channel=request.channel,
+            channel=channel,
             idempotency_key=key,
-            message_id=message_id,
+            message_id=decision.message_id,
             detail=detail,
         )
 
-    def _finish(self, key: str, status: SendStatus, detail: str) -> None:
+    def _decided(
+        self,
+        request: SendRequest,
+        key: str,
+        decision: SendDecision,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> SendOutcome:
+        """A send settled without calling the provider (recorded, suppressed, capped...)."""
+        assert decision.status is not None
+        status = decision.status
+        if not decision.duplicate:
+            self.metrics.count(SENDS_METRIC, request.channel.value, status.value)
+        if decision.in_doubt:
+            self.metrics.count(ATTEMPTS_METRIC, request.channel.value, status.value)
+            self._alerts.alert(
+                "send_outcome_unknown",
+                request.channel.value,
+                f"send {key} of {request.customer_id} was interrupted after reservation;"
+                " recorded as unknown, not resent",
+            )
+        bound.info("send settled", status=status.value, duplicate=decision.duplicate)
+        return SendOutcome(
+            status=status,
+            channel=request.channel,
+            idempotency_key=key,
+            message_id=decision.message_id,
+            duplicate=decision.duplicate,
+            detail=decision.detail,
+            retry_at=decision.retry_at,
+        )
+
+    def _unknown(
+        self,
+        request: SendRequest,
+        key: str,
+        decision: SendDecision,
+        detail: str,
+        provider: ChannelProvider,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> SendOutcome:
+        self._record(key, SendStatus.UNKNOWN.value, detail, provider, request.channel)
+        self.metrics.count(SENDS_METRIC, request.channel.value, SendStatus.UNKNOWN.value)
+        self._alerts.alert("send_outcome_unknown", request.channel.value, detail)
+        bound.error("send outcome unknown; not resent", error=detail)
+        return SendOutcome(
+            status=SendStatus.UNKNOWN,
+            channel=request.channel,
+            idempotency_key=key,
+            message_id=decision.message_id,
+            detail=detail,
+        )
+
+    def _record(
+        self, key: str, status: str, detail: str, provider: ChannelProvider, channel: Channel
+    ) -> None:
+        self.metrics.count(ATTEMPTS_METRIC, channel.value, status)
         with self._store.transaction() as session:
-            finish_send(session, key=key, status=status.value, detail=detail)
+            record_provider_outcome(
+                session,
+                key=key,
+                status=status,
+                detail=detail,
+                provider=provider.name,
+                now=self._clock(),
+            )
 
 
 def _application_error(err: Exception) -> ApplicationError:
@@ -151,4 +264,9 @@ def _application_error(err: Exception) -> ApplicationError:
         return ApplicationError(str(err), type=PERMANENT_DELIVERY_ERROR_TYPE, non_retryable=True)
     if isinstance(err, InvalidInputError):
         return ApplicationError(str(err), type=INVALID_INPUT_ERROR_TYPE, non_retryable=True)
-    return ApplicationError(str(err), type=TRANSIENT_DELIVERY_ERROR_TYPE)
+    retry_after = err.retry_after if isinstance(err, TransientDeliveryError) else None
+    return ApplicationError(
+        str(err),
+        type=TRANSIENT_DELIVERY_ERROR_TYPE,
+        next_retry_delay=timedelta(seconds=retry_after) if retry_after is not None else None,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,8 @@ class SendRequest(BaseModel):
         step_key: Identifies the step visit independently of attempt and run
             (``welcome_email#1``); with the enrollment and channel it forms the
             send's idempotency key.
+        requested_at: The workflow's time of the send (``workflow.now()``), the
+            moment caps and quiet hours should be judged at (None: the wall clock).
     """
 
     org_id: str
@@ -54,6 +56,7 @@ class SendRequest(BaseModel):
     data: dict[str, str] = Field(default_factory=dict)
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
+    requested_at: datetime | None = None
 
 
 class SendStatus(StrEnum):
@@ -154,3 +157,93 @@ class DecisionRecord(BaseModel):
     choice: str
     rationale: str
     decided_at: datetime
+
+
+LOAD_CUSTOMER_PROFILE_ACTIVITY = "load_customer_profile"
+"""Activity name: read a customer's profile (attributes, time zone, lifecycle stage)."""
+
+UPDATE_CUSTOMER_PROFILE_ACTIVITY = "update_customer_profile"
+"""Activity name: write attributes and/or the lifecycle stage to a profile."""
+
+RESOLVE_WAIT_DEADLINE_ACTIVITY = "resolve_wait_deadline"
+"""Activity name: the deadline of a calendar wait in the customer's time zone."""
+
+ENROLL_IN_JOURNEY_ACTIVITY = "enroll_in_journey"
+"""Activity name: enroll a customer in another journey (a transition step)."""
+
+GET_JOURNEY_STATUS_ACTIVITY = "get_journey_status"
+"""Activity name: whether a journey is paused (read when an enrollment starts)."""
+
+
+class ProfileRequest(BaseModel):
+    """Which customer's profile to read."""
+
+    org_id: str
+    customer_id: str
+
+
+class CustomerProfile(BaseModel):
+    """A customer's profile as a journey step sees it (empty when unknown)."""
+
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    timezone: str = "UTC"
+    lifecycle_stage: str | None = None
+
+
+class ProfileUpdate(BaseModel):
+    """Attributes and/or a lifecycle stage to write to a profile."""
+
+    org_id: str
+    customer_id: str
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    lifecycle_stage: str | None = None
+
+
+class WaitDeadlineRequest(BaseModel):
+    """A calendar wait: next local ``at`` on ``weekdays``, or ``attribute`` + ``offset``."""
+
+    org_id: str
+    customer_id: str
+    now: datetime
+    at: time | None = None
+    weekdays: list[int] = Field(default_factory=lambda: list(range(7)))
+    attribute: str | None = None
+    offset: timedelta = timedelta(0)
+
+
+class WaitDeadline(BaseModel):
+    """When the wait ends; None when there is nothing to wait for."""
+
+    until: datetime | None = None
+    detail: str = ""
+
+
+class TransitionRequest(BaseModel):
+    """Enroll a customer in ``journey_id`` as the end of another journey."""
+
+    org_id: str
+    customer_id: str
+    journey_id: str
+    from_journey_id: str
+    from_workflow_id: str
+
+
+class TransitionResult(BaseModel):
+    """Whether the target enrollment started (a refusal is an answer, not an error)."""
+
+    enrolled: bool
+    workflow_id: str | None = None
+    detail: str = ""
+
+
+class JourneyStatusRequest(BaseModel):
+    """Which journey's status to read."""
+
+    journey_id: str
+
+
+class JourneyStatusResult(BaseModel):
+    """A journey's operational status."""
+
+    paused: bool = False
+    reason: str = ""

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from journeys.errors import JourneyError
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "journeys.commands.runtime",
+    "journeys.commands.ingress",
+    "journeys.commands.decisioning",
+)
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 
 EXIT_OK = 0
@@ -48,8 +54,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point.
+
+    Ends the process with ``os._exit`` once output is flushed: after the Temporal
+    client has been used, the interpreter's finalization can crash
+    (``PyGILState_Release``, status 134; an open SDK issue), and that status
+    would replace the command's own.
+    """
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

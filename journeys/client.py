@@ -9,34 +9,48 @@ signalled. Events no journey listens to cost one store write and nothing else.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import structlog
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from temporalio.client import Client, WorkflowHandle
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowExecution, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from journeys import search_attributes
 from journeys.catalog import Catalog, default_catalog
+from journeys.decisioning.client_journey_service import (
+    JOURNEY_STAGE_PROPERTY,
+    keep_journey_score_current,
+)
 from journeys.enrollment_contracts import (
     EnrollmentInput,
     EnrollmentState,
+    EnrollmentStatus,
     EventPropertyValue,
     EventSignal,
     ExitRequest,
     enrollment_workflow_id,
 )
-from journeys.errors import EnrollmentRefusedError
+from journeys.errors import EnrollmentNotFoundError, EnrollmentRefusedError, InvalidInputError
 from journeys.language import JourneyDefinition, ReentryPolicy
+from journeys.language.channels import Channel
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.settings import JourneySettings
 from journeys.store import Store
+from journeys.store.consent import ALL_CHANNELS, ConsentStatus, record_consent
 from journeys.store.customers import find_customer, upsert_customer
 from journeys.store.enrollments import latest_enrollment
 from journeys.store.events import record_event
+from journeys.store.models import Enrollment
 from journeys.temporal_connection import connect_temporal
 from workflows.journey_workflow import JourneyWorkflow
 
@@ -46,6 +60,17 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
 """Org, customer and event ids: printable, no spaces, at most 128 characters."""
 
 MAX_EVENT_PROPERTIES = 50
+
+LIFECYCLE_STAGE_PROPERTY = "lifecycle_stage"
+"""An event property that moves the customer to that lifecycle stage when the event is stored."""
+
+ACTIVE_JOURNEY_STATUS = "active"
+"""The journey metadata status that accepts new enrollments (others: draft, paused, ...)."""
+
+ROUTING_CONCURRENCY = 32
+"""Customers whose events :meth:`JourneyClient.track_batch` routes at once."""
+
+MAX_LISTED_ENROLLMENTS = 1_000
 
 
 def _aware(value: datetime) -> datetime:
@@ -81,6 +106,10 @@ class TrackedEvent(BaseModel):
     )
 
 
+_EntryVerdicts = dict[str, tuple[str | None, str | None]]
+"""Per entry journey id: (the customer's lifecycle stage, why re-entry is refused or None)."""
+
+
 class SkippedJourney(BaseModel):
     """A journey an event would have started, and why it did not."""
 
@@ -112,6 +141,66 @@ class EnrollResult(BaseModel):
     run_id: str | None
     journey_id: str
     journey_version: int
+
+
+class EnrollmentSummary(BaseModel):
+    """An enrollment as Temporal's visibility store lists it.
+
+    Attributes:
+        status: The engine's status (active, completed, exited) from the search attribute.
+        execution_status: Temporal's status of the run (RUNNING, COMPLETED, ...).
+    """
+
+    workflow_id: str
+    run_id: str
+    org_id: str
+    customer_id: str
+    journey_id: str
+    journey_version: int | None
+    status: str | None
+    current_step: str | None
+    lifecycle_stage: str | None
+    execution_status: str | None
+    started_at: datetime
+    closed_at: datetime | None
+
+
+class OptOutResult(BaseModel):
+    """What :meth:`JourneyClient.opt_out` did.
+
+    Attributes:
+        channel: The channel opted out of (``all`` for every channel).
+        exited: Enrollments asked to end (global opt-outs only).
+    """
+
+    customer_id: str
+    channel: str
+    exited: list[str] = Field(default_factory=list)
+
+
+def _visibility_value(field: str, value: str) -> str:
+    """Quote a value for a visibility query; ids are restricted so nothing can escape."""
+    if not re.fullmatch(ID_PATTERN, value):
+        raise InvalidInputError(field, "letters, digits and _.@:+- only, at most 128 characters")
+    return f"'{value}'"
+
+
+def _summary(execution: WorkflowExecution) -> EnrollmentSummary:
+    attrs = execution.typed_search_attributes
+    return EnrollmentSummary(
+        workflow_id=execution.id,
+        run_id=execution.run_id,
+        org_id=attrs.get(search_attributes.ORG_ID) or "",
+        customer_id=attrs.get(search_attributes.CUSTOMER_ID) or "",
+        journey_id=attrs.get(search_attributes.JOURNEY_ID) or "",
+        journey_version=attrs.get(search_attributes.JOURNEY_VERSION),
+        status=attrs.get(search_attributes.STATUS),
+        current_step=attrs.get(search_attributes.CURRENT_STEP),
+        lifecycle_stage=attrs.get(search_attributes.LIFECYCLE_STAGE),
+        execution_status=execution.status.name if execution.status else None,
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
+    )
 
 
 class JourneyClient:
@@ -166,11 +255,85 @@ class JourneyClient:
         await asyncio.to_thread(write)
 
     async def track(self, event: TrackedEvent) -> TrackResult:
-        """Store an event once and route it to the journeys that need it."""
+        """Store an event once and route it to the journeys that need it.
 
-        def store_event() -> bool:
-            with self.store.transaction() as session:
-                return record_event(
+        Raises:
+            InvalidInputError: ``occurred_at`` is further in the future than allowed.
+        """
+        return (await self.track_batch([event]))[0]
+
+    async def track_batch(self, events: Sequence[TrackedEvent]) -> list[TrackResult]:
+        """Store events in one transaction, then route the new ones.
+
+        Every event is checked before anything is stored (all or nothing). Events
+        of one customer are routed in the order given; customers in parallel.
+
+        Raises:
+            InvalidInputError: an event's ``occurred_at`` is too far in the future;
+                the field names its position (``events[3].occurred_at``).
+        """
+        limit = self.latest_acceptable_time()
+        for index, event in enumerate(events):
+            if event.occurred_at > limit:
+                field = "occurred_at" if len(events) == 1 else f"events[{index}].occurred_at"
+                raise InvalidInputError(
+                    field,
+                    f"is more than {self.settings.event_future_tolerance_seconds}s in the future",
+                )
+        stored = await asyncio.to_thread(self._store_events, events)
+        results = [
+            TrackResult(event_id=event.event_id, stored=verdicts is not None)
+            for event, verdicts in zip(events, stored, strict=True)
+        ]
+        by_customer: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for index, event in enumerate(events):
+            if results[index].stored and self._routes(event.name):
+                by_customer[(event.org_id, event.customer_id)].append(index)
+        if not by_customer:
+            return results
+        gate = asyncio.Semaphore(ROUTING_CONCURRENCY)
+
+        async def route_customer(indexes: list[int]) -> None:
+            async with gate:
+                for index in indexes:
+                    await self._route(events[index], results[index], stored[index] or {})
+
+        await asyncio.gather(*(route_customer(indexes) for indexes in by_customer.values()))
+        return results
+
+    def latest_acceptable_time(self) -> datetime:
+        """Events dated after this are refused (``event_future_tolerance_seconds`` from now)."""
+        return datetime.now(UTC) + timedelta(seconds=self.settings.event_future_tolerance_seconds)
+
+    def _routes(self, name: str) -> bool:
+        return bool(self.catalog.entered_by(name) or self.catalog.listening_to(name))
+
+    def _store_events(self, events: Sequence[TrackedEvent]) -> list[_EntryVerdicts | None]:
+        """Insert the events (idempotent); apply ``lifecycle_stage`` properties of new ones.
+
+        Returns, per event, None when it was stored before, else the entry
+        verdicts of the journeys it may start (decided in the same transaction).
+        New events carrying a ``journey_stage`` property also feed seed 003's
+        client journey stream and rescore the client (separate transactions).
+        """
+        stored = self._insert_events(events)
+        for event, verdicts in zip(events, stored, strict=True):
+            if verdicts is not None and JOURNEY_STAGE_PROPERTY in event.properties:
+                keep_journey_score_current(
+                    self.store,
+                    org_id=event.org_id,
+                    customer_id=event.customer_id,
+                    event_name=event.name,
+                    properties=event.properties,
+                    occurred_at=event.occurred_at,
+                )
+        return stored
+
+    def _insert_events(self, events: Sequence[TrackedEvent]) -> list[_EntryVerdicts | None]:
+        stored: list[_EntryVerdicts | None] = []
+        with self.store.transaction() as session:
+            for event in events:
+                new = record_event(
                     session,
                     org_id=event.org_id,
                     event_id=event.event_id,
@@ -179,20 +342,67 @@ class JourneyClient:
                     occurred_at=event.occurred_at,
                     properties=event.properties,
                 )
+                stage = event.properties.get(LIFECYCLE_STAGE_PROPERTY)
+                if new and isinstance(stage, str) and stage:
+                    upsert_customer(
+                        session,
+                        org_id=event.org_id,
+                        customer_id=event.customer_id,
+                        lifecycle_stage=stage,
+                    )
+                if not new:
+                    stored.append(None)
+                    continue
+                entries, _ = self._entry_journeys(event.name)
+                stored.append(
+                    {
+                        journey.id: self._reentry_verdict(
+                            session, event.org_id, event.customer_id, journey
+                        )
+                        for journey in entries
+                    }
+                )
+        return stored
 
-        result = TrackResult(event_id=event.event_id, stored=await asyncio.to_thread(store_event))
-        if not result.stored:
-            return result
+    def _entry_journeys(
+        self, event_name: str
+    ) -> tuple[list[JourneyDefinition], list[SkippedJourney]]:
+        """Journeys the event may start: active ones, the top priority per conflict group."""
+        chosen: dict[str, JourneyDefinition] = {}
+        skipped: list[SkippedJourney] = []
+        for journey in sorted(
+            self.catalog.entered_by(event_name), key=lambda j: (-j.priority, j.id)
+        ):
+            if journey.metadata.status != ACTIVE_JOURNEY_STATUS:
+                reason = f"journey status is {journey.metadata.status}"
+                skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+            elif journey.routing_key in chosen:
+                winner = chosen[journey.routing_key]
+                reason = f"conflict group {journey.routing_key}: {winner.id} has priority"
+                skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+            else:
+                chosen[journey.routing_key] = journey
+        return list(chosen.values()), skipped
+
+    async def _route(
+        self, event: TrackedEvent, result: TrackResult, verdicts: _EntryVerdicts
+    ) -> None:
         signal = EventSignal(
             event_id=event.event_id,
             name=event.name,
             occurred_at=event.occurred_at,
             properties=event.properties,
         )
-        for journey in self.catalog.entered_by(event.name):
+        entries, skipped = self._entry_journeys(event.name)
+        result.skipped.extend(skipped)
+        for journey in entries:
+            stage, refusal = verdicts[journey.id]
+            if refusal is not None:
+                result.skipped.append(SkippedJourney(journey_id=journey.id, reason=refusal))
+                continue
             try:
                 started = await self._start(
-                    event.org_id, event.customer_id, journey, trigger=signal
+                    event.org_id, event.customer_id, journey, trigger=signal, stage=stage
                 )
             except EnrollmentRefusedError as refusal:
                 result.skipped.append(SkippedJourney(journey_id=journey.id, reason=str(refusal)))
@@ -204,9 +414,10 @@ class JourneyClient:
             workflow_id = enrollment_workflow_id(
                 event.org_id, journey.routing_key, event.customer_id
             )
+            if workflow_id in result.signalled:
+                continue
             if await self._signal_running(workflow_id, signal):
                 result.signalled.append(workflow_id)
-        return result
 
     async def enroll(
         self, org_id: str, customer_id: str, journey_id: str, *, version: int | None = None
@@ -219,20 +430,141 @@ class JourneyClient:
                 journey's re-entry policy refuses a new enrollment.
         """
         definition = self.catalog.get(journey_id, version)
-        return await self._start(org_id, customer_id, definition, trigger=None)
+        stage = await asyncio.to_thread(self._check_reentry, org_id, customer_id, definition)
+        return await self._start(org_id, customer_id, definition, trigger=None, stage=stage)
 
-    async def exit(self, org_id: str, customer_id: str, journey_id: str, reason: str) -> None:
-        """Ask a running enrollment to end now."""
+    async def exit(self, org_id: str, customer_id: str, journey_id: str, reason: str) -> str:
+        """Ask a running enrollment to end now; returns its workflow id.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+            EnrollmentNotFoundError: the customer has no running enrollment in it.
+        """
         definition = self.catalog.get(journey_id)
         handle = self._handle(org_id, customer_id, definition)
-        await handle.signal(JourneyWorkflow.request_exit, ExitRequest(reason=reason))
+        if not await self._signal_exit(handle.id, ExitRequest(reason=reason)):
+            raise EnrollmentNotFoundError(
+                f"{customer_id} has no running enrollment in {definition.id}"
+            )
+        return handle.id
 
     async def get_enrollment(
         self, org_id: str, customer_id: str, journey_id: str
     ) -> EnrollmentState:
-        """The enrollment's state, from the workflow's ``state`` query."""
+        """The enrollment's state, from the workflow's ``state`` query.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+            EnrollmentNotFoundError: Temporal knows no enrollment of the customer in it.
+        """
         definition = self.catalog.get(journey_id)
-        return await self._handle(org_id, customer_id, definition).query(JourneyWorkflow.state)
+        handle = self._handle(org_id, customer_id, definition)
+        try:
+            return await handle.query(JourneyWorkflow.state)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise EnrollmentNotFoundError(
+                    f"{customer_id} has no enrollment in {definition.id}"
+                ) from err
+            raise
+
+    async def list_enrollments(
+        self,
+        org_id: str,
+        *,
+        customer_id: str | None = None,
+        journey_id: str | None = None,
+        status: EnrollmentStatus | None = None,
+        limit: int = 100,
+    ) -> list[EnrollmentSummary]:
+        """Enrollments from Temporal's visibility store, newest first.
+
+        Visibility is eventually consistent: an enrollment started a moment ago
+        may take a second to be listed.
+        """
+        if not 1 <= limit <= MAX_LISTED_ENROLLMENTS:
+            raise InvalidInputError("limit", f"must be between 1 and {MAX_LISTED_ENROLLMENTS}")
+        clauses = [f"{search_attributes.ORG_ID.name} = {_visibility_value('org_id', org_id)}"]
+        if customer_id is not None:
+            value = _visibility_value("customer_id", customer_id)
+            clauses.append(f"{search_attributes.CUSTOMER_ID.name} = {value}")
+        if journey_id is not None:
+            value = _visibility_value("journey_id", journey_id)
+            clauses.append(f"{search_attributes.JOURNEY_ID.name} = {value}")
+        if status is not None:
+            clauses.append(f"{search_attributes.STATUS.name} = '{status.value}'")
+        # No ORDER BY: not every visibility store supports it (the dev server's does not).
+        query = " AND ".join(clauses)
+        found: list[EnrollmentSummary] = []
+        async for execution in self.temporal.list_workflows(query, limit=limit):
+            found.append(_summary(execution))
+        return sorted(found, key=lambda e: e.started_at, reverse=True)
+
+    async def opt_out(
+        self,
+        org_id: str,
+        customer_id: str,
+        *,
+        channel: str = ALL_CHANNELS,
+        source: str = "api",
+    ) -> OptOutResult:
+        """Record an opt-out; a global one (``all``) also ends every running enrollment.
+
+        The consent row stops every later send at once (checked at send time); the
+        exit requests end the enrollments themselves. Running enrollments are
+        found in Temporal's visibility store and in the store's enrollment rows.
+
+        Raises:
+            InvalidInputError: ``channel`` is neither a channel nor ``all``.
+        """
+        if channel != ALL_CHANNELS and channel not in {c.value for c in Channel}:
+            known = ", ".join([ALL_CHANNELS, *(c.value for c in Channel)])
+            raise InvalidInputError("channel", f"unknown channel {channel!r}; one of {known}")
+
+        def write() -> list[str]:
+            with self.store.transaction() as session:
+                record_consent(
+                    session,
+                    org_id=org_id,
+                    customer_id=customer_id,
+                    channel=channel,
+                    status=ConsentStatus.OPTED_OUT,
+                    source=source,
+                    at=datetime.now(UTC),
+                )
+                return list(
+                    session.scalars(
+                        select(Enrollment.workflow_id).where(
+                            Enrollment.org_id == org_id,
+                            Enrollment.customer_id == customer_id,
+                            Enrollment.ended_at.is_(None),
+                        )
+                    )
+                )
+
+        recorded_running = await asyncio.to_thread(write)
+        result = OptOutResult(customer_id=customer_id, channel=channel)
+        if channel != ALL_CHANNELS:
+            return result
+        listed = await self.list_enrollments(
+            org_id, customer_id=customer_id, status=EnrollmentStatus.ACTIVE
+        )
+        request = ExitRequest(reason=f"opt_out:{source}"[:200])
+        for workflow_id in sorted({*recorded_running, *(e.workflow_id for e in listed)}):
+            if await self._signal_exit(workflow_id, request):
+                result.exited.append(workflow_id)
+        log.info("opted out", org_id=org_id, customer_id=customer_id, exited=len(result.exited))
+        return result
+
+    async def _signal_exit(self, workflow_id: str, request: ExitRequest) -> bool:
+        handle = self.temporal.get_workflow_handle(workflow_id)
+        try:
+            await handle.signal(JourneyWorkflow.request_exit, request)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
 
     def _handle(
         self, org_id: str, customer_id: str, definition: JourneyDefinition
@@ -247,9 +579,9 @@ class JourneyClient:
         definition: JourneyDefinition,
         *,
         trigger: EventSignal | None,
+        stage: str | None,
     ) -> EnrollResult:
         workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
-        stage = await asyncio.to_thread(self._check_reentry, org_id, customer_id, definition)
         params = EnrollmentInput(
             org_id=org_id,
             customer_id=customer_id,
@@ -307,20 +639,34 @@ class JourneyClient:
     def _check_reentry(
         self, org_id: str, customer_id: str, definition: JourneyDefinition
     ) -> str | None:
-        """Refuse by the store's history (Temporal forgets closed runs after retention).
+        """The customer's lifecycle stage, if the store's history allows a new enrollment.
 
-        Returns the customer's lifecycle stage, if known.
+        Raises:
+            EnrollmentRefusedError: the re-entry policy refuses it.
         """
         with self.store.transaction() as session:
-            previous = latest_enrollment(
-                session, org_id=org_id, customer_id=customer_id, journey_id=definition.id
-            )
-            customer = find_customer(session, org_id=org_id, customer_id=customer_id)
-            stage = customer.lifecycle_stage if customer else None
+            stage, refusal = self._reentry_verdict(session, org_id, customer_id, definition)
+        if refusal is not None:
+            raise EnrollmentRefusedError(refusal)
+        return stage
+
+    @staticmethod
+    def _reentry_verdict(
+        session: Session, org_id: str, customer_id: str, definition: JourneyDefinition
+    ) -> tuple[str | None, str | None]:
+        """(the customer's lifecycle stage, why re-entry is refused or None).
+
+        Decided by the store's history: Temporal forgets closed runs after retention.
+        """
+        previous = latest_enrollment(
+            session, org_id=org_id, customer_id=customer_id, journey_id=definition.id
+        )
+        customer = find_customer(session, org_id=org_id, customer_id=customer_id)
+        stage = customer.lifecycle_stage if customer else None
         if previous is None or previous.ended_at is None:
-            return stage
+            return stage, None
         if definition.reentry is ReentryPolicy.NEVER:
-            raise EnrollmentRefusedError(
+            return stage, (
                 f"{customer_id} was enrolled in {definition.id} before and re-entry is never"
             )
         cooldown = definition.reentry_cooldown or timedelta(0)
@@ -328,10 +674,8 @@ class JourneyClient:
             definition.reentry is ReentryPolicy.AFTER_COOLDOWN
             and previous.started_at + cooldown > datetime.now(UTC)
         ):
-            raise EnrollmentRefusedError(
-                f"{customer_id} entered {definition.id} less than {cooldown} ago"
-            )
-        return stage
+            return stage, f"{customer_id} entered {definition.id} less than {cooldown} ago"
+        return stage, None
 
     async def _signal_running(self, workflow_id: str, signal: EventSignal) -> bool:
         """Signal an enrollment if one is running; False when there is none."""

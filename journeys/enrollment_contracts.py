@@ -65,6 +65,24 @@ class ReceivedEvent(BaseModel):
     occurred_at: datetime
 
 
+class PauseRequest(BaseModel):
+    """Pause (hold before the next send) or resume an enrollment (signal ``set_paused``)."""
+
+    paused: bool
+    reason: str = Field(default="", max_length=200)
+
+
+class DecisionMade(BaseModel):
+    """A decide step's result, as the enrollment remembers it."""
+
+    step: str
+    scorer: str
+    score: float
+    tier: str | None = None
+    choice: str
+    decided_at: datetime
+
+
 class PathEntry(BaseModel):
     """One visit of a step."""
 
@@ -88,6 +106,9 @@ class EnrollmentProgress(BaseModel):
         seen_event_ids: Recent event ids, to drop duplicate deliveries.
         path: Steps visited, in order.
         lifecycle_stage: The customer's stage as the enrollment knows it.
+        decisions: Decisions made by decide steps, in order.
+        paused: Whether the journey is paused for this enrollment.
+        experiment_arms: Experiment -> the arm the customer was bucketed into.
     """
 
     enrollment_id: str
@@ -102,6 +123,9 @@ class EnrollmentProgress(BaseModel):
     seen_event_ids: list[str] = Field(default_factory=list)
     path: list[PathEntry] = Field(default_factory=list)
     lifecycle_stage: str | None = None
+    decisions: list[DecisionMade] = Field(default_factory=list)
+    paused: bool = False
+    experiment_arms: dict[str, str] = Field(default_factory=dict)
 
 
 class EnrollmentInput(BaseModel):
@@ -148,3 +172,6 @@ class EnrollmentState(BaseModel):
     path: list[PathEntry]
     event_counts: dict[str, int]
     outcome: str | None = None
+    decisions: list[DecisionMade] = Field(default_factory=list)
+    paused: bool = False
+    lifecycle_stage: str | None = None

@@ -50,8 +50,24 @@ class EnrollmentRefusedError(JourneyError):
     """An enrollment was refused by the journey's re-entry or conflict rules."""
 
 
+class EnrollmentNotFoundError(JourneyError):
+    """No enrollment of that customer in that journey is known to Temporal."""
+
+
 class StoreError(JourneyError):
     """The store could not complete an operation."""
+
+
+class UnknownCustomerError(JourneyError):
+    """No customer with that id is in the store (for that organisation)."""
+
+
+class UnknownModelError(JourneyError):
+    """No predictive model or scorer with that name exists."""
+
+
+class DevStackError(JourneyError):
+    """The embedded stack (``journeys dev``) could not start or a part of it stopped."""
 
 
 class DeliveryError(JourneyError):
@@ -63,7 +79,23 @@ class PermanentDeliveryError(DeliveryError):
 
 
 class TransientDeliveryError(DeliveryError):
-    """Delivery failed for now and may succeed on retry (timeout, 5xx, 429)."""
+    """Delivery failed for now and may succeed on retry (timeout, 5xx, 429).
+
+    Attributes:
+        retry_after: Seconds the provider asked us to wait (``Retry-After``), if any.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AmbiguousDeliveryError(TransientDeliveryError):
+    """The request reached the provider but no answer came (read timeout, dropped reply).
+
+    The message may or may not have been delivered: the send's outcome is
+    unknown unless the provider de-duplicates by idempotency key.
+    """
 
 
 PERMANENT_DELIVERY_ERROR_TYPE = "PermanentDeliveryError"
@@ -74,3 +106,9 @@ TRANSIENT_DELIVERY_ERROR_TYPE = "TransientDeliveryError"
 
 INVALID_INPUT_ERROR_TYPE = "InvalidInputError"
 """ApplicationError type of an activity given input it can never accept."""
+
+UNKNOWN_CUSTOMER_ERROR_TYPE = "UnknownCustomerError"
+"""ApplicationError type of a decision asked about a customer the store does not know."""
+
+UNKNOWN_MODEL_ERROR_TYPE = "UnknownModelError"
+"""ApplicationError type of a score asked from a model name that does not exist."""

@@ -7,11 +7,16 @@ then injected; library code never reads the environment itself.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from journeys.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
+from journeys.language.channels import Channel
+from journeys.language.delivery_rules import FrequencyCap, QuietHours
 
 DEFAULT_TASK_QUEUE = "journeys"
 """The task queue the journey workers poll; the single source of its name."""
@@ -26,10 +31,16 @@ class JourneySettings(BaseSettings):
         database_url: SQLAlchemy URL of the store. Empty means a SQLite file
             ``journeys.db`` under ``data_dir``. PostgreSQL URLs use psycopg 3
             (``postgresql+psycopg://...``; ``postgresql://`` is accepted too).
-        temporal_address: host:port of the Temporal frontend.
+        temporal_address: host:port of the Temporal frontend. Empty means the
+            local dev server, ``127.0.0.1:<temporal_port>``.
+        temporal_port: Port of the Temporal frontend (gRPC) that ``journeys dev``
+            starts; ``journeys dev`` always connects to it, whatever
+            ``temporal_address`` says.
         temporal_namespace: Temporal namespace of the enrollments.
         task_queue: Task queue of the journey workers.
         temporal_ui_port: Port of the Temporal UI started by ``journeys dev``.
+        dev_server_start_timeout: Seconds ``journeys dev`` waits for the Temporal
+            dev server to answer before giving up with an error.
         api_host: Interface the HTTP API binds to.
         api_port: Port of the HTTP API.
         default_org: Organisation used by the CLI and the demo when none is given.
@@ -38,16 +49,65 @@ class JourneySettings(BaseSettings):
         demo: Whether ``journeys dev`` enrolls demo customers and sends demo events.
         max_signals_per_run: Signals one workflow run accepts before it
             continues as new (Temporal caps a run at 10,000).
+        api_max_body_bytes: Largest HTTP request body the API accepts (413 above).
+        api_max_batch_events: Most events one ``/v1/batch`` request may carry.
+        event_future_tolerance_seconds: Events dated further than this in the
+            future are refused (clock skew allowance of senders).
+        api_key_cache_seconds: How long the API trusts a verified API key before
+            reading it again (a disabled key stops working within this time).
+        decision_blackout_dates: Dates (UTC) on which the next-best-action
+            engine makes no offers (seed 001's blackout dates), as a JSON list.
+        delivery_frequency_caps: Frequency caps over every journey's sends to a
+            customer (JSON list of ``{"channel", "limit", "window"}``; channel
+            null = all channels). Default: seed 001's blueprint, email 2/week,
+            push 3/week, SMS 1/week, in-app 5/week, total 8/week. A journey's
+            own caps apply on top.
+        delivery_quiet_hours: Default quiet hours in the customer's time zone
+            (``{"start": "21:00", "end": "08:00"}``); null = none. A journey's
+            quiet hours replace them.
+        delivery_resend_unknown_channels: Channels whose providers de-duplicate
+            by idempotency key, so a send left in doubt by a crash is sent again;
+            on other channels it is recorded ``unknown``, counted and alerted.
+        email_provider: ``outbox`` (the offline outbox file), ``smtp`` or ``http``.
+        smtp_host: SMTP server (``journeys dev``'s sink listens on 127.0.0.1).
+        smtp_port: SMTP port (the sink's port too).
+        smtp_starttls: Upgrade the SMTP connection with STARTTLS.
+        smtp_username: SMTP login (empty: no AUTH).
+        smtp_password: SMTP password.
+        email_from: The From address of emails.
+        message_id_domain: Domain of the deterministic Message-ID
+            (``<idempotency key@domain>``).
+        email_api_url: URL the ``http`` email provider POSTs JSON to.
+        email_api_key: Bearer token of the email API.
+        sms_provider: ``outbox`` or ``http`` (REST shape with account SID/auth token).
+        sms_api_base_url: Base URL of the SMS API.
+        sms_account_sid: Account SID (path segment and basic-auth user).
+        sms_auth_token: Auth token (basic-auth password).
+        sms_from: Sender number of SMS.
+        push_provider: ``outbox`` or ``http`` (FCM v1 shape).
+        push_api_base_url: Base URL of the push API.
+        push_project_id: Project id in the FCM v1 path.
+        push_access_token: OAuth bearer token of the push API.
+        webhook_provider: ``outbox`` or ``http``.
+        webhook_url: URL webhook messages are POSTed to.
+        webhook_secret: HMAC-SHA256 key of the webhook signature header.
+        provider_timeout_seconds: Connect/read timeout of every provider call.
+        ops_alert_webhook_url: Slack-compatible incoming webhook for ops alerts
+            (provider outages, sends of unknown outcome); empty = log only.
+        ops_alert_interval_seconds: Least time between two alerts of one kind
+            and channel (so an outage raises one alert, not thousands).
     """
 
     model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path(".journeys")
     database_url: str = ""
-    temporal_address: str = "localhost:7233"
+    temporal_address: str = ""
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_namespace: str = "default"
     task_queue: str = DEFAULT_TASK_QUEUE
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+    dev_server_start_timeout: float = Field(default=60.0, gt=0, le=600)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     default_org: str = "demo"
@@ -55,6 +115,43 @@ class JourneySettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     demo: bool = True
     max_signals_per_run: int = Field(default=2_000, ge=10, le=9_000)
+    decision_blackout_dates: list[date] = Field(default_factory=list)
+    api_max_body_bytes: int = Field(default=1_000_000, ge=1_024)
+    api_max_batch_events: int = Field(default=500, ge=1, le=10_000)
+    event_future_tolerance_seconds: int = Field(default=300, ge=0)
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    delivery_frequency_caps: list[FrequencyCap] = Field(
+        default_factory=lambda: list(BLUEPRINT_FREQUENCY_CAPS)
+    )
+    delivery_quiet_hours: QuietHours | None = None
+    delivery_resend_unknown_channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.IN_APP]
+    )
+    email_provider: Literal["outbox", "smtp", "http"] = "outbox"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    email_from: str = "journeys@localhost"
+    message_id_domain: str = "journeys.local"
+    email_api_url: str = ""
+    email_api_key: SecretStr = SecretStr("")
+    sms_provider: Literal["outbox", "http"] = "outbox"
+    sms_api_base_url: str = ""
+    sms_account_sid: str = ""
+    sms_auth_token: SecretStr = SecretStr("")
+    sms_from: str = ""
+    push_provider: Literal["outbox", "http"] = "outbox"
+    push_api_base_url: str = "https://fcm.googleapis.com"
+    push_project_id: str = ""
+    push_access_token: SecretStr = SecretStr("")
+    webhook_provider: Literal["outbox", "http"] = "outbox"
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    provider_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    ops_alert_webhook_url: str = ""
+    ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -63,6 +160,13 @@ class JourneySettings(BaseSettings):
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @model_validator(mode="after")
+    def _default_to_local_temporal(self) -> JourneySettings:
+        """Point an empty ``temporal_address`` at the local dev server's port."""
+        if not self.temporal_address:
+            self.temporal_address = f"127.0.0.1:{self.temporal_port}"
+        return self
 
     @property
     def resolved_database_url(self) -> str:

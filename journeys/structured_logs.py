@@ -9,6 +9,34 @@ import structlog
 
 from journeys.settings import JourneySettings
 
+TEMPORAL_CONTEXT_FIELDS = {
+    "workflow_id": "workflow_id",
+    "run_id": "run_id",
+    "workflow_run_id": "run_id",
+    "workflow_type": "workflow_type",
+    "activity_type": "activity_type",
+    "attempt": "attempt",
+}
+"""Fields of the Temporal SDK's log context (``temporal_workflow``/``temporal_activity``) kept."""
+
+
+def lift_temporal_context(
+    _logger: object, _method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Copy the workflow id (and run, type, attempt) from Temporal SDK log records.
+
+    ``workflow.logger`` and ``activity.logger`` put them in an ``extra`` dict;
+    lifted to top-level fields, they are searchable like our own bound ids.
+    """
+    record = event.get("_record")
+    for extra in ("temporal_workflow", "temporal_activity"):
+        context = getattr(record, extra, None)
+        if isinstance(context, dict):
+            for source, target in TEMPORAL_CONTEXT_FIELDS.items():
+                if source in context:
+                    event.setdefault(target, context[source])
+    return event
+
 
 def configure_logging(settings: JourneySettings) -> None:
     """Configure structlog and the standard library's logging for this process.
@@ -38,7 +66,7 @@ def configure_logging(settings: JourneySettings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[*shared, lift_temporal_context],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )

@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.customer_profiles import CustomerProfileActivities
+from activities.decision_audit import DecisionAuditActivities
 from activities.enrollment_records import EnrollmentRecordActivities
+from activities.human_tasks import HumanTaskActivities
+from activities.journey_transitions import JourneyTransitionActivities
 from activities.message_delivery import MessageDeliveryActivities
-from activities.providers import ChannelProvider, InAppProvider, OutboxProvider
+from activities.providers import (
+    ChannelProvider,
+    FcmPushProvider,
+    HttpEmailProvider,
+    HttpSmsProvider,
+    InAppProvider,
+    OutboxProvider,
+    SmtpEmailProvider,
+    WebhookProvider,
+)
+from activities.scoring import ScoringActivities, default_scorers
+from journeys.catalog import Catalog, default_catalog
+from journeys.client import JourneyClient
+from journeys.errors import ConfigurationError
 from journeys.language.channels import Channel
+from journeys.scoring_contracts import Scorer
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
@@ -25,12 +44,66 @@ ACTIVITY_THREADS = 32
 """Threads for the (synchronous, I/O-bound) activities of one worker."""
 
 
-def build_providers(settings: JourneySettings) -> dict[Channel, ChannelProvider]:
-    """The provider of each channel: in-app in the store, the rest to the offline outbox."""
+def build_providers(settings: JourneySettings, store: Store) -> dict[Channel, ChannelProvider]:
+    """The provider of each channel, as the settings choose.
+
+    In-app messages go to the store's inbox. Every other channel defaults to
+    the offline outbox file (``<data_dir>/outbox.jsonl``); ``email_provider``
+    ``smtp`` sends through an SMTP server (``journeys dev``'s local sink by
+    default, see :mod:`journeys.smtp_sink`) and ``http`` providers call their
+    APIs.
+    """
     outbox = OutboxProvider(settings.data_dir / "outbox.jsonl")
+    timeout = settings.provider_timeout_seconds
     providers: dict[Channel, ChannelProvider] = {channel: outbox for channel in Channel}
-    providers[Channel.IN_APP] = InAppProvider()
+    providers[Channel.IN_APP] = InAppProvider(store)
+    if settings.email_provider == "smtp":
+        providers[Channel.EMAIL] = SmtpEmailProvider(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.email_from,
+            message_id_domain=settings.message_id_domain,
+            timeout=timeout,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+        )
+    elif settings.email_provider == "http":
+        providers[Channel.EMAIL] = HttpEmailProvider(
+            url=_required(settings.email_api_url, "email_api_url"),
+            api_key=settings.email_api_key.get_secret_value(),
+            sender=settings.email_from,
+            message_id_domain=settings.message_id_domain,
+            timeout_seconds=timeout,
+        )
+    if settings.sms_provider == "http":
+        providers[Channel.SMS] = HttpSmsProvider(
+            base_url=_required(settings.sms_api_base_url, "sms_api_base_url"),
+            account_sid=_required(settings.sms_account_sid, "sms_account_sid"),
+            auth_token=settings.sms_auth_token.get_secret_value(),
+            sender=settings.sms_from,
+            timeout_seconds=timeout,
+        )
+    if settings.push_provider == "http":
+        providers[Channel.PUSH] = FcmPushProvider(
+            base_url=settings.push_api_base_url,
+            project_id=_required(settings.push_project_id, "push_project_id"),
+            access_token=settings.push_access_token.get_secret_value(),
+            timeout_seconds=timeout,
+        )
+    if settings.webhook_provider == "http":
+        providers[Channel.WEBHOOK] = WebhookProvider(
+            url=_required(settings.webhook_url, "webhook_url"),
+            secret=settings.webhook_secret.get_secret_value(),
+            timeout_seconds=timeout,
+        )
     return providers
+
+
+def _required(value: str, name: str) -> str:
+    if not value:
+        raise ConfigurationError(f"setting {name} (JOURNEYS_{name.upper()}) is required")
+    return value
 
 
 def build_worker(
@@ -40,6 +113,8 @@ def build_worker(
     executor: ThreadPoolExecutor,
     providers: dict[Channel, ChannelProvider] | None = None,
     fail_workflows_on_errors: bool = False,
+    scorers: Mapping[str, Scorer] | None = None,
+    catalog: Catalog | None = None,
 ) -> Worker:
     """A worker polling the journey task queue with every workflow and activity.
 
@@ -52,14 +127,37 @@ def build_worker(
         fail_workflows_on_errors: Fail the workflow (instead of retrying the
             workflow task forever) on any error in workflow code; tests use
             it so that a determinism bug fails the test.
+        scorers: The scorer registry of ``compute_score``; by default the seed
+            formulas (:func:`activities.scoring.default_scorers`).
+        catalog: The journeys transition steps may enroll in; by default the shipped catalog.
     """
-    delivery = MessageDeliveryActivities(store, providers or build_providers(settings))
+    delivery = MessageDeliveryActivities(
+        store, providers or build_providers(settings, store), settings
+    )
+    human_tasks = HumanTaskActivities(store)
     records = EnrollmentRecordActivities(store)
+    scoring = ScoringActivities(store, default_scorers(store) if scorers is None else scorers)
+    profiles = CustomerProfileActivities(store)
+    decisions = DecisionAuditActivities(store)
+    transitions = JourneyTransitionActivities(
+        JourneyClient(client, store, catalog or default_catalog(), settings)
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[JourneyWorkflow],
-        activities=[delivery.deliver_message, records.record_enrollment],
+        activities=[
+            delivery.deliver_message,
+            human_tasks.create_human_task,
+            records.record_enrollment,
+            scoring.compute_score,
+            decisions.record_decision,
+            profiles.load_customer_profile,
+            profiles.update_customer_profile,
+            profiles.resolve_wait_deadline,
+            transitions.enroll_in_journey,
+            transitions.get_journey_status,
+        ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_failure_exception_types=[Exception] if fail_workflows_on_errors else [],

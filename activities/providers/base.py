@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from journeys.errors import PermanentDeliveryError
 from journeys.language.channels import Channel
+
+RECIPIENT_ATTRIBUTES: dict[Channel, str] = {
+    Channel.EMAIL: "email",
+    Channel.SMS: "phone",
+    Channel.PUSH: "push_token",
+}
+"""The customer attribute holding each channel's address (the other channels need none)."""
 
 
 class OutgoingMessage(BaseModel):
     """A rendered message ready for a provider.
 
     Attributes:
+        to: The customer's address on the channel (email, phone number, push
+            token); empty for channels that need none.
         idempotency_key: Stable per enrollment, step visit and channel; providers
             that accept one get it (and email uses it for the Message-ID).
     """
@@ -24,6 +34,8 @@ class OutgoingMessage(BaseModel):
     subject: str
     body: str
     idempotency_key: str
+    to: str = ""
+    links: list[str] = Field(default_factory=list)
 
 
 class DeliveryReceipt(BaseModel):
@@ -37,8 +49,11 @@ class ChannelProvider(Protocol):
     """Delivers messages on one channel.
 
     Implementations raise :class:`journeys.errors.PermanentDeliveryError` when
-    the message can never be delivered on this channel and
-    :class:`journeys.errors.TransientDeliveryError` when a retry may succeed.
+    the message can never be delivered on this channel,
+    :class:`journeys.errors.TransientDeliveryError` when a retry may succeed
+    (with ``retry_after`` when the provider said how long to wait), and
+    :class:`journeys.errors.AmbiguousDeliveryError` when the request reached
+    the provider but its answer was lost.
     """
 
     name: str
@@ -46,3 +61,17 @@ class ChannelProvider(Protocol):
     def deliver(self, message: OutgoingMessage) -> DeliveryReceipt:
         """Deliver one message."""
         ...
+
+
+def require_recipient(message: OutgoingMessage) -> str:
+    """The message's address on its channel.
+
+    Raises:
+        PermanentDeliveryError: the customer has no address on the channel.
+    """
+    if not message.to:
+        attribute = RECIPIENT_ATTRIBUTES.get(message.channel, "address")
+        raise PermanentDeliveryError(
+            f"customer {message.customer_id} has no {attribute} for {message.channel.value}"
+        )
+    return message.to

@@ -1,15 +1,35 @@
-"""In-app messages: the communication log row is the customer's inbox entry."""
+"""In-app messages: kept in the customer's inbox in the store, read through the API."""
 
 from __future__ import annotations
 
 from activities.providers.base import DeliveryReceipt, OutgoingMessage
+from journeys.store import Store
+from journeys.store.inbox import deliver_to_inbox
 
 
 class InAppProvider:
-    """Delivers in-app messages by keeping them in the store for the app to read."""
+    """Puts in-app messages in the store's inbox, once per idempotency key.
+
+    Args:
+        store: The store holding the inbox.
+    """
 
     name = "in_app"
 
+    def __init__(self, store: Store):
+        self._store = store
+
     def deliver(self, message: OutgoingMessage) -> DeliveryReceipt:
-        """Nothing leaves the machine: the logged message is what the app reads."""
-        return DeliveryReceipt(provider=self.name, provider_message_id=message.idempotency_key)
+        """Insert the inbox entry (a repeat of the same key changes nothing)."""
+        with self._store.transaction() as session:
+            entry_id = deliver_to_inbox(
+                session,
+                org_id=message.org_id,
+                customer_id=message.customer_id,
+                idempotency_key=message.idempotency_key,
+                template=message.template,
+                subject=message.subject,
+                body=message.body,
+                links=message.links,
+            )
+        return DeliveryReceipt(provider=self.name, provider_message_id=str(entry_id))

@@ -1,14 +1,76 @@
-"""The catalog of shipped journeys and the index that routes events to them."""
+"""The catalog of shipped journeys and the index that routes events to them.
+
+Every definition is checked against the catalog when the catalog is built:
+transitions must name a journey in it (with another routing key), decide
+steps a known scorer and send steps a known template.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
+from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V2
+from journeys.catalog.churn_prevention import CHURN_PREVENTION_V1
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
+from journeys.catalog.follow_up import FOLLOW_UP_JOURNEYS
+from journeys.catalog.onboarding import ONBOARDING_V2
+from journeys.catalog.trial_conversion import TRIAL_CONVERSION_V1
 from journeys.catalog.welcome import WELCOME_V1
-from journeys.errors import UnknownJourneyError
+from journeys.errors import JourneyDefinitionError, UnknownJourneyError
 from journeys.language import JourneyDefinition
+from journeys.message_templates import TEMPLATES
+from journeys.scorers import SCORER_NAMES
+
+LIFECYCLE_PRIORITY: tuple[str, ...] = (
+    "at_risk",
+    "activation",
+    "consideration",
+    "retention",
+    "expansion",
+    "advocacy",
+    "awareness",
+)
+"""Seed 001 conflict resolution, first key: journeys serving an earlier stage here win.
+
+Protecting revenue at risk comes first, then activating new customers, then
+converting trials; growth and advocacy journeys yield to all of them.
+"""
+
+
+def conflict_rank(
+    journey: JourneyDefinition, customer_stage: str | None
+) -> tuple[int, int, int, int]:
+    """Sort key (smaller wins) of seed 001's rule: lifecycle stage, then business value.
+
+    A journey serving the customer's current stage ranks first; then the stage's
+    place in :data:`LIFECYCLE_PRIORITY`; then business value; then priority.
+    """
+    stage = journey.lifecycle_stage
+    order = (
+        LIFECYCLE_PRIORITY.index(stage) if stage in LIFECYCLE_PRIORITY else len(LIFECYCLE_PRIORITY)
+    )
+    matches = 0 if stage is not None and stage == customer_stage else 1
+    return (matches, order, -journey.business_value, -journey.priority)
+
+
+def resolve_conflicts(
+    journeys: Iterable[JourneyDefinition], customer_stage: str | None
+) -> list[JourneyDefinition]:
+    """Keep one journey per conflict group (the best by :func:`conflict_rank`); others pass."""
+    winners: dict[str, JourneyDefinition] = {}
+    result: list[JourneyDefinition] = []
+    for journey in journeys:
+        group = journey.conflict_group
+        if group is None:
+            result.append(journey)
+            continue
+        best = winners.get(group)
+        if best is None or conflict_rank(journey, customer_stage) < conflict_rank(
+            best, customer_stage
+        ):
+            winners[group] = journey
+    return result + sorted(winners.values(), key=lambda j: j.id)
 
 
 class Catalog:
@@ -16,14 +78,29 @@ class Catalog:
 
     Args:
         definitions: Every version of every journey; ``id@version`` must be unique.
+        scorers: Scorer names decide steps may use (default: the engine's).
+        templates: Template ids send steps may use (default: the shipped ones).
+
+    Raises:
+        JourneyDefinitionError: a definition references a journey, scorer or
+            template that does not exist, or transitions within its own routing key.
     """
 
-    def __init__(self, definitions: Iterable[JourneyDefinition]):
+    def __init__(
+        self,
+        definitions: Iterable[JourneyDefinition],
+        *,
+        scorers: Collection[str] = SCORER_NAMES,
+        templates: Collection[str] | None = None,
+    ):
         self._versions: dict[str, dict[int, JourneyDefinition]] = defaultdict(dict)
         for definition in definitions:
             if definition.version in self._versions[definition.id]:
                 raise ValueError(f"{definition.key} is in the catalog twice")
             self._versions[definition.id][definition.version] = definition
+        for versions in self._versions.values():
+            for definition in versions.values():
+                self.check(definition, scorers=scorers, templates=templates)
         self._by_entry: dict[str, list[JourneyDefinition]] = defaultdict(list)
         self._by_listened: dict[str, list[JourneyDefinition]] = defaultdict(list)
         for journey in self.current_versions():
@@ -31,6 +108,33 @@ class Catalog:
                 self._by_entry[journey.entry.event].append(journey)
             for name in journey.listened_events():
                 self._by_listened[name].append(journey)
+
+    def check(
+        self,
+        definition: JourneyDefinition,
+        *,
+        scorers: Collection[str] = SCORER_NAMES,
+        templates: Collection[str] | None = None,
+    ) -> None:
+        """Check a definition's references against this catalog.
+
+        Raises:
+            JourneyDefinitionError: naming the journey, version and step.
+        """
+        definition.check_references(
+            journeys=set(self._versions) | {definition.id},
+            scorers=scorers,
+            templates=TEMPLATES if templates is None else templates,
+        )
+        for target, step in definition.transition_targets().items():
+            if target in self._versions and self.get(target).routing_key == definition.routing_key:
+                raise JourneyDefinitionError(
+                    definition.id,
+                    definition.version,
+                    f"transition to {target!r}, which shares its routing key"
+                    f" {definition.routing_key!r} (one enrollment at a time)",
+                    step=step,
+                )
 
     def get(self, journey_id: str, version: int | None = None) -> JourneyDefinition:
         """A journey version (the newest when ``version`` is None).
@@ -51,18 +155,51 @@ class Catalog:
         """The newest version of every journey, sorted by id."""
         return [self.get(journey_id) for journey_id in sorted(self._versions)]
 
+    def all_versions(self) -> list[JourneyDefinition]:
+        """Every version of every journey, by id then version."""
+        return [
+            self._versions[journey_id][version]
+            for journey_id in sorted(self._versions)
+            for version in sorted(self._versions[journey_id])
+        ]
+
     def entered_by(self, event_name: str) -> list[JourneyDefinition]:
         """Journeys whose entry trigger is ``event_name``."""
         return self._by_entry.get(event_name, [])
+
+    def entry_candidates(
+        self, event_name: str, customer_stage: str | None
+    ) -> list[JourneyDefinition]:
+        """Journeys ``event_name`` should start, one per conflict group (seed 001's rule)."""
+        return resolve_conflicts(self.entered_by(event_name), customer_stage)
 
     def listening_to(self, event_name: str) -> list[JourneyDefinition]:
         """Journeys whose running enrollments need ``event_name``."""
         return self._by_listened.get(event_name, [])
 
 
+SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
+    WELCOME_V1,
+    DEMO_TOUR_V1,
+    ONBOARDING_V2,
+    CHURN_PREVENTION_V1,
+    TRIAL_CONVERSION_V1,
+    ACTIVATION_RETENTION_V2,
+    *FOLLOW_UP_JOURNEYS,
+)
+"""Every journey version shipped with the engine."""
+
+
 def default_catalog() -> Catalog:
     """The catalog of journeys shipped with the engine."""
-    return Catalog([WELCOME_V1, DEMO_TOUR_V1])
+    return Catalog(SHIPPED_JOURNEYS)
 
 
-__all__ = ["Catalog", "default_catalog"]
+__all__ = [
+    "LIFECYCLE_PRIORITY",
+    "SHIPPED_JOURNEYS",
+    "Catalog",
+    "conflict_rank",
+    "default_catalog",
+    "resolve_conflicts",
+]

@@ -8,6 +8,7 @@ and the step.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import timedelta
 from enum import StrEnum
 from typing import Self
@@ -16,13 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from journeys.errors import JourneyDefinitionError
 from journeys.language.channels import CHANNELS, Channel
+from journeys.language.delivery_rules import FrequencyCap, QuietHours
 from journeys.language.steps import (
     EVENT_NAME_PATTERN,
     STEP_NAME_PATTERN,
     EventName,
+    ExperimentStep,
+    ProfileCondition,
     SendStep,
     Step,
+    TransitionStep,
     referenced_events,
+    referenced_scorers,
     successors,
     waits,
 )
@@ -39,11 +45,17 @@ class ReentryPolicy(StrEnum):
 
 
 class EntryTrigger(BaseModel):
-    """How customers enter: on an event, or only by an explicit API call."""
+    """How customers enter: on an event, or only by an explicit API call.
+
+    Attributes:
+        event: The entry event; None means API-only entry (and transitions).
+        conditions: Profile conditions that must all hold for the event to enroll.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event: EventName | None = None
+    conditions: list[ProfileCondition] = Field(default_factory=list)
 
 
 class JourneyMetadata(BaseModel):
@@ -81,6 +93,13 @@ class JourneyDefinition(BaseModel):
             customer; the workflow id is derived from the group.
         priority: Higher wins inside a conflict group.
         channels: Channels the journey may send on.
+        lifecycle_stage: The lifecycle stage the journey serves; conflict
+            resolution ranks it (seed 001: by lifecycle stage, then business value).
+        business_value: Second key of conflict resolution; higher wins.
+        min_time_between_entries: Refuse a new entry this soon after the
+            previous one started, whatever the re-entry policy (rapid re-triggering).
+        frequency_caps: Caps passed with every send of the journey.
+        quiet_hours: Quiet hours passed with every send of the journey.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -98,6 +117,11 @@ class JourneyDefinition(BaseModel):
     conflict_group: str | None = Field(default=None, pattern=JOURNEY_ID_PATTERN)
     priority: int = 0
     channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
+    lifecycle_stage: str | None = Field(default=None, pattern=STEP_NAME_PATTERN)
+    business_value: int = 0
+    min_time_between_entries: timedelta | None = None
+    frequency_caps: list[FrequencyCap] = Field(default_factory=list)
+    quiet_hours: QuietHours | None = None
 
     @model_validator(mode="after")
     def _check_graph(self) -> Self:
@@ -113,6 +137,22 @@ class JourneyDefinition(BaseModel):
                         f"channel {channel.value!r} is not among the journey's channels",
                         step=name,
                     )
+            if isinstance(step, ExperimentStep):
+                total = sum(arm.weight for arm in step.arms)
+                self._check(total == 100, f"experiment weights sum to {total}, not 100", step=name)
+                arm_names = [arm.name for arm in step.arms]
+                self._check(
+                    len(set(arm_names)) == len(arm_names),
+                    "experiment arms repeat a name",
+                    step=name,
+                )
+                self._check(
+                    step.control in arm_names,
+                    f"control arm {step.control!r} is not among the arms",
+                    step=name,
+                )
+            if isinstance(step, TransitionStep):
+                self._check(step.journey != self.id, "a journey cannot transition to itself", name)
         reachable = self._reachable()
         for name in self.steps:
             self._check(name in reachable, "unreachable from the start step", step=name)
@@ -176,6 +216,53 @@ class JourneyDefinition(BaseModel):
     def routing_key(self) -> str:
         """The conflict group, or the journey id: one enrollment per customer per key."""
         return self.conflict_group or self.id
+
+    def referenced_scorers(self) -> set[str]:
+        """Every scorer name the journey's steps call."""
+        return {name for step in self.steps.values() for name in referenced_scorers(step)}
+
+    def referenced_templates(self) -> dict[str, str]:
+        """Template id -> the first step that sends it."""
+        found: dict[str, str] = {}
+        for name, step in self.steps.items():
+            if isinstance(step, SendStep):
+                found.setdefault(step.template, name)
+        return found
+
+    def transition_targets(self) -> dict[str, str]:
+        """Target journey id -> the first step that transitions to it."""
+        found: dict[str, str] = {}
+        for name, step in self.steps.items():
+            if isinstance(step, TransitionStep):
+                found.setdefault(step.journey, name)
+        return found
+
+    def check_references(
+        self,
+        *,
+        journeys: Collection[str] | None = None,
+        scorers: Collection[str] | None = None,
+        templates: Collection[str] | None = None,
+    ) -> None:
+        """Refuse references to things the engine does not have (None: not checked).
+
+        Raises:
+            JourneyDefinitionError: naming the journey, version and step.
+        """
+        for name, step in self.steps.items():
+            used = referenced_scorers(step)
+            for scorer in sorted(used - set(scorers) if scorers is not None else set()):
+                self._check(False, f"unknown scorer {scorer!r}", step=name)
+        if templates is not None:
+            for template, name in self.referenced_templates().items():
+                self._check(template in templates, f"unknown template {template!r}", step=name)
+        if journeys is not None:
+            for target, name in self.transition_targets().items():
+                self._check(
+                    target in journeys,
+                    f"transition to journey {target!r}, which is not in the catalog",
+                    step=name,
+                )
 
     def listened_events(self) -> set[str]:
         """Every event name that must reach a running enrollment of this journey."""

@@ -1,17 +1,18 @@
 """Step models of the journey language.
 
 A journey is a graph of named steps; every step names the step(s) that follow
-it, and ``exit`` steps end the enrollment with an outcome.
+it; ``exit`` and ``transition`` steps end the enrollment with an outcome.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Literal
+from datetime import time, timedelta
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from journeys.language.channels import Channel
+from journeys.language.delivery_rules import CappedPolicy
 
 STEP_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 """Step names: lower-case identifiers, so they read well in search attributes."""
@@ -19,8 +20,20 @@ STEP_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 EVENT_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,127}$"
 """Event names as the product sends them."""
 
+ATTRIBUTE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.]{0,63}$"
+"""Profile attribute names."""
+
 StepName = Annotated[str, Field(pattern=STEP_NAME_PATTERN)]
 EventName = Annotated[str, Field(pattern=EVENT_NAME_PATTERN)]
+AttributeName = Annotated[str, Field(pattern=ATTRIBUTE_NAME_PATTERN)]
+AttributeValue = str | int | float | bool
+ComparisonOperator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "exists"]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be positive")
+    return value
 
 
 class _StepBase(BaseModel):
@@ -36,6 +49,8 @@ class SendStep(_StepBase):
         channels: The fallback chain, tried in order until one delivers.
         template: Template id of the message.
         data: Personalisation values merged over the customer's attributes.
+        on_capped: What to do when a frequency cap is full on a channel:
+            skip the message, defer it until a slot frees, or try the next channel.
         next: The step that follows.
     """
 
@@ -43,6 +58,7 @@ class SendStep(_StepBase):
     channels: list[Channel] = Field(min_length=1)
     template: str = Field(min_length=1, max_length=128)
     data: dict[str, str] = Field(default_factory=dict)
+    on_capped: CappedPolicy = CappedPolicy.DEFER
     next: StepName
 
     @field_validator("channels")
@@ -54,18 +70,60 @@ class SendStep(_StepBase):
 
 
 class WaitStep(_StepBase):
-    """Wait a fixed duration (a durable timer)."""
+    """Wait a fixed duration, or until Day ``day`` of the journey (a durable timer).
+
+    Attributes:
+        duration: Wait this long from the step's start.
+        day: Wait until the enrollment is ``day`` days old (seed journeys' "Day N";
+            no wait when that moment has passed).
+    """
 
     type: Literal["wait"] = "wait"
-    duration: timedelta
+    duration: timedelta | None = None
+    day: int | None = Field(default=None, ge=0, le=3650)
     next: StepName
 
-    @field_validator("duration")
+    @model_validator(mode="after")
+    def _one_deadline(self) -> Self:
+        if (self.duration is None) == (self.day is None):
+            raise ValueError("give exactly one of duration and day")
+        if self.duration is not None:
+            _positive(self.duration)
+        return self
+
+
+class WaitUntilTimeStep(_StepBase):
+    """Wait until the next local time of day on an allowed weekday (customer's time zone).
+
+    Attributes:
+        at: Local time of day.
+        weekdays: Allowed weekdays, 0 = Monday ... 6 = Sunday.
+    """
+
+    type: Literal["wait_until_time"] = "wait_until_time"
+    at: time
+    weekdays: list[int] = Field(default_factory=lambda: list(range(7)), min_length=1)
+    next: StepName
+
+    @field_validator("weekdays")
     @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be positive")
-        return value
+    def _valid_weekdays(cls, value: list[int]) -> list[int]:
+        if any(day < 0 or day > 6 for day in value) or len(set(value)) != len(value):
+            raise ValueError("weekdays are distinct numbers 0 (Monday) to 6 (Sunday)")
+        return sorted(value)
+
+
+class WaitUntilDateStep(_StepBase):
+    """Wait until a date attribute of the profile plus ``offset`` (negative: before it).
+
+    When the attribute is missing, unreadable or the moment has passed, the
+    step continues at once.
+    """
+
+    type: Literal["wait_until_date"] = "wait_until_date"
+    attribute: AttributeName
+    offset: timedelta = timedelta(0)
+    next: StepName
 
 
 class WaitForEventStep(_StepBase):
@@ -84,34 +142,90 @@ class WaitForEventStep(_StepBase):
     timeout: timedelta
     on_timeout: StepName
 
-    @field_validator("timeout")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be positive")
-        return value
+    _check_timeout = field_validator("timeout")(_positive)
 
 
 class EventCountCondition(BaseModel):
-    """True when the customer sent ``event`` at least ``at_least`` times since enrollment."""
+    """True when the customer sent ``event`` at least ``at_least`` times.
+
+    Counted since enrollment, or within the last ``within`` when given.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["event_count"] = "event_count"
     event: EventName
-    at_least: int = Field(default=1, ge=1)
+    at_least: int = Field(default=1, ge=0)
+    at_most: int | None = Field(default=None, ge=0)
+    within: timedelta | None = None
 
 
-Condition = Annotated[EventCountCondition, Field(discriminator="kind")]
+class AttributeCondition(BaseModel):
+    """Compares a profile attribute: ``attribute <op> value`` (``in``: value is a list)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["attribute"] = "attribute"
+    attribute: AttributeName
+    op: ComparisonOperator = "eq"
+    value: AttributeValue | list[AttributeValue] | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> Self:
+        if self.op == "exists":
+            return self
+        if self.value is None:
+            raise ValueError(f"operator {self.op!r} needs a value")
+        if (self.op == "in") != isinstance(self.value, list):
+            raise ValueError("operator 'in' takes a list; the others take one value")
+        return self
+
+
+class LifecycleStageCondition(BaseModel):
+    """True when the customer's lifecycle stage is one of ``stages``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["lifecycle_stage"] = "lifecycle_stage"
+    stages: list[str] = Field(min_length=1)
+
+
+class ScoreCondition(BaseModel):
+    """Asks a named scorer and compares its score: ``score <op> value``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["score"] = "score"
+    scorer: str = Field(min_length=1)
+    op: Literal["gt", "gte", "lt", "lte"] = "gt"
+    value: float
+
+
+Condition = Annotated[
+    EventCountCondition | AttributeCondition | LifecycleStageCondition | ScoreCondition,
+    Field(discriminator="kind"),
+]
+"""Any branch condition."""
+
+ProfileCondition = Annotated[
+    AttributeCondition | LifecycleStageCondition, Field(discriminator="kind")
+]
+"""A condition on the profile only (entry conditions)."""
 
 
 class BranchCase(BaseModel):
-    """One arm of a branch: the first case whose condition holds is taken."""
+    """One arm of a branch: taken when ``when`` and every ``also`` condition hold."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     when: Condition
+    also: list[Condition] = Field(default_factory=list)
     next: StepName
+
+    @property
+    def conditions(self) -> list[Condition]:
+        """Every condition of the case."""
+        return [self.when, *self.also]
 
 
 class BranchStep(_StepBase):
@@ -122,6 +236,116 @@ class BranchStep(_StepBase):
     otherwise: StepName
 
 
+class ScoreBand(BaseModel):
+    """A band of a decide step: ``score > above`` and/or ``score >= at_least``.
+
+    A band with neither bound matches every score.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    above: float | None = None
+    at_least: float | None = None
+    next: StepName
+
+    def matches(self, score: float) -> bool:
+        """Whether ``score`` falls in the band."""
+        if self.above is not None and not score > self.above:
+            return False
+        return self.at_least is None or score >= self.at_least
+
+
+class DecideStep(_StepBase):
+    """Call a named scorer and branch on its tier or on score bands; the decision is recorded.
+
+    Tiers are looked up first, then bands in order (first match wins), else ``otherwise``.
+    """
+
+    type: Literal["decide"] = "decide"
+    scorer: str = Field(min_length=1)
+    tiers: dict[str, StepName] = Field(default_factory=dict)
+    bands: list[ScoreBand] = Field(default_factory=list)
+    otherwise: StepName
+    window_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class ExperimentArm(BaseModel):
+    """One arm of an experiment: ``weight`` percent of customers go to ``next``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=STEP_NAME_PATTERN)
+    weight: int = Field(ge=0, le=100)
+    next: StepName
+
+
+class ExperimentStep(_StepBase):
+    """Split customers deterministically (stable hash of customer and journey) into arms."""
+
+    type: Literal["experiment"] = "experiment"
+    experiment: str = Field(pattern=STEP_NAME_PATTERN)
+    arms: list[ExperimentArm] = Field(min_length=2)
+    control: str = Field(pattern=STEP_NAME_PATTERN)
+
+
+class SetAttributeStep(_StepBase):
+    """Write attributes and/or the lifecycle stage to the customer's profile."""
+
+    type: Literal["set_attribute"] = "set_attribute"
+    attributes: dict[AttributeName, AttributeValue] = Field(default_factory=dict)
+    lifecycle_stage: str | None = Field(default=None, pattern=STEP_NAME_PATTERN)
+    next: StepName
+
+    @model_validator(mode="after")
+    def _sets_something(self) -> Self:
+        if not self.attributes and self.lifecycle_stage is None:
+            raise ValueError("set at least one attribute or the lifecycle stage")
+        return self
+
+
+class TransitionStep(_StepBase):
+    """Exit this journey with ``outcome`` and enroll the customer in ``journey``."""
+
+    type: Literal["transition"] = "transition"
+    journey: str = Field(min_length=1)
+    outcome: str = Field(default="transitioned", pattern=STEP_NAME_PATTERN)
+
+
+class HumanTaskStep(_StepBase):
+    """Create a task for a person (CSM call, manual review); optionally wait for its outcome.
+
+    Attributes:
+        kind: ``csm_call``, ``manual_review``, ``sdr_outreach``...
+        due_in: Due time after the step starts.
+        outcomes: Outcome event -> next step; empty means continue at ``next`` at once.
+        timeout: With outcomes: how long to wait for one.
+        on_timeout: With outcomes: the step after the timeout.
+        next: Without outcomes: the step that follows.
+    """
+
+    type: Literal["human_task"] = "human_task"
+    kind: str = Field(pattern=STEP_NAME_PATTERN)
+    title: str = Field(min_length=1, max_length=200)
+    owner: str = ""
+    due_in: timedelta = timedelta(days=1)
+    details: dict[str, str] = Field(default_factory=dict)
+    outcomes: dict[EventName, StepName] = Field(default_factory=dict)
+    timeout: timedelta | None = None
+    on_timeout: StepName | None = None
+    next: StepName | None = None
+
+    _check_due = field_validator("due_in")(_positive)
+
+    @model_validator(mode="after")
+    def _continuation(self) -> Self:
+        if self.outcomes:
+            if self.timeout is None or self.timeout <= timedelta(0) or self.on_timeout is None:
+                raise ValueError("a task that waits for outcomes needs timeout and on_timeout")
+        elif self.next is None:
+            raise ValueError("a task that does not wait for outcomes needs next")
+        return self
+
+
 class ExitStep(_StepBase):
     """End the enrollment with an outcome (e.g. ``converted``, ``completed``)."""
 
@@ -130,7 +354,18 @@ class ExitStep(_StepBase):
 
 
 Step = Annotated[
-    SendStep | WaitStep | WaitForEventStep | BranchStep | ExitStep,
+    SendStep
+    | WaitStep
+    | WaitUntilTimeStep
+    | WaitUntilDateStep
+    | WaitForEventStep
+    | BranchStep
+    | DecideStep
+    | ExperimentStep
+    | SetAttributeStep
+    | TransitionStep
+    | HumanTaskStep
+    | ExitStep,
     Field(discriminator="type"),
 ]
 """Any step of the language."""
@@ -139,27 +374,65 @@ Step = Annotated[
 def successors(step: Step) -> list[str]:
     """The names of the steps that can follow ``step``, in declaration order."""
     match step:
-        case SendStep() | WaitStep():
+        case (
+            SendStep() | WaitStep() | WaitUntilTimeStep() | WaitUntilDateStep() | SetAttributeStep()
+        ):
             return [step.next]
         case WaitForEventStep():
             return [*step.events.values(), step.on_timeout]
         case BranchStep():
             return [case.next for case in step.cases] + [step.otherwise]
-        case ExitStep():
+        case DecideStep():
+            return [*step.tiers.values(), *(band.next for band in step.bands), step.otherwise]
+        case ExperimentStep():
+            return [arm.next for arm in step.arms]
+        case HumanTaskStep():
+            following = [*step.outcomes.values()]
+            following += [name for name in (step.on_timeout, step.next) if name is not None]
+            return following
+        case TransitionStep() | ExitStep():
             return []
 
 
 def waits(step: Step) -> bool:
     """Whether executing ``step`` always takes time (a loop needs one)."""
-    return isinstance(step, WaitStep | WaitForEventStep)
+    if isinstance(step, HumanTaskStep):
+        return bool(step.outcomes)
+    return isinstance(step, WaitStep | WaitUntilTimeStep | WaitForEventStep)
+
+
+def conditions_of(step: Step) -> list[Condition]:
+    """Every condition a step evaluates."""
+    if isinstance(step, BranchStep):
+        return [condition for case in step.cases for condition in case.conditions]
+    return []
 
 
 def referenced_events(step: Step) -> set[str]:
     """Event names the step needs delivered to the enrollment."""
-    match step:
-        case WaitForEventStep():
-            return set(step.events)
-        case BranchStep():
-            return {case.when.event for case in step.cases}
-        case _:
-            return set()
+    names: set[str] = set()
+    if isinstance(step, WaitForEventStep):
+        names |= set(step.events)
+    if isinstance(step, HumanTaskStep):
+        names |= set(step.outcomes)
+    for condition in conditions_of(step):
+        if isinstance(condition, EventCountCondition):
+            names.add(condition.event)
+    return names
+
+
+def referenced_scorers(step: Step) -> set[str]:
+    """Scorer names the step calls."""
+    names = {step.scorer} if isinstance(step, DecideStep) else set()
+    for condition in conditions_of(step):
+        if isinstance(condition, ScoreCondition):
+            names.add(condition.scorer)
+    return names
+
+
+def uses_profile(step: Step) -> bool:
+    """Whether evaluating the step needs the customer's profile."""
+    return any(
+        isinstance(condition, AttributeCondition | LifecycleStageCondition)
+        for condition in conditions_of(step)
+    )

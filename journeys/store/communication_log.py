@@ -1,4 +1,8 @@
-"""The communication log: every send, reserved under its idempotency key."""
+"""The communication log: every send, reserved under its idempotency key.
+
+Rows are written by the send decision (:mod:`journeys.store.send_slots`) and
+the provider's outcome; this module holds the key and the read side.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journeys.activity_contracts import SendRequest
-from journeys.store.database import insert_if_absent
-from journeys.store.models import CommunicationLog, utcnow
+from journeys.errors import InvalidInputError
+from journeys.store.models import CommunicationLog
 
 RESERVED = "reserved"
 """Status of a send whose slot is taken but whose provider outcome is not recorded yet."""
@@ -21,42 +25,21 @@ def send_idempotency_key(request: SendRequest) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def reserve_send(
-    session: Session, request: SendRequest, *, key: str
-) -> tuple[CommunicationLog, bool]:
-    """Reserve the send's row; returns the row and whether this call created it."""
-    now = utcnow()
-    created = insert_if_absent(
-        session,
-        CommunicationLog.__table__,  # type: ignore[arg-type]
-        {
-            "idempotency_key": key,
-            "org_id": request.org_id,
-            "customer_id": request.customer_id,
-            "journey_id": request.journey_id,
-            "journey_version": request.journey_version,
-            "workflow_id": request.workflow_id,
-            "enrollment_id": request.enrollment_id,
-            "step_key": request.step_key,
-            "channel": request.channel.value,
-            "template": request.template,
-            "status": RESERVED,
-            "subject": "",
-            "body": "",
-            "detail": "",
-            "created_at": now,
-            "updated_at": now,
-        },
+def customer_sends(
+    session: Session, *, org_id: str, customer_id: str, limit: int = 100
+) -> list[CommunicationLog]:
+    """The customer's sends across all journeys, newest first.
+
+    Raises:
+        InvalidInputError: ``limit`` is not between 1 and 1000.
+    """
+    if not 1 <= limit <= 1000:
+        raise InvalidInputError("limit", "must be between 1 and 1000")
+    return list(
+        session.scalars(
+            select(CommunicationLog)
+            .where(CommunicationLog.org_id == org_id, CommunicationLog.customer_id == customer_id)
+            .order_by(CommunicationLog.id.desc())
+            .limit(limit)
+        ).all()
     )
-    row = session.scalars(
-        select(CommunicationLog).where(CommunicationLog.idempotency_key == key)
-    ).one()
-    return row, created
-
-
-def finish_send(session: Session, *, key: str, status: str, detail: str) -> None:
-    """Record the provider's outcome of a reserved send."""
-    row = session.scalars(
-        select(CommunicationLog).where(CommunicationLog.idempotency_key == key)
-    ).one()
-    row.status, row.detail = status, detail

@@ -9,9 +9,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Table, create_engine, event
+from sqlalchemy import Table, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -67,8 +67,10 @@ def insert_if_absent(session: Session, table: Table, values: dict[str, Any]) -> 
         statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(dialect)
-    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for an INSERT that
+    # SQLAlchemy gave an implicit RETURNING, which made a skipped insert look done.
+    result = session.execute(statement.returning(literal_column("1")))
+    return result.first() is not None
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -119,6 +119,7 @@ class CommunicationLog(Base):
     __tablename__ = "communication_log"
     __table_args__ = (
         Index("ix_communication_log_customer_time", "org_id", "customer_id", "created_at"),
+        Index("ix_communication_log_customer_slot", "org_id", "customer_id", "slot_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -138,6 +139,16 @@ class CommunicationLog(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Delivery columns (migration 0006, journeys/store/send_slots.py).
+    slot_at: Mapped[datetime | None] = mapped_column(default=None)
+    retry_at: Mapped[datetime | None] = mapped_column(default=None)
+    links: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    content_source: Mapped[str] = mapped_column(String(16), default="")
+    provider: Mapped[str] = mapped_column(String(64), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    opened_at: Mapped[datetime | None] = mapped_column(default=None)
+    clicked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Consent(Base):

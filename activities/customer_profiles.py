@@ -1,0 +1,80 @@
+"""Activities over customer profiles for journey steps.
+
+Read for conditions, write for set-attribute steps, and resolve calendar waits
+in the customer's time zone.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from journeys.activity_contracts import (
+    LOAD_CUSTOMER_PROFILE_ACTIVITY,
+    RESOLVE_WAIT_DEADLINE_ACTIVITY,
+    UPDATE_CUSTOMER_PROFILE_ACTIVITY,
+    CustomerProfile,
+    ProfileRequest,
+    ProfileUpdate,
+    WaitDeadline,
+    WaitDeadlineRequest,
+)
+from journeys.language.schedule import customer_zone, date_attribute_deadline, next_local_time
+from journeys.store import Store
+from journeys.store.customers import find_customer, upsert_customer
+
+
+class CustomerProfileActivities:
+    """Profile reads and writes for journey steps.
+
+    Args:
+        store: The store holding the profiles.
+    """
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    @activity.defn(name=LOAD_CUSTOMER_PROFILE_ACTIVITY)
+    def load_customer_profile(self, request: ProfileRequest) -> CustomerProfile:
+        """The profile, or an empty one for a customer the store does not know."""
+        with self._store.transaction() as session:
+            customer = find_customer(
+                session, org_id=request.org_id, customer_id=request.customer_id
+            )
+            if customer is None:
+                return CustomerProfile()
+            return CustomerProfile(
+                attributes=dict(customer.attributes),
+                timezone=customer.timezone,
+                lifecycle_stage=customer.lifecycle_stage,
+            )
+
+    @activity.defn(name=UPDATE_CUSTOMER_PROFILE_ACTIVITY)
+    def update_customer_profile(self, update: ProfileUpdate) -> None:
+        """Merge attributes / set the lifecycle stage; idempotent."""
+        with self._store.transaction() as session:
+            upsert_customer(
+                session,
+                org_id=update.org_id,
+                customer_id=update.customer_id,
+                attributes=dict(update.attributes),
+                lifecycle_stage=update.lifecycle_stage,
+            )
+
+    @activity.defn(name=RESOLVE_WAIT_DEADLINE_ACTIVITY)
+    def resolve_wait_deadline(self, request: WaitDeadlineRequest) -> WaitDeadline:
+        """The end of a calendar wait in the customer's zone (None: nothing to wait for)."""
+        profile = self.load_customer_profile(
+            ProfileRequest(org_id=request.org_id, customer_id=request.customer_id)
+        )
+        zone = customer_zone(profile.timezone)
+        if request.at is not None:
+            local = next_local_time(request.now, request.at, request.weekdays, zone)
+            return WaitDeadline(until=local, detail=f"next {request.at} in {zone.key}")
+        if request.attribute is None:
+            return WaitDeadline(detail="nothing to wait for")
+        until = date_attribute_deadline(
+            profile.attributes.get(request.attribute), request.offset, zone
+        )
+        if until is None:
+            return WaitDeadline(detail=f"attribute {request.attribute!r} is missing or not a date")
+        return WaitDeadline(until=until, detail=f"{request.attribute} {request.offset:+}")

@@ -1,0 +1,429 @@
+"""Ingress throughput: the engine against a raw Temporal baseline, and ``/v1/track`` load.
+
+One Temporal dev server (SQLite file, WAL journal, ``synchronous=off``) serves,
+in one run:
+
+(a) the baseline: N bare workflows of the benchmark journey's shape, started by
+    signal-with-start on an entry event, waiting for a second event, running one
+    activity, completing;
+(b) the engine: N customers enrolled in the benchmark journey by an entry event
+    through ``JourneyClient.track`` (store write, re-entry check,
+    signal-with-start), a second event routed to each (store write + signal), a
+    real in-app send through the store (consent, frequency caps, idempotency key,
+    communication log), a branch, completion;
+(c) ``/v1/track`` on loopback against a ``journeys api`` process, with an httpx
+    client at fixed concurrency: events no journey listens to, and events that
+    signal a running enrollment.
+
+Figures are printed and saved to ``bench/results/throughput.json``.
+
+Usage: ``.venv/bin/python -m bench.throughput [--customers 2000] [--requests 2000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.baseline_workflow import SEND_TIMES, BaselineWorkflow, baseline_send
+from journeys import search_attributes
+from journeys.catalog import Catalog
+from journeys.client import JourneyClient, TrackedEvent, TrackResult
+from journeys.language import (
+    BranchCase,
+    BranchStep,
+    Channel,
+    EntryTrigger,
+    EventCountCondition,
+    ExitStep,
+    JourneyDefinition,
+    JourneyMetadata,
+    SendStep,
+    WaitForEventStep,
+)
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from journeys.store.models import CommunicationLog
+from journeys.store.tenancy_tables import create_api_key
+from journeys.temporal_binaries import temporal_cli_path
+from workers.journey_worker import ACTIVITY_THREADS, build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "throughput.json"
+ORG = "bench"
+CONCURRENCY = 64
+"""Calls in flight at once from the benchmark's clients."""
+
+BENCH_JOURNEY = JourneyDefinition(
+    id="bench_journey",
+    version=1,
+    metadata=JourneyMetadata(name="Throughput benchmark", average_duration="seconds"),
+    entry=EntryTrigger(event="bench_started"),
+    start="wait_for_click",
+    steps={
+        "wait_for_click": WaitForEventStep(
+            events={"bench_clicked": "send_thanks"},
+            timeout=timedelta(hours=2),
+            on_timeout="timed_out",
+        ),
+        "send_thanks": SendStep(channels=[Channel.IN_APP], template="tour_done", next="pinged"),
+        "pinged": BranchStep(
+            cases=[BranchCase(when=EventCountCondition(event="bench_ping"), next="done_pinged")],
+            otherwise="done",
+        ),
+        "done": ExitStep(outcome="converted"),
+        "done_pinged": ExitStep(outcome="converted_after_pings"),
+        "timed_out": ExitStep(outcome="no_click"),
+    },
+    channels=[Channel.IN_APP],
+)
+"""Start on an event, wait for a second event, one send, complete (plus a pure branch
+that makes the journey listen to ``bench_ping`` for the HTTP signal load)."""
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The ``fraction`` percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+async def bounded(calls: Sequence[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
+    """Run the calls with at most ``limit`` in flight; results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await call()
+
+    return await asyncio.gather(*(one(call) for call in calls))
+
+
+async def wait_for_count(client: Client, query: str, expected: int, seconds: float) -> None:
+    """Until visibility counts ``expected`` workflows matching ``query``."""
+    deadline = time.monotonic() + seconds
+    while (await client.count_workflows(query)).count < expected:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{query!r} did not reach {expected} in {seconds}s")
+        await asyncio.sleep(0.25)
+
+
+def rates(n: int, starts: float, routed: float, completed: float) -> dict[str, float]:
+    """Per-second rates from phase durations."""
+    return {
+        "starts_per_s": round(n / starts, 1),
+        "events_routed_per_s": round(n / routed, 1),
+        "completions_per_s": round(n / completed, 1),
+    }
+
+
+def latency(values: Sequence[float]) -> dict[str, float]:
+    """p50/p99 in milliseconds."""
+    return {
+        "event_to_send_p50_ms": round(percentile(values, 0.50) * 1000, 1),
+        "event_to_send_p99_ms": round(percentile(values, 0.99) * 1000, 1),
+    }
+
+
+async def enter(journeys: JourneyClient, customer: str) -> TrackResult:
+    """The entry event of the benchmark journey, through the client."""
+    return await journeys.track(
+        TrackedEvent(org_id=ORG, customer_id=customer, name="bench_started")
+    )
+
+
+async def run_baseline(client: Client, n: int) -> dict[str, Any]:
+    """(a) Bare workflows of the same shape."""
+    task_queue = f"baseline-{uuid.uuid4().hex[:8]}"
+    customers = [f"b-{i}" for i in range(n)]
+    SEND_TIMES.clear()
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[BaselineWorkflow],
+            activities=[baseline_send],
+            activity_executor=executor,
+            max_concurrent_activities=ACTIVITY_THREADS,
+        ):
+            began = time.perf_counter()
+
+            async def entry_event(customer: str) -> WorkflowHandle[Any, Any]:
+                return await client.start_workflow(
+                    BaselineWorkflow.run,
+                    customer,
+                    id=f"baseline:{customer}",
+                    task_queue=task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    start_signal="record_event",
+                    start_signal_args=["bench_started"],
+                )
+
+            handles: list[WorkflowHandle[Any, Any]] = await bounded(
+                [functools.partial(entry_event, c) for c in customers], CONCURRENCY
+            )
+            starts = time.perf_counter() - began
+            await wait_for_count(
+                client, "WorkflowType='BaselineWorkflow' AND JourneyStep='waiting'", n, 600
+            )
+            sent_at: dict[str, float] = {}
+
+            async def second_event(customer: str, handle: WorkflowHandle[Any, Any]) -> None:
+                sent_at[customer] = time.time()
+                await handle.signal("record_event", "bench_clicked")
+
+            began = time.perf_counter()
+            await bounded(
+                [
+                    functools.partial(second_event, c, h)
+                    for c, h in zip(customers, handles, strict=True)
+                ],
+                CONCURRENCY,
+            )
+            routed = time.perf_counter() - began
+            await asyncio.gather(*(h.result() for h in handles))
+            completed = time.perf_counter() - began
+    delays = [SEND_TIMES[c] - sent_at[c] for c in customers]
+    return {**rates(n, starts, routed, completed), **latency(delays)}
+
+
+async def run_engine(
+    client: Client, settings: JourneySettings, store: Store, n: int
+) -> dict[str, Any]:
+    """(b) The engine, through the JourneyClient, with a real worker and store."""
+    journeys = JourneyClient(client, store, Catalog([BENCH_JOURNEY]), settings)
+    customers = [f"e-{i}" for i in range(n)]
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        async with build_worker(client, settings, store, executor):
+            began = time.perf_counter()
+            results = await bounded(
+                [functools.partial(enter, journeys, c) for c in customers], CONCURRENCY
+            )
+            starts = time.perf_counter() - began
+            assert all(r.enrolled for r in results), "an entry event enrolled nobody"
+            await wait_for_count(
+                client,
+                f"JourneyId='{BENCH_JOURNEY.id}' AND JourneyStep='wait_for_click'",
+                n,
+                600,
+            )
+            sent_at: dict[str, float] = {}
+
+            async def second_event(customer: str) -> None:
+                sent_at[customer] = time.time()
+                routed = await journeys.track(
+                    TrackedEvent(org_id=ORG, customer_id=customer, name="bench_clicked")
+                )
+                assert routed.signalled, f"{customer}: the click reached no enrollment"
+
+            began = time.perf_counter()
+            await bounded([functools.partial(second_event, c) for c in customers], CONCURRENCY)
+            routed_time = time.perf_counter() - began
+            handles = [r.enrolled[0] for r in results]
+            outcomes = await asyncio.gather(
+                *(client.get_workflow_handle(w).result() for w in handles)
+            )
+            completed = time.perf_counter() - began
+    assert all(o["outcome"] == "converted" for o in outcomes), "an enrollment did not convert"
+    with store.transaction() as session:
+        rows = session.execute(
+            select(CommunicationLog.customer_id, CommunicationLog.created_at).where(
+                CommunicationLog.org_id == ORG, CommunicationLog.journey_id == BENCH_JOURNEY.id
+            )
+        ).all()
+    sends = {customer: at.timestamp() for customer, at in rows}
+    assert len(sends) == n, f"{len(sends)} sends for {n} customers"
+    delays = [sends[c] - sent_at[c] for c in customers]
+    return {**rates(n, starts, routed_time, completed), **latency(delays)}
+
+
+async def http_load(
+    url: str, key: str, bodies: Sequence[dict[str, Any]], concurrency: int
+) -> dict[str, Any]:
+    """POST every body to /v1/track; requests/s and latency percentiles."""
+    timings: list[float] = []
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, headers={"X-API-Key": key}, limits=limits, timeout=60
+    ) as http:
+
+        async def one(body: dict[str, Any]) -> None:
+            began = time.perf_counter()
+            response = await http.post("/v1/track", json=body)
+            timings.append(time.perf_counter() - began)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        began = time.perf_counter()
+        await bounded([functools.partial(one, b) for b in bodies], concurrency)
+        elapsed = time.perf_counter() - began
+    return {
+        "requests": len(bodies),
+        "concurrency": concurrency,
+        "requests_per_s": round(len(bodies) / elapsed, 1),
+        "p50_ms": round(percentile(timings, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(timings, 0.99) * 1000, 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+async def run_http(
+    client: Client, settings: JourneySettings, store: Store, requests: int, address: str
+) -> dict[str, Any]:
+    """(c) ``/v1/track`` through a ``journeys api`` process on loopback."""
+    with store.transaction() as session:
+        key = create_api_key(session, org_id=ORG, name="bench").key
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "JOURNEYS_DATABASE_URL": settings.resolved_database_url,
+            "JOURNEYS_DATA_DIR": str(settings.data_dir),
+            "JOURNEYS_TEMPORAL_ADDRESS": address,
+            "JOURNEYS_TASK_QUEUE": settings.task_queue,
+            "JOURNEYS_API_PORT": str(port),
+            "JOURNEYS_LOG_LEVEL": "warning",
+            "JOURNEYS_LOG_FORMAT": "json",
+        }
+    )
+    api = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "journeys.cli",
+        "api",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    journeys = JourneyClient(client, store, Catalog([BENCH_JOURNEY]), settings)
+    try:
+        async with httpx.AsyncClient() as probe:
+            for _ in range(600):
+                try:
+                    if (await probe.get(f"{url}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        nothing = [
+            {"customer_id": f"h-{i % 500}", "name": "page_viewed", "event_id": f"pv-{i}"}
+            for i in range(requests)
+        ]
+        no_route = await http_load(url, key, nothing, CONCURRENCY)
+        running = [f"s-{i}" for i in range(200)]
+        with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+            async with build_worker(client, settings, store, executor):
+                await bounded([functools.partial(enter, journeys, c) for c in running], CONCURRENCY)
+                await wait_for_count(
+                    client,
+                    f"JourneyId='{BENCH_JOURNEY.id}' AND JourneyStep='wait_for_click'",
+                    len(running),
+                    600,
+                )
+                pings = [
+                    {"customer_id": running[i % len(running)], "name": "bench_ping"}
+                    for i in range(requests)
+                ]
+                signalling = await http_load(url, key, pings, CONCURRENCY)
+    finally:
+        api.terminate()
+        await asyncio.wait_for(api.wait(), timeout=30)
+    return {"no_route": no_route, "signal_running": signalling}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def main(customers: int, requests: int) -> dict[str, Any]:
+    """Run the three parts on one dev server; returns the figures."""
+    folder = Path(tempfile.mkdtemp(prefix="journeys-bench-"))
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli_path()),
+        dev_server_database_filename=str(folder / "temporal.db"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL_KEYS,
+        dev_server_extra_args=[
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=off",
+            "--log-level",
+            "error",
+        ],
+    )
+    settings = JourneySettings(
+        data_dir=folder / "data",
+        task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+        database_url=f"sqlite:///{folder / 'store.db'}",
+        log_level="warning",
+    )
+    store = Store(settings.resolved_database_url)
+    store.migrate()
+    try:
+        print(f"baseline: {customers} workflows ...", flush=True)
+        baseline = await run_baseline(env.client, customers)
+        print(json.dumps(baseline), flush=True)
+        print(f"engine: {customers} customers ...", flush=True)
+        engine = await run_engine(env.client, settings, store, customers)
+        print(json.dumps(engine), flush=True)
+        print(f"/v1/track: {requests} requests per kind ...", flush=True)
+        address = env.client.service_client.config.target_host
+        http = await run_http(env.client, settings, store, requests, address)
+    finally:
+        store.dispose()
+        await env.shutdown()
+    ratio = {
+        name: round(engine[name] / baseline[name], 2)
+        for name in ("starts_per_s", "events_routed_per_s", "completions_per_s")
+    }
+    return {
+        "command": f".venv/bin/python -m bench.throughput --customers {customers}"
+        f" --requests {requests}",
+        "customers": customers,
+        "concurrency": CONCURRENCY,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "dev_server": "SQLite file, journal_mode=wal, synchronous=off",
+        "baseline": baseline,
+        "engine": engine,
+        "engine_over_baseline": ratio,
+        "http_track": http,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, default=2_000)
+    arguments = parser.parse_args()
+    figures = asyncio.run(main(arguments.customers, arguments.requests))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+    print(f"saved to {RESULTS.relative_to(ROOT)}")

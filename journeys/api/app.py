@@ -1,0 +1,111 @@
+"""The FastAPI application: routers, middleware, error handlers and the client's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import text
+
+from journeys.api import client_journeys, customers, enrollments, ingress
+from journeys.api.error_responses import install_error_handlers
+from journeys.api.payloads import Health
+from journeys.api.request_context import RequestContextMiddleware
+from journeys.api.tenancy import ApiKeyCache, install_org_scope
+from journeys.client import JourneyClient
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from journeys.store.tenancy_tables import apply_row_level_security
+
+log = structlog.get_logger(__name__)
+
+API_VERSION = "1.0.0"
+
+
+def _check_store(store: Store) -> None:
+    with store.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _secure_store(store: Store) -> None:
+    """Cover every org-scoped table with row-level security (PostgreSQL; idempotent)."""
+    with store.engine.begin() as connection:
+        covered = apply_row_level_security(connection)
+    if covered:
+        log.info("row-level security applied", tables=covered)
+
+
+def create_app(settings: JourneySettings) -> FastAPI:
+    """The HTTP API; its JourneyClient connects to Temporal and the store at startup."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = await JourneyClient.connect(settings)
+        await asyncio.to_thread(_secure_store, client.store)
+        app.state.client = client
+        app.state.store = client.store
+        app.state.api_keys = ApiKeyCache(client.store, settings.api_key_cache_seconds)
+        log.info("api ready", temporal=settings.temporal_address, task_queue=settings.task_queue)
+        try:
+            yield
+        finally:
+            client.store.dispose()
+
+    app = FastAPI(
+        title="Journeys API",
+        version=API_VERSION,
+        summary="Behaviour events in, journeys out: track, enroll, inspect, consent.",
+        description=(
+            "Authenticate with `X-API-Key: <key>` or `Authorization: Bearer <key>` "
+            "(`journeys api-key create --org ORG`). Every error is JSON "
+            "`{error: {status, code, message, field, details}, request_id}`. "
+            "Each answer carries `X-Request-ID` (yours, if you send a valid one)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_org_scope()
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.api_max_body_bytes)
+    app.include_router(ingress.router)
+    app.include_router(enrollments.router)
+    app.include_router(customers.router)
+    app.include_router(client_journeys.router)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness")
+    async def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok")
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness",
+        responses={503: {"model": Health, "description": "a dependency is unavailable"}},
+    )
+    async def readyz(request: Request, response: Response) -> Health:
+        """The store and Temporal answer."""
+        client: JourneyClient = request.app.state.client
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.to_thread(_check_store, client.store)
+            checks["store"] = "ok"
+        except Exception as err:
+            checks["store"] = f"unavailable: {type(err).__name__}"
+        try:
+            await client.temporal.service_client.check_health()
+            checks["temporal"] = "ok"
+        except Exception as err:
+            checks["temporal"] = f"unavailable: {type(err).__name__}"
+        health = Health(
+            status="ok" if all(v == "ok" for v in checks.values()) else "unavailable",
+            checks=checks,
+        )
+        if health.status != "ok":
+            response.status_code = 503
+        return health
+
+    return app

@@ -1,0 +1,1 @@
+"""Decisioning: journey intelligence, predictive scores, next best action, offers, channels."""

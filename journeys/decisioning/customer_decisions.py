@@ -1,0 +1,319 @@
+"""Decisions about one stored customer: next best action, retention offer, channel.
+
+Reads what each decision needs from the store (profile, behaviour features,
+email opens, consent, frequency-cap slots), asks the predictive models, runs
+the pure decision rules and writes the decision to the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from journeys.activity_contracts import DecisionCandidate, DecisionRecord
+from journeys.decisioning.channel_selection import HISTORY_WINDOW, ChannelChoice, select_channel
+from journeys.decisioning.next_best_action import (
+    ACTION_INVENTORY,
+    ENGINE_VERSION,
+    BusinessConstraints,
+    CustomerSignals,
+    NextBestActionDecision,
+    NextBestActionRequest,
+    decide_next_best_action,
+)
+from journeys.decisioning.predictive_models import (
+    CustomerFeatures,
+    ModelName,
+    ModelRegistry,
+    Prediction,
+    predict,
+)
+from journeys.decisioning.retention_offers import Offer, OfferDecision, choose_retention_offer
+from journeys.errors import UnknownCustomerError
+from journeys.frequency_caps import longest_window, slot_frees_at
+from journeys.language.channels import Channel
+from journeys.store import Store
+from journeys.store.behaviour_features import customer_features
+from journeys.store.channel_engagement import channel_history, recent_email_opens, slots_held
+from journeys.store.consent import send_forbidden_because
+from journeys.store.customers import find_customer
+from journeys.store.decision_audit import record_decision
+from journeys.store.models import Customer, utcnow
+
+RECENT_EMAILS = 5
+"""Email responsiveness looks at the customer's last 5 emails (seed 001's "3 of last 5")."""
+
+CLV_MONTHS_DEFAULT = 24
+"""Without a ``clv`` attribute, CLV is taken as 24 months of MRR."""
+
+INVENTORY_CHANNELS = frozenset(
+    action.channel for action in ACTION_INVENTORY if action.channel is not None
+)
+"""The channels the action inventory uses: the only ones whose consent and caps matter."""
+
+NEXT_BEST_ACTION_DECISION = "next_best_action"
+RETENTION_OFFER_DECISION = "retention_offer"
+CHANNEL_DECISION = "channel"
+
+
+class DecisionContext(BaseModel):
+    """Where a decision is made: a journey step visit, or nowhere (ad hoc)."""
+
+    org_id: str = Field(min_length=1, max_length=64)
+    customer_id: str = Field(min_length=1, max_length=128)
+    journey_id: str | None = None
+    workflow_id: str | None = None
+    enrollment_id: str | None = None
+    step_key: str | None = None
+    record: bool = True
+
+
+class RetentionOfferRequest(DecisionContext):
+    """Choose a retention offer for the customer."""
+
+
+class ChannelRequest(DecisionContext):
+    """Choose the channel for a message of the given urgency."""
+
+    urgency: str = Field(default="medium", pattern="^(low|medium|high)$")
+
+
+class CustomerDecisions:
+    """Makes and records decisions about stored customers.
+
+    Args:
+        store: The store.
+        registry: The trained models (formula fallback when a model is untrained).
+        blackout_dates: Dates on which no offers are made.
+        clock: The current time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: ModelRegistry,
+        blackout_dates: Sequence[date] = (),
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self._store = store
+        self._registry = registry
+        self._blackout = frozenset(blackout_dates)
+        self._clock = clock
+
+    def next_best_action(self, request: NextBestActionRequest) -> NextBestActionDecision:
+        """Decide (and record) the customer's next best action."""
+        now = self._clock()
+        with self._store.transaction() as session:
+            customer = _customer(session, request.org_id, request.customer_id)
+            features = customer_features(session, customer=customer, as_of=now)
+            opened, sent = recent_email_opens(
+                session, org_id=request.org_id, customer_id=request.customer_id, last=RECENT_EMAILS
+            )
+            constraints = self._constraints(session, request, now)
+            churn = predict(self._registry, ModelName.CHURN_RISK, features)
+            upgrade = predict(self._registry, ModelName.UPGRADE_LIKELIHOOD, features)
+            signals = CustomerSignals(
+                customer_id=customer.customer_id,
+                name=_text(customer.attributes.get("name")),
+                plan=features.plan,
+                day=int(features.values["tenure_days"]),
+                adoption_score=min(max(features.values["adoption_score"], 0.0), 100.0),
+                pricing_views_7d=int(features.values["pricing_views_7d"]),
+                emails_opened=opened,
+                emails_sent=sent,
+                churn_risk=churn.probability,
+                upgrade_probability=upgrade.probability,
+                support_tickets_30d=int(features.values["support_tickets_30d"]),
+                days_since_last_event=features.values["days_since_last_event"],
+            )
+            decision = decide_next_best_action(
+                signals,
+                constraints,
+                model_version=_versions(churn, upgrade),
+                decided_at=now,
+            )
+            if request.record:
+                inputs = {**decision.inputs, "defaulted": ", ".join(features.defaulted) or None}
+                record_decision(
+                    session,
+                    _record(
+                        request,
+                        decision=NEXT_BEST_ACTION_DECISION,
+                        model_version=decision.model_version,
+                        inputs=inputs,
+                        candidates=[
+                            DecisionCandidate(name=item.action, score=item.confidence)
+                            for item in decision.candidates
+                        ],
+                        choice=decision.choice,
+                        rationale=decision.rationale,
+                        at=now,
+                    ),
+                )
+        return decision
+
+    def retention_offer(self, request: RetentionOfferRequest) -> OfferDecision:
+        """Choose (and record) the retention offer with the best positive expected value."""
+        now = self._clock()
+        with self._store.transaction() as session:
+            customer = _customer(session, request.org_id, request.customer_id)
+            features = customer_features(session, customer=customer, as_of=now)
+            predictions = {
+                offer: predict(self._registry, ModelName.RETENTION_LIFT, features, offer)
+                for offer in Offer
+                if offer is not Offer.NO_OFFER
+            }
+            mrr = features.values["mrr"]
+            clv = features.clv if features.clv is not None else mrr * CLV_MONTHS_DEFAULT
+            decision = choose_retention_offer(
+                mrr=mrr,
+                clv=clv,
+                lifts={offer: prediction.lift or 0.0 for offer, prediction in predictions.items()},
+            )
+            if request.record:
+                version = next(iter(predictions.values())).model_version
+                record_decision(
+                    session,
+                    _record(
+                        request,
+                        decision=RETENTION_OFFER_DECISION,
+                        model_version=version,
+                        inputs={**_inputs(features), "clv": clv},
+                        candidates=[
+                            DecisionCandidate(name=item.offer.value, score=item.expected_value)
+                            for item in decision.evaluations
+                        ],
+                        choice=decision.offer.value,
+                        rationale=decision.reason,
+                        at=now,
+                        model_name=ModelName.RETENTION_LIFT.value,
+                    ),
+                )
+        return decision
+
+    def channel(self, request: ChannelRequest) -> ChannelChoice:
+        """Choose (and record) the channel with the best urgency-adjusted engagement."""
+        now = self._clock()
+        with self._store.transaction() as session:
+            _customer(session, request.org_id, request.customer_id)
+            history = channel_history(
+                session,
+                org_id=request.org_id,
+                customer_id=request.customer_id,
+                since=now - HISTORY_WINDOW,
+            )
+            choice = select_channel(history, request.urgency)
+            if request.record:
+                record_decision(
+                    session,
+                    _record(
+                        request,
+                        decision=CHANNEL_DECISION,
+                        model_version="seed-000",
+                        inputs={
+                            "urgency": request.urgency,
+                            **{
+                                f"{row.channel.value}_sent_clicked": f"{row.sent}/{row.clicked}"
+                                for row in history
+                            },
+                        },
+                        candidates=[
+                            DecisionCandidate(name=name, score=score)
+                            for name, score in choice.adjusted_scores.items()
+                        ],
+                        choice=choice.channel.value,
+                        rationale=(
+                            f"{choice.reason}; confidence {choice.confidence:.2f}; "
+                            f"fallback {choice.fallback_channel.value}"
+                        ),
+                        at=now,
+                        model_name="channel_selection",
+                    ),
+                )
+        return choice
+
+    def _constraints(
+        self, session: Session, request: NextBestActionRequest, now: datetime
+    ) -> BusinessConstraints:
+        forbidden: dict[Channel, str] = {}
+        capped: dict[Channel, str] = {}
+        held = slots_held(
+            session,
+            org_id=request.org_id,
+            customer_id=request.customer_id,
+            now=now,
+            window=longest_window(request.frequency_caps),
+        )
+        for channel in INVENTORY_CHANNELS.intersection(request.channels):
+            reason = send_forbidden_because(
+                session, org_id=request.org_id, customer_id=request.customer_id, channel=channel
+            )
+            if reason is not None:
+                forbidden[channel] = reason
+            frees_at = slot_frees_at(request.frequency_caps, channel, held, now)
+            if frees_at is not None:
+                capped[channel] = (
+                    f"frequency cap on {channel.value} full until {frees_at:%Y-%m-%d %H:%M}"
+                )
+        return BusinessConstraints(
+            available_channels=list(request.channels),
+            forbidden_channels=forbidden,
+            capped_channels=capped,
+            blackout=now.date() in self._blackout,
+        )
+
+
+def _customer(session: Session, org_id: str, customer_id: str) -> Customer:
+    customer = find_customer(session, org_id=org_id, customer_id=customer_id)
+    if customer is None:
+        raise UnknownCustomerError(f"no customer {customer_id!r} in organisation {org_id!r}")
+    return customer
+
+
+def _versions(*predictions: Prediction) -> str:
+    return ";".join([ENGINE_VERSION, *(prediction.model_version for prediction in predictions)])
+
+
+def _inputs(features: CustomerFeatures) -> dict[str, float | str | None]:
+    return {
+        **features.values,
+        "plan": features.plan,
+        "defaulted": ", ".join(features.defaulted) or None,
+    }
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _record(
+    context: DecisionContext | NextBestActionRequest,
+    *,
+    decision: str,
+    model_version: str,
+    inputs: Mapping[str, object],
+    candidates: list[DecisionCandidate],
+    choice: str,
+    rationale: str,
+    at: datetime,
+    model_name: str = NEXT_BEST_ACTION_DECISION,
+) -> DecisionRecord:
+    return DecisionRecord(
+        org_id=context.org_id,
+        customer_id=context.customer_id,
+        journey_id=context.journey_id,
+        workflow_id=context.workflow_id,
+        enrollment_id=context.enrollment_id,
+        step_key=context.step_key,
+        decision=decision,
+        model_name=model_name,
+        model_version=model_version,
+        inputs=dict(inputs),
+        candidates=candidates,
+        choice=choice,
+        rationale=rationale,
+        decided_at=at,
+    )

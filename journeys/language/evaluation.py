@@ -1,0 +1,96 @@
+"""Pure evaluation of the language's conditions, bands and experiment buckets.
+
+Used by the workflow (deterministic: no clock, no randomness, no I/O) and by
+the client when it checks entry conditions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from journeys.language.steps import (
+    AttributeCondition,
+    EventCountCondition,
+    ExperimentArm,
+    LifecycleStageCondition,
+    ScoreCondition,
+)
+
+BUCKETS = 100
+"""Experiment buckets: a customer lands in one of 0..99; weights are percentages."""
+
+
+def experiment_bucket(journey_id: str, experiment: str, customer_id: str) -> int:
+    """The customer's stable bucket (0..99) for an experiment: a hash of stable ids only."""
+    digest = hashlib.sha256(f"{journey_id}:{experiment}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS
+
+
+def experiment_arm(
+    arms: Sequence[ExperimentArm], journey_id: str, experiment: str, customer_id: str
+) -> ExperimentArm:
+    """The arm whose cumulative weight range holds the customer's bucket."""
+    bucket = experiment_bucket(journey_id, experiment, customer_id)
+    upper = 0
+    for arm in arms:
+        upper += arm.weight
+        if bucket < upper:
+            return arm
+    return arms[-1]
+
+
+def compare(left: Any, op: str, right: Any) -> bool:
+    """``left <op> right``; False when the values cannot be compared."""
+    if op == "exists":
+        return left is not None
+    if left is None:
+        return False
+    try:
+        match op:
+            case "eq":
+                return bool(left == right)
+            case "ne":
+                return bool(left != right)
+            case "in":
+                return bool(left in right)
+            case "gt":
+                return bool(float(left) > float(right))
+            case "gte":
+                return bool(float(left) >= float(right))
+            case "lt":
+                return bool(float(left) < float(right))
+            case "lte":
+                return bool(float(left) <= float(right))
+    except (TypeError, ValueError):
+        return False
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def attribute_holds(condition: AttributeCondition, attributes: Mapping[str, Any]) -> bool:
+    """Whether the profile attribute satisfies the condition."""
+    return compare(attributes.get(condition.attribute), condition.op, condition.value)
+
+
+def stage_holds(condition: LifecycleStageCondition, stage: str | None) -> bool:
+    """Whether the lifecycle stage is one of the condition's stages."""
+    return stage in condition.stages
+
+
+def score_holds(condition: ScoreCondition, score: float) -> bool:
+    """Whether the score satisfies the condition."""
+    return compare(score, condition.op, condition.value)
+
+
+def event_count_holds(condition: EventCountCondition, count: int) -> bool:
+    """Whether an event count satisfies the condition's bounds."""
+    if count < condition.at_least:
+        return False
+    return condition.at_most is None or count <= condition.at_most
+
+
+def count_since(occurrences: Sequence[datetime], since: datetime) -> int:
+    """How many occurrences are at or after ``since``."""
+    return sum(1 for at in occurrences if at >= since)

@@ -1,0 +1,46 @@
+"""Quiet hours: no sends at night in the customer's own time zone (pure rules)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from journeys.errors import InvalidInputError
+from journeys.language.delivery_rules import QuietHours
+
+
+def customer_zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name`` (``Europe/Paris``).
+
+    Raises:
+        InvalidInputError: the name is not a known time zone.
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise InvalidInputError("timezone", f"unknown time zone {name!r}") from err
+
+
+def quiet_hours_end(quiet: QuietHours, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """When the quiet hours around ``now`` end (UTC), or None when ``now`` is not quiet.
+
+    The window runs from ``quiet.start`` (inclusive) to ``quiet.end`` (exclusive)
+    in local wall-clock time and may span midnight. The end is computed on the
+    local calendar, so a daylight-saving change during the night is honoured.
+    """
+    local = now.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    if quiet.start == quiet.end:
+        return None
+    spans_midnight = quiet.start > quiet.end
+    if spans_midnight:
+        quiet_now = clock >= quiet.start or clock < quiet.end
+    else:
+        quiet_now = quiet.start <= clock < quiet.end
+    if not quiet_now:
+        return None
+    end_day = local.date()
+    if spans_midnight and clock >= quiet.start:
+        end_day += timedelta(days=1)
+    end_local = datetime.combine(end_day, quiet.end, tzinfo=zone)
+    return end_local.astimezone(UTC)
