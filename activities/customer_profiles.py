@@ -6,6 +6,8 @@ in the customer's time zone.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import activity
 
 from journeys.activity_contracts import (
@@ -77,4 +79,5 @@ class CustomerProfileActivities:
         )
         if until is None:
             return WaitDeadline(detail=f"attribute {request.attribute!r} is missing or not a date")
-        return WaitDeadline(until=until, detail=f"{request.attribute} {request.offset:+}")
+        sign = "-" if request.offset < timedelta(0) else "+"
+        return WaitDeadline(until=until, detail=f"{request.attribute} {sign} {abs(request.offset)}")

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -64,14 +64,17 @@ from journeys.language import (
 )
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import CommunicationLog
+from journeys.store.models import CommunicationLog, Enrollment
 from journeys.store.tenancy_tables import create_api_key
+from journeys.structured_logs import configure_logging
 from journeys.temporal_binaries import temporal_cli_path
 from workers.journey_worker import ACTIVITY_THREADS, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "throughput.json"
 ORG = "bench"
+BASELINE_QUERY = "WorkflowType='BaselineWorkflow'"
+COMPLETED = "ExecutionStatus='Completed'"
 CONCURRENCY = 64
 """Calls in flight at once from the benchmark's clients."""
 
@@ -100,6 +103,8 @@ BENCH_JOURNEY = JourneyDefinition(
 )
 """Start on an event, wait for a second event, one send, complete (plus a pure branch
 that makes the journey listen to ``bench_ping`` for the HTTP signal load)."""
+
+ENGINE_QUERY = f"JourneyId='{BENCH_JOURNEY.id}'"
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -184,9 +189,7 @@ async def run_baseline(client: Client, n: int) -> dict[str, Any]:
                 [functools.partial(entry_event, c) for c in customers], CONCURRENCY
             )
             starts = time.perf_counter() - began
-            await wait_for_count(
-                client, "WorkflowType='BaselineWorkflow' AND JourneyStep='waiting'", n, 600
-            )
+            await wait_for_count(client, f"{BASELINE_QUERY} AND JourneyStep='waiting'", n, 600)
             sent_at: dict[str, float] = {}
 
             async def second_event(customer: str, handle: WorkflowHandle[Any, Any]) -> None:
@@ -202,7 +205,7 @@ async def run_baseline(client: Client, n: int) -> dict[str, Any]:
                 CONCURRENCY,
             )
             routed = time.perf_counter() - began
-            await asyncio.gather(*(h.result() for h in handles))
+            await wait_for_count(client, f"{BASELINE_QUERY} AND {COMPLETED}", n, 900)
             completed = time.perf_counter() - began
     delays = [SEND_TIMES[c] - sent_at[c] for c in customers]
     return {**rates(n, starts, routed, completed), **latency(delays)}
@@ -224,7 +227,7 @@ async def run_engine(
             assert all(r.enrolled for r in results), "an entry event enrolled nobody"
             await wait_for_count(
                 client,
-                f"JourneyId='{BENCH_JOURNEY.id}' AND JourneyStep='wait_for_click'",
+                f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'",
                 n,
                 600,
             )
@@ -240,12 +243,17 @@ async def run_engine(
             began = time.perf_counter()
             await bounded([functools.partial(second_event, c) for c in customers], CONCURRENCY)
             routed_time = time.perf_counter() - began
-            handles = [r.enrolled[0] for r in results]
-            outcomes = await asyncio.gather(
-                *(client.get_workflow_handle(w).result() for w in handles)
-            )
+            await wait_for_count(client, f"{ENGINE_QUERY} AND {COMPLETED}", n, 900)
             completed = time.perf_counter() - began
-    assert all(o["outcome"] == "converted" for o in outcomes), "an enrollment did not convert"
+    with store.transaction() as session:
+        converted = session.scalar(
+            select(func.count()).where(
+                Enrollment.org_id == ORG,
+                Enrollment.journey_id == BENCH_JOURNEY.id,
+                Enrollment.outcome == "converted",
+            )
+        )
+    assert converted == n, f"{converted} of {n} enrollments converted"
     with store.transaction() as session:
         rows = session.execute(
             select(CommunicationLog.customer_id, CommunicationLog.created_at).where(
@@ -338,7 +346,7 @@ async def run_http(
                 await bounded([functools.partial(enter, journeys, c) for c in running], CONCURRENCY)
                 await wait_for_count(
                     client,
-                    f"JourneyId='{BENCH_JOURNEY.id}' AND JourneyStep='wait_for_click'",
+                    f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'",
                     len(running),
                     600,
                 )
@@ -384,6 +392,7 @@ async def main(customers: int, requests: int) -> dict[str, Any]:
         database_url=f"sqlite:///{folder / 'store.db'}",
         log_level="warning",
     )
+    configure_logging(settings)
     store = Store(settings.resolved_database_url)
     store.migrate()
     try:

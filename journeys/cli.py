@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.runtime",
     "journeys.commands.ingress",
     "journeys.commands.decisioning",
+    "journeys.commands.journey_tools",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

@@ -33,4 +33,4 @@ class DecideOnceWorkflow:
         except ActivityError as err:
             cause = err.cause
             return f"error:{cause.type}" if isinstance(cause, ApplicationError) else "error"
-        return decision.choice
+        return str(decision.choice)

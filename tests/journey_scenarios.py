@@ -33,8 +33,6 @@ from journeys.temporal_connection import register_search_attributes
 from tests.conftest import finished, journey_client, running_worker
 
 ORG = "acme"
-MORNING_HOUR_UTC = 9
-"""Scenarios start at 09:00 UTC, so Day-N sends fall outside the default quiet hours."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,7 @@ class Scenario:
     transition: str | None = None
     stage: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    visits: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return self.name
@@ -91,16 +90,6 @@ def logins(*days: float) -> list[Behaviour]:
 def features(count: int, day: float = 0) -> list[Behaviour]:
     """``count`` distinct features used."""
     return [Behaviour("feature_used", day, {"feature": f"feature_{i}"}) for i in range(count)]
-
-
-async def morning(env: WorkflowEnvironment) -> datetime:
-    """Skip the server's clock to the next 09:00 UTC and return it."""
-    now = await env.get_current_time()
-    target = now.replace(hour=MORNING_HOUR_UTC, minute=0, second=0, microsecond=0)
-    if target <= now:
-        target += timedelta(days=1)
-    await env.sleep(target - now)
-    return await env.get_current_time()
 
 
 def store_event(store: Store, customer_id: str, event: Behaviour, at: datetime) -> EventSignal:
@@ -223,6 +212,8 @@ def check(run: ScenarioRun, scenario: Scenario) -> None:
     assert run.transitioned_to == ([scenario.transition] if scenario.transition else [])
     if scenario.stage is not None:
         assert run.stage == scenario.stage
+    for step in scenario.visits:
+        assert step in run.result.path
     for name, value in scenario.attributes.items():
         assert run.attributes.get(name) == value
 

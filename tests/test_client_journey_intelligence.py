@@ -267,13 +267,13 @@ def test_upsell_candidates_once_per_client(any_store: Store) -> None:
 
 def test_bad_input_names_the_field(store: Store) -> None:
     journeys = service(store)
-    with pytest.raises(InvalidInputError, match="^stage: 'prospect' is not one of lead"):
+    with pytest.raises(InvalidInputError, match=r"^stage: 'prospect' is not one of lead"):
         journeys.track_event("c", "prospect", "x", {})
-    with pytest.raises(InvalidInputError, match="^client_id: must be a non-empty string"):
+    with pytest.raises(InvalidInputError, match=r"^client_id: must be a non-empty string"):
         journeys.track_event(" ", "lead", "x", {})
-    with pytest.raises(InvalidInputError, match="^event_type: must be a non-empty string"):
+    with pytest.raises(InvalidInputError, match=r"^event_type: must be a non-empty string"):
         journeys.track_event("c", "lead", "", {})
-    with pytest.raises(InvalidInputError, match="^org_id"):
+    with pytest.raises(InvalidInputError, match=r"^org_id"):
         ClientJourneyService(store, "")
 
 

@@ -16,14 +16,16 @@ from activities.next_best_action import NextBestActionActivities
 from journeys.activity_contracts import DecisionCandidate, DecisionRecord
 from journeys.cli import main
 from journeys.decisioning.client_journey_service import ClientJourneyService
-from journeys.decisioning.customer_decisions import CustomerDecisions
+from journeys.decisioning.customer_decisions import ChannelRequest, CustomerDecisions
 from journeys.decisioning.next_best_action import NextBestActionRequest
 from journeys.decisioning.predictive_models import ModelRegistry
+from journeys.language.channels import Channel
+from journeys.language.delivery_rules import FrequencyCap
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.decision_audit import customer_decisions
 from tests.decision_workflow import DecideOnceWorkflow
-from tests.decisioning_fixtures import add_customer, add_events
+from tests.decisioning_fixtures import add_customer, add_events, add_send
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -74,13 +76,30 @@ def test_a_step_visit_records_its_decision_once(any_store: Store) -> None:
     assert rows[0].inputs == {"churn_risk": 0.7, "clv": 2400}
 
 
-def test_next_best_action_on_postgresql(pg_store: Store, tmp_path: Path) -> None:
+def test_decisions_read_the_store_on_postgresql(pg_store: Store, tmp_path: Path) -> None:
     add_customer(pg_store, "o", "c", adoption_score=62, plan="starter")
     add_events(pg_store, "o", "c", "pricing_page_viewed", [NOW - timedelta(days=1)])
+    add_events(pg_store, "o", "c", "pricing_page_viewed", [NOW - timedelta(days=8)])
+    add_events(pg_store, "o", "c", "login", [NOW - timedelta(days=40), NOW - timedelta(days=3)])
+    for day in range(3):
+        add_send(pg_store, "o", "c", "email", NOW - timedelta(days=day + 1), opened=day == 0)
+        add_send(pg_store, "o", "c", "push", NOW - timedelta(days=day + 1), clicked=True)
     decisions = CustomerDecisions(pg_store, ModelRegistry(tmp_path), clock=lambda: NOW)
-    decision = decisions.next_best_action(NextBestActionRequest(org_id="o", customer_id="c"))
+    decision = decisions.next_best_action(
+        NextBestActionRequest(
+            org_id="o",
+            customer_id="c",
+            frequency_caps=[FrequencyCap(channel=Channel.EMAIL, limit=3)],
+        )
+    )
     assert decision.inputs["pricing_views_7d"] == 1
-    assert decision.choice == "advanced_features_email"
+    assert (decision.inputs["emails_opened"], decision.inputs["emails_sent"]) == (1, 3)
+    assert decision.inputs["days_since_last_event"] == pytest.approx(1)
+    capped = {item.action: item.filtered for item in decision.candidates}
+    assert str(capped["advanced_features_email"]).startswith("frequency cap on email full")
+    assert decision.choice == "reporting_feature_spotlight"
+    channel = decisions.channel(ChannelRequest(org_id="o", customer_id="c", urgency="high"))
+    assert (channel.channel, channel.expected_engagement_rate) == (Channel.PUSH, 1.0)
 
 
 def test_explain_tells_the_story_decision_by_decision(

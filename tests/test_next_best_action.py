@@ -14,6 +14,7 @@ from journeys.decisioning.customer_decisions import CustomerDecisions
 from journeys.decisioning.next_best_action import (
     BusinessConstraints,
     CustomerSignals,
+    NextBestActionDecision,
     NextBestActionRequest,
     decide_next_best_action,
 )
@@ -43,7 +44,9 @@ JANE = CustomerSignals(
 )
 
 
-def decide(signals: CustomerSignals, constraints: BusinessConstraints | None = None):  # type: ignore[no-untyped-def]
+def decide(
+    signals: CustomerSignals, constraints: BusinessConstraints | None = None
+) -> NextBestActionDecision:
     return decide_next_best_action(
         signals, constraints or BusinessConstraints(), model_version="test", decided_at=NOW
     )
@@ -157,7 +160,7 @@ def store_jane(store: Store) -> None:
 
 
 def request(**changes: object) -> NextBestActionRequest:
-    return NextBestActionRequest(org_id=ORG, customer_id="jane", **changes)  # type: ignore[arg-type]
+    return NextBestActionRequest(org_id=ORG, customer_id="jane", **changes)
 
 
 def test_jane_from_the_store_with_untrained_models(store: Store, tmp_path: Path) -> None:
@@ -228,7 +231,7 @@ def test_consent_and_frequency_caps_come_from_the_store(store: Store, tmp_path: 
 
 def test_unknown_customer_is_a_clear_non_retryable_error(store: Store, tmp_path: Path) -> None:
     decisions = CustomerDecisions(store, ModelRegistry(tmp_path / "models"), clock=lambda: NOW)
-    with pytest.raises(UnknownCustomerError, match="no customer 'ghost' in organisation 'acme'"):
+    with pytest.raises(UnknownCustomerError, match=r"no customer 'ghost' in organisation 'acme'"):
         decisions.next_best_action(NextBestActionRequest(org_id=ORG, customer_id="ghost"))
     activities = NextBestActionActivities(decisions)
     with pytest.raises(ApplicationError) as caught:

@@ -6,14 +6,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from activities.predictive_scorers import PredictiveScorer, trained_scorers
 from journeys.cli import main
 from journeys.decisioning.customer_decisions import CustomerDecisions, RetentionOfferRequest
-from journeys.decisioning.model_training import store_history, train_models
+from journeys.decisioning.model_training import dataset, store_history, train_models, training_rows
 from journeys.decisioning.next_best_action import NextBestActionRequest
 from journeys.decisioning.predictive_models import (
+    FEATURES,
     FORMULA_VERSION,
     BehaviourCounts,
     ModelName,
@@ -69,6 +71,14 @@ def test_artifacts_are_versioned_with_features_and_metrics(trained: Trained) -> 
     assert '"version": 1' in metadata and '"auc"' in metadata and '"logins_30d"' in metadata
     model = trained.registry.get("churn_risk")
     assert model is not None and model.metadata.label == "churn_risk@v1"
+
+
+def test_fast_scoring_matches_the_pipeline(trained: Trained) -> None:
+    model = trained.registry.get("churn_risk")
+    assert model is not None
+    for row in ([3, 2, 0, 1, 0, 0, 2.5, 100, 62, 49], [0, 0, 0, 0, 4, 1, 60, 10, 5, 0]):
+        expected = model.pipeline.predict_proba(np.asarray([row], dtype=float))[0, 1]
+        assert model.probability(row) == pytest.approx(expected, abs=1e-12)
 
 
 def test_a_fresh_registry_loads_the_newest_version(trained: Trained) -> None:
@@ -132,11 +142,11 @@ def test_trained_scorers_follow_the_scorer_interface(trained: Trained, tmp_path:
         )
     )
     assert lift.inputs["offer"] == "discount_20_percent"
-    with pytest.raises(InvalidInputError, match="^context.offer"):
+    with pytest.raises(InvalidInputError, match=r"^context.offer"):
         scorers["retention_lift"].score(
             ScoreRequest(scorer="retention_lift", org_id=ORG, customer_id="synthetic-00005")
         )
-    with pytest.raises(InvalidInputError, match="^offer: 'half_price' is not one of"):
+    with pytest.raises(InvalidInputError, match=r"^offer: 'half_price' is not one of"):
         scorers["retention_lift"].score(
             ScoreRequest(
                 scorer="retention_lift",
@@ -170,7 +180,7 @@ def test_untrained_models_fall_back_to_formulas(store: Store, tmp_path: Path) ->
 
 
 def test_unknown_model_name_is_a_clear_error(store: Store, tmp_path: Path) -> None:
-    with pytest.raises(UnknownModelError, match="no model named 'ltv' \\(known: churn_risk"):
+    with pytest.raises(UnknownModelError, match=r"no model named 'ltv' \(known: churn_risk"):
         ModelRegistry(tmp_path).get("ltv")
     with pytest.raises(UnknownModelError):
         PredictiveScorer("ltv", store, ModelRegistry(tmp_path))
@@ -198,3 +208,18 @@ def test_cli_generates_history_trains_and_rejects_bad_input(
     assert "--as-of: must include a time zone" in capsys.readouterr().err
     assert main(["models", "generate-history", "--data-dir", data, "--customers", "0"]) == 1
     assert "--customers: must be between 1 and" in capsys.readouterr().err
+
+
+def test_training_rows_on_postgresql(pg_store: Store) -> None:
+    history = generate_history(org_id=ORG, customers=150, as_of=AS_OF, seed=3)
+    store_history(pg_store, org_id=ORG, history=history)
+    store_history(pg_store, org_id=ORG, history=history)  # stored once only
+    with pg_store.transaction() as session:
+        rows = training_rows(session, org_id=ORG, as_of=AS_OF, horizon=OUTCOME_HORIZON)
+    assert len(rows) == 150
+    outcomes = set().union(*(row.outcomes for row in rows))
+    assert "subscription_cancelled" in outcomes and "trial_converted" in outcomes
+    assert any(row.offer is not None for row in rows)
+    assert sum(row.features.values["logins_30d"] for row in rows) > 150
+    matrix, labels = dataset(ModelName.RETENTION_LIFT, rows)
+    assert len(matrix[0]) == len(FEATURES) + 4 and set(labels) == {0, 1}

@@ -3,8 +3,9 @@
 A request authenticates with ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``.
 No key or an unknown key is 401; a disabled key, or a body naming another
 organisation, is 403. Verified keys are trusted for ``api_key_cache_seconds``
-(a key disabled meanwhile stops working when that time is up). The key's organisation is put in a context variable that
-every store transaction of the request reads: on PostgreSQL the transaction runs
+(a key disabled meanwhile stops working when that time is up). The key's
+organisation is put in a context variable that every store transaction of the
+request reads: on PostgreSQL the transaction runs
 as the API role with ``journeys.org_id`` set, so row-level security limits it to
 that organisation's rows.
 """

@@ -34,7 +34,7 @@ from journeys.decisioning.predictive_models import (
 from journeys.decisioning.retention_offers import Offer, OfferDecision, choose_retention_offer
 from journeys.errors import UnknownCustomerError
 from journeys.frequency_caps import longest_window, slot_frees_at
-from journeys.language.channels import Channel
+from journeys.language.channels import CHANNELS, Channel
 from journeys.store import Store
 from journeys.store.behaviour_features import customer_features
 from journeys.store.channel_engagement import channel_history, recent_email_opens, slots_held
@@ -112,7 +112,7 @@ class CustomerDecisions:
             opened, sent = recent_email_opens(
                 session, org_id=request.org_id, customer_id=request.customer_id, last=RECENT_EMAILS
             )
-            constraints = self._constraints(session, request, now)
+            constraints = self._cap_constraints(session, request, now)
             churn = predict(self._registry, ModelName.CHURN_RISK, features)
             upgrade = predict(self._registry, ModelName.UPGRADE_LIKELIHOOD, features)
             signals = CustomerSignals(
@@ -129,11 +129,8 @@ class CustomerDecisions:
                 support_tickets_30d=int(features.values["support_tickets_30d"]),
                 days_since_last_event=features.values["days_since_last_event"],
             )
-            decision = decide_next_best_action(
-                signals,
-                constraints,
-                model_version=_versions(churn, upgrade),
-                decided_at=now,
+            decision = self._decide_with_consent(
+                session, request, signals, constraints, _versions(churn, upgrade), now
             )
             if request.record:
                 inputs = {**decision.inputs, "defaulted": ", ".join(features.defaulted) or None}
@@ -235,11 +232,10 @@ class CustomerDecisions:
                 )
         return choice
 
-    def _constraints(
+    def _cap_constraints(
         self, session: Session, request: NextBestActionRequest, now: datetime
     ) -> BusinessConstraints:
-        forbidden: dict[Channel, str] = {}
-        capped: dict[Channel, str] = {}
+        """Availability, frequency caps and blackout (consent is checked while deciding)."""
         held = slots_held(
             session,
             org_id=request.org_id,
@@ -247,12 +243,8 @@ class CustomerDecisions:
             now=now,
             window=longest_window(request.frequency_caps),
         )
+        capped: dict[Channel, str] = {}
         for channel in INVENTORY_CHANNELS.intersection(request.channels):
-            reason = send_forbidden_because(
-                session, org_id=request.org_id, customer_id=request.customer_id, channel=channel
-            )
-            if reason is not None:
-                forbidden[channel] = reason
             frees_at = slot_frees_at(request.frequency_caps, channel, held, now)
             if frees_at is not None:
                 capped[channel] = (
@@ -260,10 +252,47 @@ class CustomerDecisions:
                 )
         return BusinessConstraints(
             available_channels=list(request.channels),
-            forbidden_channels=forbidden,
             capped_channels=capped,
             blackout=now.date() in self._blackout,
         )
+
+    def _decide_with_consent(
+        self,
+        session: Session,
+        request: NextBestActionRequest,
+        signals: CustomerSignals,
+        constraints: BusinessConstraints,
+        model_version: str,
+        now: datetime,
+    ) -> NextBestActionDecision:
+        """Decide, checking consent and suppression for the channels the top three need.
+
+        Each consent check costs store queries, so only the channels of the
+        primary and backup actions are checked; a forbidden channel reranks
+        and the new top three's channels are checked in turn. Candidates
+        further down on unchecked channels show no consent verdict.
+        """
+        checked: set[Channel] = set()
+        while True:
+            decision = decide_next_best_action(
+                signals, constraints, model_version=model_version, decided_at=now
+            )
+            chosen = [decision.primary, *decision.backups]
+            needed = {item.channel for item in chosen if item and item.channel} - checked
+            if not needed:
+                return decision
+            forbidden = dict(constraints.forbidden_channels)
+            for channel in sorted(needed, key=CHANNELS.index):
+                checked.add(channel)
+                reason = send_forbidden_because(
+                    session,
+                    org_id=request.org_id,
+                    customer_id=request.customer_id,
+                    channel=channel,
+                )
+                if reason is not None:
+                    forbidden[channel] = reason
+            constraints = constraints.model_copy(update={"forbidden_channels": forbidden})
 
 
 def _customer(session: Session, org_id: str, customer_id: str) -> Customer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from journeys.activity_contracts import SendStatus
@@ -46,21 +46,36 @@ def channel_history(
     ]
 
 
+_RECENT_EMAILS = (
+    select(CommunicationLog.opened_at)
+    .where(
+        CommunicationLog.org_id == bindparam("org_id"),
+        CommunicationLog.customer_id == bindparam("customer_id"),
+        CommunicationLog.channel == Channel.EMAIL.value,
+        CommunicationLog.status == SendStatus.SENT.value,
+    )
+    .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc())
+    .limit(bindparam("last"))
+)
+_SLOTS_HELD = select(CommunicationLog.channel, CommunicationLog.slot_at).where(
+    CommunicationLog.org_id == bindparam("org_id"),
+    CommunicationLog.customer_id == bindparam("customer_id"),
+    CommunicationLog.slot_at > bindparam("since", type_=CommunicationLog.slot_at.type),
+    CommunicationLog.status.in_(SLOT_HOLDING_STATUSES),
+)
+"""Built once: both are on the path of every next-best-action decision."""
+
+
 def recent_email_opens(
     session: Session, *, org_id: str, customer_id: str, last: int
 ) -> tuple[int, int]:
     """(opened, sent) over the customer's ``last`` sent emails."""
-    opened = session.scalars(
-        select(CommunicationLog.opened_at)
-        .where(
-            CommunicationLog.org_id == org_id,
-            CommunicationLog.customer_id == customer_id,
-            CommunicationLog.channel == Channel.EMAIL.value,
-            CommunicationLog.status == SendStatus.SENT.value,
-        )
-        .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc())
-        .limit(last)
-    ).all()
+    opened = (
+        session.connection()
+        .execute(_RECENT_EMAILS, {"org_id": org_id, "customer_id": customer_id, "last": last})
+        .scalars()
+        .all()
+    )
     return sum(1 for at in opened if at is not None), len(opened)
 
 
@@ -70,12 +85,7 @@ def slots_held(
     """Channel and slot time of the customer's sends holding a frequency-cap slot."""
     if not window:
         return []
-    rows = session.execute(
-        select(CommunicationLog.channel, CommunicationLog.slot_at).where(
-            CommunicationLog.org_id == org_id,
-            CommunicationLog.customer_id == customer_id,
-            CommunicationLog.slot_at > now - window,
-            CommunicationLog.status.in_(SLOT_HOLDING_STATUSES),
-        )
-    ).all()
+    rows = session.connection().execute(
+        _SLOTS_HELD, {"org_id": org_id, "customer_id": customer_id, "since": now - window}
+    )
     return [(Channel(channel), at) for channel, at in rows if at is not None]

@@ -1,0 +1,289 @@
+"""The interpreter's edge cases: opt-out mid-wait, pause/resume, calendar waits, experiments,
+human tasks with outcomes, capped sends, re-entry, and the state query."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
+
+from journeys.catalog import SHIPPED_JOURNEYS, Catalog
+from journeys.enrollment_contracts import (
+    EnrollmentState,
+    EnrollmentStatus,
+    EventSignal,
+    PauseRequest,
+)
+from journeys.errors import EnrollmentRefusedError
+from journeys.language import (
+    CappedPolicy,
+    Channel,
+    DecideStep,
+    ExitStep,
+    ExperimentArm,
+    ExperimentStep,
+    FrequencyCap,
+    HumanTaskStep,
+    JourneyDefinition,
+    JourneyMetadata,
+    SendStep,
+    SetAttributeStep,
+    WaitStep,
+    WaitUntilDateStep,
+    WaitUntilTimeStep,
+)
+from journeys.language.evaluation import experiment_arm
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from journeys.store.delivery_tables import HumanTask
+from journeys.store.journey_status import set_journey_status
+from journeys.store.models import CommunicationLog
+from tests.conftest import finished, journey_client, running_worker
+from tests.journey_scenarios import ORG, fresh_time_skipping_env
+
+EMAIL_IN_APP = [Channel.EMAIL, Channel.IN_APP]
+
+INTERPRETER = JourneyDefinition(
+    id="journey_interpreter_test",
+    version=1,
+    metadata=JourneyMetadata(name="Interpreter test"),
+    start="score",
+    steps={
+        "score": DecideStep(scorer="engagement", tiers={"high": "split"}, otherwise="split"),
+        "split": ExperimentStep(
+            experiment="cadence",
+            control="control",
+            arms=[
+                ExperimentArm(name="control", weight=50, next="morning"),
+                ExperimentArm(name="fast", weight=50, next="morning"),
+            ],
+        ),
+        "morning": WaitUntilTimeStep(at=time(9, 0), weekdays=[0, 1, 2, 3, 4], next="tag"),
+        "tag": SetAttributeStep(
+            attributes={"interpreter_tested": True}, lifecycle_stage="retention", next="renewal"
+        ),
+        "renewal": WaitUntilDateStep(
+            attribute="renewal_date", offset=-timedelta(days=1), next="call"
+        ),
+        "call": HumanTaskStep(
+            kind="csm_call",
+            title="Call",
+            outcomes={"csm_call_completed": "done"},
+            timeout=timedelta(days=2),
+            on_timeout="no_call",
+        ),
+        "done": ExitStep(outcome="called"),
+        "no_call": ExitStep(outcome="no_call"),
+    },
+    channels=EMAIL_IN_APP,
+)
+
+PAUSABLE = JourneyDefinition(
+    id="journey_pause_test",
+    version=1,
+    metadata=JourneyMetadata(name="Pause test"),
+    start="wait",
+    steps={
+        "wait": WaitStep(duration=timedelta(days=1), next="send"),
+        "send": SendStep(channels=EMAIL_IN_APP, template="welcome", next="done"),
+        "done": ExitStep(outcome="sent"),
+    },
+    channels=EMAIL_IN_APP,
+)
+
+
+def capped(policy: CappedPolicy) -> JourneyDefinition:
+    """Two emails a day apart under an email cap of 1 per week."""
+    return JourneyDefinition(
+        id=f"journey_capped_{policy.value}",
+        version=1,
+        metadata=JourneyMetadata(name="Capped"),
+        start="first",
+        steps={
+            "first": SendStep(channels=EMAIL_IN_APP, template="welcome", next="wait"),
+            "wait": WaitStep(duration=timedelta(days=1), next="second"),
+            "second": SendStep(
+                channels=EMAIL_IN_APP, template="great_start", on_capped=policy, next="done"
+            ),
+            "done": ExitStep(),
+        },
+        channels=EMAIL_IN_APP,
+        frequency_caps=[FrequencyCap(channel=Channel.EMAIL, limit=1)],
+    )
+
+
+CATALOG = Catalog([*SHIPPED_JOURNEYS, INTERPRETER, PAUSABLE, *(capped(p) for p in CappedPolicy)])
+
+
+def no_global_caps(settings: JourneySettings) -> JourneySettings:
+    return settings.model_copy(update={"delivery_frequency_caps": []})
+
+
+def sends(store: Store, customer_id: str) -> list[tuple[str, str, str]]:
+    with store.transaction() as session:
+        rows = session.execute(
+            select(CommunicationLog.template, CommunicationLog.channel, CommunicationLog.status)
+            .where(CommunicationLog.customer_id == customer_id)
+            .order_by(CommunicationLog.id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+async def state(env: WorkflowEnvironment, workflow_id: str) -> EnrollmentState:
+    result: EnrollmentState = await env.client.get_workflow_handle(workflow_id).query(
+        "state", result_type=EnrollmentState
+    )
+    return result
+
+
+async def test_every_step_kind_and_the_state_query(settings: JourneySettings, store: Store) -> None:
+    customer = f"interp-{uuid.uuid4().hex[:6]}"
+    async with fresh_time_skipping_env() as env:
+        now = await env.get_current_time()
+        renewal = (now + timedelta(days=10)).date().isoformat()
+        client = journey_client(env.client, store, settings, CATALOG)
+        await client.identify(
+            ORG, customer, attributes={"renewal_date": renewal}, timezone="Asia/Tokyo"
+        )
+        async with running_worker(env.client, settings, store):
+            started = await client.enroll(ORG, customer, INTERPRETER.id)
+            await env.sleep(timedelta(days=9, hours=12))
+            waiting = await state(env, started.workflow_id)
+            assert waiting.current_step == "call"
+            assert waiting.waiting_for == ["csm_call_completed"]
+            assert waiting.wait_until is not None
+            assert waiting.lifecycle_stage == "retention"
+            assert [(d.step, d.scorer, d.tier) for d in waiting.decisions] == [
+                ("score", "engagement", "low")
+            ]
+            handle = env.client.get_workflow_handle(started.workflow_id)
+            await handle.signal(
+                "record_event",
+                EventSignal(event_id="call-1", name="csm_call_completed", occurred_at=now),
+            )
+            result = await finished(env, started.workflow_id)
+    arm = experiment_arm(INTERPRETER.steps["split"].arms, INTERPRETER.id, "cadence", customer)  # type: ignore[union-attr]
+    assert result.outcome == "called"
+    assert result.path == ["score", "split", "morning", "tag", "renewal", "call", "done"]
+    morning = next(p for p in waiting.path if p.step == "tag").entered_at.astimezone(UTC)
+    assert (morning.hour, morning.minute) == (0, 0)  # 09:00 in Tokyo
+    assert morning.weekday() in range(5)
+    renewal_at = next(p for p in waiting.path if p.step == "call").entered_at
+    assert renewal_at.date().isoformat() < renewal
+    assert arm.name in {"control", "fast"}
+    with store.transaction() as session:
+        tasks = session.scalars(
+            select(HumanTask.kind).where(HumanTask.customer_id == customer)
+        ).all()
+    assert tasks == ["csm_call"]
+
+
+async def test_opt_out_mid_wait_ends_the_enrollment_at_once(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    env = time_skipping_env
+    customer = f"optout-{uuid.uuid4().hex[:6]}"
+    client = journey_client(env.client, store, no_global_caps(settings))
+    async with running_worker(env.client, no_global_caps(settings), store):
+        started = await client.enroll(ORG, customer, "journey_onboarding_v2")
+        while (await state(env, started.workflow_id)).current_step != "day_1":
+            pass
+        await client.exit(ORG, customer, "journey_onboarding_v2", reason="opt_out")
+        result = await finished(env, started.workflow_id)
+    assert result.status is EnrollmentStatus.EXITED
+    assert result.outcome == "exit_requested:opt_out"
+    assert result.path[-1] == "day_1"
+    assert [template for template, _, _ in sends(store, customer)] == ["welcome", "tour_general"]
+
+
+async def test_pause_holds_before_the_next_send_and_resume_continues(
+    settings: JourneySettings, store: Store
+) -> None:
+    customer = f"pause-{uuid.uuid4().hex[:6]}"
+    async with fresh_time_skipping_env() as env:
+        client = journey_client(env.client, store, settings, CATALOG)
+        async with running_worker(env.client, settings, store):
+            started = await client.enroll(ORG, customer, PAUSABLE.id)
+            handle = env.client.get_workflow_handle(started.workflow_id)
+            await handle.signal("set_paused", PauseRequest(paused=True, reason="regulatory review"))
+            await env.sleep(timedelta(days=3))
+            held = await state(env, started.workflow_id)
+            assert (held.paused, held.current_step) == (True, "send")
+            assert sends(store, customer) == []
+            await handle.signal("set_paused", PauseRequest(paused=False))
+            result = await finished(env, started.workflow_id)
+    assert result.outcome == "sent"
+    assert sends(store, customer) == [("welcome", "email", "sent")]
+
+
+async def test_enrollments_of_a_paused_journey_start_held(
+    settings: JourneySettings, store: Store
+) -> None:
+    customer = f"paused-{uuid.uuid4().hex[:6]}"
+    with store.transaction() as session:
+        set_journey_status(session, PAUSABLE.id, paused=True, reason="compliance")
+    async with fresh_time_skipping_env() as env:
+        client = journey_client(env.client, store, settings, CATALOG)
+        async with running_worker(env.client, settings, store):
+            started = await client.enroll(ORG, customer, PAUSABLE.id)
+            await env.sleep(timedelta(days=2))
+            assert (await state(env, started.workflow_id)).paused
+            assert sends(store, customer) == []
+            handle = env.client.get_workflow_handle(started.workflow_id)
+            await handle.signal("set_paused", PauseRequest(paused=False))
+            assert (await finished(env, started.workflow_id)).outcome == "sent"
+
+
+@pytest.mark.parametrize(
+    ("policy", "second"),
+    [
+        (
+            CappedPolicy.FALLBACK,
+            [("great_start", "email", "capped"), ("great_start", "in_app", "sent")],
+        ),
+        (CappedPolicy.SKIP, [("great_start", "email", "capped")]),
+    ],
+)
+async def test_capped_send_follows_on_capped(
+    time_skipping_env: WorkflowEnvironment,
+    settings: JourneySettings,
+    store: Store,
+    policy: CappedPolicy,
+    second: list[tuple[str, str, str]],
+) -> None:
+    env = time_skipping_env
+    customer = f"capped-{uuid.uuid4().hex[:6]}"
+    settings = no_global_caps(settings)
+    client = journey_client(env.client, store, settings, CATALOG)
+    async with running_worker(env.client, settings, store):
+        started = await client.enroll(ORG, customer, f"journey_capped_{policy.value}")
+        await finished(env, started.workflow_id)
+    assert sends(store, customer) == [("welcome", "email", "sent"), *second]
+
+
+async def test_churn_prevention_is_not_re_entered_within_30_days(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    env = time_skipping_env
+    customer = f"reentry-{uuid.uuid4().hex[:6]}"
+    client = journey_client(env.client, store, no_global_caps(settings))
+    await client.identify(ORG, customer, attributes={"clv": 1})
+    async with running_worker(env.client, no_global_caps(settings), store):
+        started = await client.enroll(ORG, customer, "journey_churn_prevention_v1")
+        await client.exit(ORG, customer, "journey_churn_prevention_v1", reason="test")
+        await finished(env, started.workflow_id)
+        with pytest.raises(EnrollmentRefusedError, match="less than 30 days"):
+            await client.enroll(ORG, customer, "journey_churn_prevention_v1")
+
+
+def test_signal_names_stay_stable() -> None:
+    """The client and API address the workflow by these names."""
+    from workflows.journey_workflow import JourneyWorkflow
+
+    definition = JourneyWorkflow.__temporal_workflow_definition  # type: ignore[attr-defined]
+    assert {"record_event", "request_exit", "set_paused"} <= set(definition.signals)
+    assert "state" in definition.queries
+    assert datetime.now(UTC) is not None
