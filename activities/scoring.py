@@ -138,11 +138,6 @@ class ScoringActivities:
         self._store = store
         self._scorers = dict(scorers)
 
-    @property
-    def names(self) -> frozenset[str]:
-        """The registered scorer names."""
-        return frozenset(self._scorers)
-
     @activity.defn(name=COMPUTE_SCORE_ACTIVITY)
     def compute_score(self, request: ScoreRequest) -> ScoreResult:
         """Compute the named score; an unknown name or bad input is not retried."""

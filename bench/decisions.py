@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -94,31 +95,32 @@ def seed_customer(store: Store, now: datetime, events: int) -> None:
             )
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
+def percentiles(samples: list[float], prefix: str) -> dict[str, float]:
     ordered = sorted(samples)
 
     def at(fraction: float) -> float:
         return ordered[min(int(fraction * len(ordered)), len(ordered) - 1)]
 
     return {
-        "decisions": len(ordered),
-        "p50_ms": round(at(0.50), 3),
-        "p90_ms": round(at(0.90), 3),
-        "p99_ms": round(at(0.99), 3),
-        "max_ms": round(ordered[-1], 3),
-        "mean_ms": round(statistics.fmean(ordered), 3),
+        f"{prefix}p50_ms": round(at(0.50), 3),
+        f"{prefix}p90_ms": round(at(0.90), 3),
+        f"{prefix}p99_ms": round(at(0.99), 3),
+        f"{prefix}max_ms": round(ordered[-1], 3),
+        f"{prefix}mean_ms": round(statistics.fmean(ordered), 3),
     }
 
 
 def measure(call: Callable[[], Any], count: int) -> dict[str, float]:
+    """Wall-clock latency, and the CPU time of the calling thread (unaffected by other load)."""
     for _ in range(WARMUP):
         call()
-    samples = []
+    wall, cpu = [], []
     for _ in range(count):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return percentiles(samples)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    return {"decisions": count, **percentiles(wall, ""), **percentiles(cpu, "cpu_")}
 
 
 def main() -> None:
@@ -128,6 +130,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_500, help="training population")
     parser.add_argument("--database-url", default="", help="store URL (default: SQLite)")
     arguments = parser.parse_args()
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         store = Store(arguments.database_url or f"sqlite:///{folder / 'bench.db'}")
@@ -176,6 +179,8 @@ def main() -> None:
         },
         "sample_choice": sample.choice,
         "machine": f"{platform.machine()} {platform.system()} python {platform.python_version()}",
+        "cpus": os.cpu_count(),
+        "load_average_1m_before_after": [load_before, round(os.getloadavg()[0], 2)],
         "measured_at": now.isoformat(timespec="seconds"),
         **figures,
     }

@@ -269,14 +269,23 @@ async def _collect(
     """Let time skip until every enrollment ended or ``days`` passed; tally the results."""
     from workflows.journey_workflow import JourneyWorkflow
 
+    async def outcome_of(workflow_id: str) -> EnrollmentResult:
+        handle = env.client.get_workflow_handle_for(JourneyWorkflow.run, workflow_id)
+        while True:
+            try:
+                return await handle.result()
+            except RuntimeError as err:
+                # The time-skipping server may end a history long-poll before the
+                # run completes; the SDK reports that as a RuntimeError. Ask again.
+                if "No completion event found" not in str(err):
+                    raise
+
     tasks = {
-        asyncio.create_task(
-            env.client.get_workflow_handle_for(JourneyWorkflow.run, workflow_id).result()
-        ): workflow_id
+        asyncio.create_task(outcome_of(workflow_id)): workflow_id
         for workflow_id in workflow_ids.values()
     }
     pending = set(tasks)
-    deadline = start + timedelta(days=days)
+    deadline = start + timedelta(days=days) + DEADLINE_GRACE
     await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
     try:
         while pending:
@@ -299,6 +308,9 @@ async def _collect(
         report.outcomes[f"still running at {state.current_step}"] += 1
         report.paths[path_signature(definition, [p.step for p in state.path])] += 1
 
+
+DEADLINE_GRACE = timedelta(hours=1)
+"""Steps due on the last simulated day (Day 30's decision) still finish."""
 
 PROGRESS_SECONDS = 2.0
 """How often the simulation reports progress."""

@@ -74,6 +74,7 @@ class ScenarioRun:
     """What a scenario did."""
 
     customer_id: str
+    workflow_id: str
     result: EnrollmentResult
     sends: list[str]
     tasks: list[str]
@@ -176,6 +177,7 @@ async def run_scenario(
         stage, attributes = customer.lifecycle_stage, dict(customer.attributes)
     return ScenarioRun(
         customer_id=customer_id,
+        workflow_id=started.workflow_id,
         result=result,
         sends=list(sends),
         tasks=list(tasks),

@@ -30,6 +30,7 @@ from journeys.store import Store
 from journeys.temporal_binaries import temporal_cli_path
 from tests.conftest import journey_client, running_worker
 from tests.journey_scenarios import ORG
+from workflows.journey_workflow import JourneyWorkflow
 
 EVENTS = 400
 SUGGEST_AFTER = 60
@@ -107,7 +108,9 @@ async def test_hundreds_of_events_across_continue_as_new(
         await handle.signal(
             "record_event", EventSignal(event_id="done-1", name="done", occurred_at=now)
         )
-        result = await eager_env.client.get_workflow_handle(started.workflow_id).result()
+        result = await eager_env.client.get_workflow_handle_for(
+            JourneyWorkflow.run, started.workflow_id
+        ).result()
         description = await handle.describe()
-    assert result["outcome"] == "all_events_counted"  # type: ignore[index]
+    assert result.outcome == "all_events_counted"
     assert description.run_id != started.run_id, "the enrollment never continued as new"

@@ -129,7 +129,7 @@ def sends(store: Store, customer_id: str) -> list[tuple[str, str, str]]:
             .where(CommunicationLog.customer_id == customer_id)
             .order_by(CommunicationLog.id)
         ).all()
-    return [tuple(row) for row in rows]
+    return [(template, channel, status) for template, channel, status in rows]
 
 
 async def state(env: WorkflowEnvironment, workflow_id: str) -> EnrollmentState:
@@ -287,3 +287,29 @@ def test_signal_names_stay_stable() -> None:
     assert {"record_event", "request_exit", "set_paused"} <= set(definition.signals)
     assert "state" in definition.queries
     assert datetime.now(UTC) is not None
+
+
+async def test_rapid_re_trigger_keeps_one_enrollment(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    from journeys.client import TrackedEvent
+    from journeys.store.models import Enrollment
+
+    env = time_skipping_env
+    customer = f"rapid-{uuid.uuid4().hex[:6]}"
+    client = journey_client(env.client, store, no_global_caps(settings))
+    async with running_worker(env.client, no_global_caps(settings), store):
+        first = await client.track(
+            TrackedEvent(org_id=ORG, customer_id=customer, name="churn_risk_detected")
+        )
+        second = await client.track(
+            TrackedEvent(org_id=ORG, customer_id=customer, name="churn_risk_detected")
+        )
+        assert first.enrolled == second.enrolled
+        await client.exit(ORG, customer, "journey_churn_prevention_v1", reason="test")
+        await finished(env, first.enrolled[0])
+    with store.transaction() as session:
+        rows = session.scalars(select(Enrollment).where(Enrollment.customer_id == customer)).all()
+    assert [(row.journey_id, row.status) for row in rows] == [
+        ("journey_churn_prevention_v1", "exited")
+    ]

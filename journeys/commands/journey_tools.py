@@ -9,6 +9,7 @@ from typing import Any
 
 from journeys.catalog import default_catalog
 from journeys.errors import InvalidInputError
+from journeys.journey_controls import set_journey_paused
 from journeys.language import (
     BranchStep,
     DecideStep,
@@ -24,9 +25,12 @@ from journeys.language.loading import load_definition
 from journeys.language.steps import Step
 from journeys.settings import JourneySettings
 from journeys.simulation import print_progress, simulate
+from journeys.store import Store
 from journeys.structured_logs import configure_logging
+from journeys.temporal_connection import connect_temporal
 
 EXIT_OK = 0
+MAX_REASON = 200
 
 
 def register(subparsers: Any) -> None:
@@ -50,6 +54,14 @@ def register(subparsers: Any) -> None:
     sim.add_argument("--days", type=int, default=30, help="journey days to simulate (30)")
     sim.add_argument("--seed", type=int, default=7, help="random seed of the population")
     sim.set_defaults(handler=_simulate)
+
+    for name, paused in (("pause", True), ("resume", False)):
+        command = subparsers.add_parser(
+            name, help=f"{name} a whole journey (running enrollments hold before their next send)"
+        )
+        command.add_argument("journey", help="a journey id of the catalog")
+        command.add_argument("--reason", default="", help="why (kept with the status)")
+        command.set_defaults(handler=_set_paused, paused=paused)
 
 
 def _validate(arguments: argparse.Namespace) -> int:
@@ -87,6 +99,34 @@ def _simulate(arguments: argparse.Namespace) -> int:
         )
     )
     print(report.render())
+    return EXIT_OK
+
+
+def _set_paused(arguments: argparse.Namespace) -> int:
+    if len(arguments.reason) > MAX_REASON:
+        raise InvalidInputError("--reason", f"at most {MAX_REASON} characters")
+    settings = JourneySettings()
+    catalog = default_catalog()
+    catalog.get(arguments.journey)
+
+    async def run() -> int:
+        temporal = await connect_temporal(settings)
+        store = Store(settings.resolved_database_url)
+        try:
+            return await set_journey_paused(
+                temporal,
+                store,
+                catalog,
+                arguments.journey,
+                paused=arguments.paused,
+                reason=arguments.reason,
+            )
+        finally:
+            store.dispose()
+
+    told = asyncio.run(run())
+    state = "paused" if arguments.paused else "resumed"
+    print(f"{arguments.journey} {state}; {told} running enrollments told")
     return EXIT_OK
 
 

@@ -43,11 +43,15 @@ def experiment_arm(
 
 
 def compare(left: Any, op: str, right: Any) -> bool:
-    """``left <op> right``; False when the values cannot be compared."""
+    """``left <op> right``; False when the values cannot be compared.
+
+    A missing value (None) differs from every value (``ne`` holds) and
+    satisfies no other operator.
+    """
     if op == "exists":
         return left is not None
     if left is None:
-        return False
+        return op == "ne"
     try:
         match op:
             case "eq":
@@ -94,3 +98,18 @@ def event_count_holds(condition: EventCountCondition, count: int) -> bool:
 def count_since(occurrences: Sequence[datetime], since: datetime) -> int:
     """How many occurrences are at or after ``since``."""
     return sum(1 for at in occurrences if at >= since)
+
+
+def entry_conditions_hold(
+    conditions: Sequence[AttributeCondition | LifecycleStageCondition],
+    attributes: Mapping[str, Any],
+    stage: str | None,
+) -> bool:
+    """Whether a profile meets every entry condition of a journey (none: always)."""
+    for condition in conditions:
+        if isinstance(condition, AttributeCondition):
+            if not attribute_holds(condition, attributes):
+                return False
+        elif not stage_holds(condition, stage):
+            return False
+    return True

@@ -1,0 +1,83 @@
+"""Record the replay gate's workflow histories: one run of every shipped journey version.
+
+Run ``.venv/bin/python -m tests.replay.record_histories`` after adding a journey
+version, then commit ``tests/replay/histories/*.json``. Never re-record a
+history to make a change to ``workflows/`` pass: a change that breaks replay of
+a committed history must be guarded with ``workflow.patched`` instead (see
+``tests/replay/README.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from pathlib import Path
+
+from journeys.catalog import SHIPPED_JOURNEYS
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from tests.journey_scenarios import Scenario, fresh_time_skipping_env, run_scenario
+from tests.test_catalog_onboarding import SCENARIOS as ONBOARDING
+from tests.test_catalog_paths import (
+    BLUEPRINT_SCENARIOS,
+    CHURN_SCENARIOS,
+    FOLLOW_UP_SCENARIOS,
+    TRIAL_SCENARIOS,
+)
+
+HISTORIES = Path(__file__).parent / "histories"
+
+RECORDED: list[Scenario] = [
+    ONBOARDING[2],
+    TRIAL_SCENARIOS[3],
+    CHURN_SCENARIOS[2],
+    BLUEPRINT_SCENARIOS[0],
+    *(
+        s
+        for s in FOLLOW_UP_SCENARIOS
+        if s.name
+        in {
+            "nurture",
+            "power_user_referral",
+            "feature_adoption_adopted",
+            "at_risk_call_completed",
+            "winback_won_back",
+            "celebration",
+        }
+    ),
+    Scenario(name="welcome", journey="journey_welcome", outcome="guided", sends=[]),
+    Scenario(name="demo_tour", journey="demo_tour", outcome="no_click", sends=[]),
+]
+"""One scenario per shipped journey, walking its most eventful documented path."""
+
+
+def history_path(journey_id: str, version: int) -> Path:
+    """Where the history of a journey version is kept."""
+    return HISTORIES / f"{journey_id}@{version}.json"
+
+
+async def record() -> None:
+    """Run every recorded scenario and save its workflow history as JSON."""
+    HISTORIES.mkdir(parents=True, exist_ok=True)
+    versions = {journey.id: journey.version for journey in SHIPPED_JOURNEYS}
+    with tempfile.TemporaryDirectory() as folder:
+        for scenario in RECORDED:
+            settings = JourneySettings(
+                data_dir=Path(folder) / scenario.name,
+                task_queue=f"record-{uuid.uuid4().hex[:8]}",
+                database_url=f"sqlite:///{Path(folder) / (scenario.name + '.db')}",
+            )
+            store = Store(settings.resolved_database_url)
+            store.migrate()
+            async with fresh_time_skipping_env() as env:
+                run = await run_scenario(env, store, settings, scenario)
+                history = await env.client.get_workflow_handle(run.workflow_id).fetch_history()
+            store.dispose()
+            target = history_path(scenario.journey, versions[scenario.journey])
+            target.write_text(history.to_json())
+            print(f"{target.name}: {run.result.outcome} ({len(history.events)} events)")
+
+
+if __name__ == "__main__":
+    asyncio.run(record())
