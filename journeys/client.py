@@ -511,8 +511,10 @@ class JourneyClient:
         """Record an opt-out; a global one (``all``) also ends every running enrollment.
 
         The consent row stops every later send at once (checked at send time); the
-        exit requests end the enrollments themselves. Running enrollments are
-        found in Temporal's visibility store and in the store's enrollment rows.
+        exit requests end the enrollments themselves. The enrollments asked are
+        every journey of the catalog (their workflow ids follow from the
+        customer, so one started a moment ago is included) plus any other
+        running one found in Temporal's visibility store or the store's rows.
 
         Raises:
             InvalidInputError: ``channel`` is neither a channel nor ``all``.
@@ -550,9 +552,15 @@ class JourneyClient:
             org_id, customer_id=customer_id, status=EnrollmentStatus.ACTIVE
         )
         request = ExitRequest(reason=f"opt_out:{source}"[:200])
-        for workflow_id in sorted({*recorded_running, *(e.workflow_id for e in listed)}):
-            if await self._signal_exit(workflow_id, request):
-                result.exited.append(workflow_id)
+        by_catalog = {
+            enrollment_workflow_id(org_id, journey.routing_key, customer_id)
+            for journey in self.catalog.current_versions()
+        }
+        candidates = sorted({*by_catalog, *recorded_running, *(e.workflow_id for e in listed)})
+        asked = await asyncio.gather(
+            *(self._signal_exit(workflow_id, request) for workflow_id in candidates)
+        )
+        result.exited = [w for w, running in zip(candidates, asked, strict=True) if running]
         log.info("opted out", org_id=org_id, customer_id=customer_id, exited=len(result.exited))
         return result
 

@@ -149,9 +149,6 @@ async def simulate(
         InvalidInputError: customers or days out of range.
         UnknownJourneyError: no such journey.
     """
-    from workers.journey_worker import ACTIVITY_THREADS, build_worker
-    from workflows.journey_workflow import JourneyWorkflow
-
     if not 1 <= customers <= MAX_CUSTOMERS:
         raise InvalidInputError("customers", f"must be between 1 and {MAX_CUSTOMERS}")
     if not 1 <= days <= MAX_DAYS:
@@ -178,47 +175,74 @@ async def simulate(
         )
         store = Store(settings.resolved_database_url)
         store.migrate()
-        env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(test_server_path()),
-            data_converter=pydantic_data_converter,
-        )
         try:
-            await register_search_attributes(env.client, env.client.namespace)
-            start = await env.get_current_time()
-            plans = _plan_population(store, definition, customers, days, start, rng, report)
-            say(f"stored the behaviour of {customers} synthetic customers")
-            client = JourneyClient(env.client, store, simulated, settings)
-            with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-                async with build_worker(env.client, settings, store, executor, catalog=simulated):
-                    workflow_ids: dict[str, str] = {}
-                    for first in range(0, customers, ENROLL_BATCH):
-                        batch = plans[first : first + ENROLL_BATCH]
-                        started = await asyncio.gather(
-                            *(client.enroll(SIMULATION_ORG, c, journey_id) for c, _ in batch)
-                        )
-                        for (customer_id, signals), enrolled in zip(batch, started, strict=True):
-                            workflow_ids[customer_id] = enrolled.workflow_id
-                            handle = env.client.get_workflow_handle(enrolled.workflow_id)
-                            for signal in signals:
-                                await handle.signal(JourneyWorkflow.record_event, signal)
-                        say(f"enrolled {min(first + ENROLL_BATCH, customers)}/{customers}")
-                    await _collect(env, workflow_ids, definition, start, days, report, say)
+            for first in range(0, customers, COHORT_SIZE):
+                cohort = range(first, min(first + COHORT_SIZE, customers))
+                await _simulate_cohort(
+                    store, settings, simulated, definition, cohort, days, rng, report, say
+                )
+                say(f"cohort done: {cohort.stop}/{customers} customers simulated")
         finally:
-            await env.shutdown()
             store.dispose()
     report.wall_seconds = time.perf_counter() - began
     return report
 
 
+async def _simulate_cohort(
+    store: Store,
+    settings: JourneySettings,
+    simulated: Catalog,
+    definition: JourneyDefinition,
+    cohort: range,
+    days: int,
+    rng: random.Random,
+    report: SimulationReport,
+    say: Callable[[str], None],
+) -> None:
+    """One cohort on a time-skipping server of its own."""
+    from workers.journey_worker import ACTIVITY_THREADS, build_worker
+    from workflows.journey_workflow import JourneyWorkflow
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await register_search_attributes(env.client, env.client.namespace)
+        start = await env.get_current_time()
+        plans = _plan_population(store, definition, cohort, days, start, rng, report)
+        client = JourneyClient(env.client, store, simulated, settings)
+        with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+            async with build_worker(env.client, settings, store, executor, catalog=simulated):
+                started = await asyncio.gather(
+                    *(client.enroll(SIMULATION_ORG, c, definition.id) for c, _ in plans)
+                )
+                workflow_ids: dict[str, str] = {}
+                for (customer_id, signals), enrolled in zip(plans, started, strict=True):
+                    workflow_ids[customer_id] = enrolled.workflow_id
+                    handle = env.client.get_workflow_handle(enrolled.workflow_id)
+                    for signal in signals:
+                        await handle.signal(JourneyWorkflow.record_event, signal)
+                say(f"enrolled customers {cohort.start + 1}-{cohort.stop}")
+                await _collect(env, workflow_ids, definition, start, days, report, say)
+    finally:
+        await env.shutdown()
+
+
 MAX_CUSTOMERS = 100_000
 MAX_DAYS = 365
-ENROLL_BATCH = 100
+COHORT_SIZE = 100
+"""Customers simulated together on one time-skipping server.
+
+The server skips to one timer at a time, so thousands of enrollments on one
+server advance one by one; cohorts of this size run at full speed.
+"""
 
 
 def _plan_population(
     store: Store,
     definition: JourneyDefinition,
-    customers: int,
+    cohort: range,
     days: int,
     start: datetime,
     rng: random.Random,
@@ -228,7 +252,7 @@ def _plan_population(
     listened = definition.listened_events()
     plans: list[tuple[str, list[EventSignal]]] = []
     with store.transaction() as session:
-        for index in range(customers):
+        for index in cohort:
             profile = rng.choices(PROFILES, weights=[p.weight for p in PROFILES])[0]
             report.profiles[profile.name] += 1
             customer_id = f"sim-{index:06d}"

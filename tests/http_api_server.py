@@ -18,7 +18,7 @@ from journeys.store import Store
 from journeys.store.tenancy_tables import create_api_key
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT_SECONDS = 60.0
+START_TIMEOUT_SECONDS = 180.0
 
 
 def free_port() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -29,7 +30,7 @@ async def paused_states(env: WorkflowEnvironment, workflow_ids: list[str]) -> li
     return [s.paused for s in states]
 
 
-async def eventually(check, expected) -> None:  # type: ignore[no-untyped-def]
+async def eventually(check: Callable[[], Awaitable[list[bool]]], expected: list[bool]) -> None:
     for _ in range(100):
         if await check() == expected:
             return
@@ -87,7 +88,7 @@ def test_journey_status_table(database: str, request: pytest.FixtureRequest) -> 
 
 
 def test_entry_conditions() -> None:
-    conditions = [
+    conditions: list[AttributeCondition | LifecycleStageCondition] = [
         AttributeCondition(attribute="account_type", op="ne", value="enterprise"),
         LifecycleStageCondition(stages=["activation"]),
     ]
