@@ -13,6 +13,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -26,7 +27,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from journeys import search_attributes
-from journeys.catalog import Catalog, default_catalog
+from journeys.catalog import Catalog, default_catalog, resolve_conflicts
 from journeys.decisioning.client_journey_service import (
     JOURNEY_STAGE_PROPERTY,
     keep_journey_score_current,
@@ -106,8 +107,19 @@ class TrackedEvent(BaseModel):
     )
 
 
-_EntryVerdicts = dict[str, tuple[str | None, str | None]]
-"""Per entry journey id: (the customer's lifecycle stage, why re-entry is refused or None)."""
+@dataclass(frozen=True)
+class _EntryPlan:
+    """What an entry event will start, decided in the transaction that stored it.
+
+    Attributes:
+        stage: The customer's lifecycle stage (after the event's own update).
+        starts: Journeys to start, each with why re-entry refuses it (or None).
+        skipped: Journeys it will not start (inactive, lost a conflict group).
+    """
+
+    stage: str | None = None
+    starts: list[tuple[JourneyDefinition, str | None]] = field(default_factory=list)
+    skipped: list[SkippedJourney] = field(default_factory=list)
 
 
 class SkippedJourney(BaseModel):
@@ -296,7 +308,7 @@ class JourneyClient:
         async def route_customer(indexes: list[int]) -> None:
             async with gate:
                 for index in indexes:
-                    await self._route(events[index], results[index], stored[index] or {})
+                    await self._route(events[index], results[index], stored[index] or _EntryPlan())
 
         await asyncio.gather(*(route_customer(indexes) for indexes in by_customer.values()))
         return results
@@ -308,17 +320,17 @@ class JourneyClient:
     def _routes(self, name: str) -> bool:
         return bool(self.catalog.entered_by(name) or self.catalog.listening_to(name))
 
-    def _store_events(self, events: Sequence[TrackedEvent]) -> list[_EntryVerdicts | None]:
+    def _store_events(self, events: Sequence[TrackedEvent]) -> list[_EntryPlan | None]:
         """Insert the events (idempotent); apply ``lifecycle_stage`` properties of new ones.
 
-        Returns, per event, None when it was stored before, else the entry
-        verdicts of the journeys it may start (decided in the same transaction).
+        Returns, per event, None when it was stored before, else what it will
+        start (decided in the same transaction).
         New events carrying a ``journey_stage`` property also feed seed 003's
         client journey stream and rescore the client (separate transactions).
         """
         stored = self._insert_events(events)
-        for event, verdicts in zip(events, stored, strict=True):
-            if verdicts is not None and JOURNEY_STAGE_PROPERTY in event.properties:
+        for event, plan in zip(events, stored, strict=True):
+            if plan is not None and JOURNEY_STAGE_PROPERTY in event.properties:
                 keep_journey_score_current(
                     self.store,
                     org_id=event.org_id,
@@ -329,8 +341,8 @@ class JourneyClient:
                 )
         return stored
 
-    def _insert_events(self, events: Sequence[TrackedEvent]) -> list[_EntryVerdicts | None]:
-        stored: list[_EntryVerdicts | None] = []
+    def _insert_events(self, events: Sequence[TrackedEvent]) -> list[_EntryPlan | None]:
+        stored: list[_EntryPlan | None] = []
         with self.store.transaction() as session:
             for event in events:
                 new = record_event(
@@ -353,56 +365,51 @@ class JourneyClient:
                 if not new:
                     stored.append(None)
                     continue
-                entries, _ = self._entry_journeys(event.name)
-                stored.append(
-                    {
-                        journey.id: self._reentry_verdict(
-                            session, event.org_id, event.customer_id, journey
-                        )
-                        for journey in entries
-                    }
-                )
+                stored.append(self._plan_entries(session, event))
         return stored
 
-    def _entry_journeys(
-        self, event_name: str
-    ) -> tuple[list[JourneyDefinition], list[SkippedJourney]]:
-        """Journeys the event may start: active ones, the top priority per conflict group."""
-        chosen: dict[str, JourneyDefinition] = {}
-        skipped: list[SkippedJourney] = []
-        for journey in sorted(
-            self.catalog.entered_by(event_name), key=lambda j: (-j.priority, j.id)
-        ):
-            if journey.metadata.status != ACTIVE_JOURNEY_STATUS:
-                reason = f"journey status is {journey.metadata.status}"
-                skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
-            elif journey.routing_key in chosen:
-                winner = chosen[journey.routing_key]
-                reason = f"conflict group {journey.routing_key}: {winner.id} has priority"
-                skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+    def _plan_entries(self, session: Session, event: TrackedEvent) -> _EntryPlan:
+        """Active journeys the event enters, one per conflict group (the catalog's rule)."""
+        entered = self.catalog.entered_by(event.name)
+        if not entered:
+            return _EntryPlan()
+        customer = find_customer(session, org_id=event.org_id, customer_id=event.customer_id)
+        plan = _EntryPlan(stage=customer.lifecycle_stage if customer else None)
+        active: list[JourneyDefinition] = []
+        for journey in entered:
+            if journey.metadata.status == ACTIVE_JOURNEY_STATUS:
+                active.append(journey)
             else:
-                chosen[journey.routing_key] = journey
-        return list(chosen.values()), skipped
+                reason = f"journey status is {journey.metadata.status}"
+                plan.skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+        chosen = resolve_conflicts(active, plan.stage)
+        winners = {journey.routing_key: journey.id for journey in chosen}
+        for journey in active:
+            if journey not in chosen:
+                reason = (
+                    f"conflict group {journey.routing_key}: {winners[journey.routing_key]} wins"
+                )
+                plan.skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+        for journey in chosen:
+            refusal = self._reentry_refusal(session, event.org_id, event.customer_id, journey)
+            plan.starts.append((journey, refusal))
+        return plan
 
-    async def _route(
-        self, event: TrackedEvent, result: TrackResult, verdicts: _EntryVerdicts
-    ) -> None:
+    async def _route(self, event: TrackedEvent, result: TrackResult, plan: _EntryPlan) -> None:
         signal = EventSignal(
             event_id=event.event_id,
             name=event.name,
             occurred_at=event.occurred_at,
             properties=event.properties,
         )
-        entries, skipped = self._entry_journeys(event.name)
-        result.skipped.extend(skipped)
-        for journey in entries:
-            stage, refusal = verdicts[journey.id]
+        result.skipped.extend(plan.skipped)
+        for journey, refusal in plan.starts:
             if refusal is not None:
                 result.skipped.append(SkippedJourney(journey_id=journey.id, reason=refusal))
                 continue
             try:
                 started = await self._start(
-                    event.org_id, event.customer_id, journey, trigger=signal, stage=stage
+                    event.org_id, event.customer_id, journey, trigger=signal, stage=plan.stage
                 )
             except EnrollmentRefusedError as refusal:
                 result.skipped.append(SkippedJourney(journey_id=journey.id, reason=str(refusal)))
@@ -653,37 +660,34 @@ class JourneyClient:
             EnrollmentRefusedError: the re-entry policy refuses it.
         """
         with self.store.transaction() as session:
-            stage, refusal = self._reentry_verdict(session, org_id, customer_id, definition)
+            customer = find_customer(session, org_id=org_id, customer_id=customer_id)
+            refusal = self._reentry_refusal(session, org_id, customer_id, definition)
         if refusal is not None:
             raise EnrollmentRefusedError(refusal)
-        return stage
+        return customer.lifecycle_stage if customer else None
 
     @staticmethod
-    def _reentry_verdict(
+    def _reentry_refusal(
         session: Session, org_id: str, customer_id: str, definition: JourneyDefinition
-    ) -> tuple[str | None, str | None]:
-        """(the customer's lifecycle stage, why re-entry is refused or None).
+    ) -> str | None:
+        """Why the re-entry policy refuses a new enrollment, or None.
 
         Decided by the store's history: Temporal forgets closed runs after retention.
         """
         previous = latest_enrollment(
             session, org_id=org_id, customer_id=customer_id, journey_id=definition.id
         )
-        customer = find_customer(session, org_id=org_id, customer_id=customer_id)
-        stage = customer.lifecycle_stage if customer else None
         if previous is None or previous.ended_at is None:
-            return stage, None
+            return None
         if definition.reentry is ReentryPolicy.NEVER:
-            return stage, (
-                f"{customer_id} was enrolled in {definition.id} before and re-entry is never"
-            )
+            return f"{customer_id} was enrolled in {definition.id} before and re-entry is never"
         cooldown = definition.reentry_cooldown or timedelta(0)
         if (
             definition.reentry is ReentryPolicy.AFTER_COOLDOWN
             and previous.started_at + cooldown > datetime.now(UTC)
         ):
-            return stage, f"{customer_id} entered {definition.id} less than {cooldown} ago"
-        return stage, None
+            return f"{customer_id} entered {definition.id} less than {cooldown} ago"
+        return None
 
     async def _signal_running(self, workflow_id: str, signal: EventSignal) -> bool:
         """Signal an enrollment if one is running; False when there is none."""

@@ -117,7 +117,7 @@ async def test_conflict_groups_priority_and_journey_status_decide_entries(
         ]
         reasons = {s.journey_id: s.reason for s in result.skipped}
         assert reasons == {
-            "trial_low": "conflict group trials: trial_high has priority",
+            "trial_low": "conflict group trials: trial_high wins",
             "trial_paused": "journey status is paused",
         }
         state = await client.get_enrollment("acme", who, "trial_high")

@@ -159,15 +159,16 @@ async def test_api_keys_are_created_listed_and_disabled(
     code, issued, _ = await cli("api-key", "create", "--org", "acme", "--name", "ci", "--json")
     assert code == 0
     assert issued["key"].startswith(f"jk_{issued['key_id']}_")
-    code, listed, _ = await cli("api-key", "list", "--json")
+    (code, listed, _), unknown, bad_org = await asyncio.gather(
+        cli("api-key", "list", "--json"),
+        cli("api-key", "disable", "0000000000000000"),
+        cli("api-key", "create", "--org", "bad org"),
+    )
     assert [(k["key_id"], k["disabled"]) for k in listed] == [(issued["key_id"], False)]
     assert "key" not in listed[0]
     code, _, _ = await cli("api-key", "disable", issued["key_id"])
     assert code == 0
     code, listed, _ = await cli("api-key", "list", "--org", "acme", "--json")
     assert listed[0]["disabled"] is True
-    unknown, bad_org = await asyncio.gather(
-        cli("api-key", "disable", "0000000000000000"), cli("api-key", "create", "--org", "bad org")
-    )
     assert unknown[0] == 3
     assert (bad_org[0], "org_id" in bad_org[2]) == (2, True)
