@@ -144,7 +144,7 @@ class MessageDeliveryActivities:
                 caps=[*self._settings.delivery_frequency_caps, *request.frequency_caps],
                 quiet_hours=request.quiet_hours or self._settings.delivery_quiet_hours,
                 resend_in_doubt=resend_in_doubt,
-                now=self._clock(),
+                now=request.requested_at or self._clock(),
             )
         if decision.verdict is Verdict.DONE:
             return self._decided(request, key, decision, bound)
@@ -169,7 +169,10 @@ class MessageDeliveryActivities:
         except TransientDeliveryError as err:
             if isinstance(err, AmbiguousDeliveryError) and not resend_in_doubt:
                 return self._unknown(request, key, decision, str(err), provider, bound)
-            self._record(key, RETRYING, str(err), provider, channel)
+            last_try = 0 < request.attempts_allowed <= activity.info().attempt
+            self._record(
+                key, SendStatus.FAILED.value if last_try else RETRYING, str(err), provider, channel
+            )
             self._alerts.alert("provider_failing", channel.value, f"{provider.name}: {err}")
             bound.warning("send failed, will retry", error=str(err), retry_after=err.retry_after)
             raise _application_error(err) from err

@@ -42,6 +42,9 @@ class SendRequest(BaseModel):
             send's idempotency key.
         requested_at: The workflow's time of the send (``workflow.now()``), the
             moment caps and quiet hours should be judged at (None: the wall clock).
+        attempts_allowed: The retry policy's maximum attempts (0: unbounded); a
+            transient failure on the last one is recorded as failed, freeing the
+            cap slot, since no retry will follow.
     """
 
     org_id: str
@@ -57,6 +60,7 @@ class SendRequest(BaseModel):
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
     requested_at: datetime | None = None
+    attempts_allowed: int = Field(default=0, ge=0)
 
 
 class SendStatus(StrEnum):

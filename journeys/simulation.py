@@ -4,8 +4,9 @@ Each synthetic customer gets a profile (power, steady, casual, dormant) that
 decides its behaviour events over the journey; events are stored dated on
 their journey day (the scorers read them when that day comes) and the Day-0
 ones the journey listens to are delivered to the enrollment. Frequency caps
-and quiet hours are left out: the delivery activity judges them at the wall
-clock, which stands still while the server skips days.
+and quiet hours are left out so the report shows the journey's own paths: in
+production caps are shared with every other journey the customer is in, which
+a one-journey simulation cannot know.
 """
 
 from __future__ import annotations

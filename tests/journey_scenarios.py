@@ -114,9 +114,10 @@ def store_event(store: Store, customer_id: str, event: Behaviour, at: datetime) 
 def without_wall_clock_caps(definition: JourneyDefinition) -> JourneyDefinition:
     """The journey without its caps and quiet hours.
 
-    The deliver activity judges caps and quiet hours at the wall clock, which
-    stands still while the time-skipping server moves the journey by days; path
-    scenarios leave them out (the declared caps are asserted on their own).
+    Path scenarios walk each documented branch and assert every send the seed
+    lists; the global blueprint caps (email 2/week) would cap seed 000's third
+    week-one email. Caps and quiet hours are asserted on their own (declared
+    caps here, enforcement in the delivery and interpreter tests).
     """
     return definition.model_copy(update={"frequency_caps": [], "quiet_hours": None})
 

@@ -78,7 +78,7 @@ async def test_fallback_chain_is_tried_in_order(dev_env, settings, store):
     assert [m["To"] for m in smtp.messages] == ["fallback@example.com"]
 
 
-async def test_provider_outage_then_recovery_loses_nothing(dev_env, settings, store):
+async def test_provider_outage_on_the_last_channel_retries_until_recovery(dev_env, settings, store):
     smtp, http, alerts = (
         SmtpServer().start(),
         HttpProviderServer().start(),
@@ -90,7 +90,7 @@ async def test_provider_outage_then_recovery_loses_nothing(dev_env, settings, st
         )
         customer(store, "outage")
         http.script.extend([Behaviour(503), Behaviour(429, {"Retry-After": "1"})])
-        log = await run_journey(dev_env, config, store, "outage", ["push", "email"])
+        log = await run_journey(dev_env, config, store, "outage", ["push"])
     finally:
         smtp.stop()
         http.stop()
@@ -103,4 +103,33 @@ async def test_provider_outage_then_recovery_loses_nothing(dev_env, settings, st
         ).all()
     assert attempts == ["retrying", "retrying", "sent"]
     [alert] = alerts.requests  # one outage, one alert (rate-limited)
+    assert "provider_failing" in alert.json()["text"]
+
+
+async def test_channel_failure_retries_once_then_switches_to_the_backup(dev_env, settings, store):
+    """Seed 001: channel failure -> retry once; switch to backup channel; log; alert ops."""
+    smtp, http, alerts = (
+        SmtpServer().start(),
+        HttpProviderServer().start(),
+        HttpProviderServer().start(),
+    )
+    try:
+        config = provider_settings(
+            settings, smtp, http, ops_alert_webhook_url=alerts.url + "/slack"
+        )
+        customer(store, "backup")
+        http.script.extend([Behaviour(503), Behaviour(503), Behaviour(503)])
+        log = await run_journey(dev_env, config, store, "backup", ["push", "email"])
+    finally:
+        smtp.stop()
+        http.stop()
+        alerts.stop()
+    assert log == [("push", "failed"), ("email", "sent")]
+    assert len(smtp.messages) == 1
+    with store.transaction() as session:
+        attempts = session.scalars(
+            select(ProviderAttempt.outcome).order_by(ProviderAttempt.id)
+        ).all()
+    assert attempts == ["retrying", "failed", "sent"]
+    [alert] = alerts.requests  # the push outage alerts ops once (rate-limited)
     assert "provider_failing" in alert.json()["text"]

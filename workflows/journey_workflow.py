@@ -97,14 +97,21 @@ with workflow.unsafe.imports_passed_through():
 
 STORE_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
-SEND_RETRY = RetryPolicy(
+SEND_RETRY_BEFORE_FALLBACK = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_attempts=2,
+    non_retryable_error_types=[PERMANENT_DELIVERY_ERROR_TYPE],
+)
+"""Seed 001, channel failure: retry once, then switch to the backup channel."""
+
+SEND_RETRY_LAST_CHANNEL = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=6,
     non_retryable_error_types=[PERMANENT_DELIVERY_ERROR_TYPE],
 )
-"""Transient failures retry with backoff; after that the next channel is tried."""
+"""With no backup channel left, transient failures retry with backoff so an outage loses nothing."""
 
 SCORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=5
@@ -604,7 +611,12 @@ class JourneyWorkflow:
         await self._hold_while_paused()
         data = {**self._decision_data(), **step.data}
         deferrals = 0
-        for channel in step.channels:
+        for position, channel in enumerate(step.channels, start=1):
+            retry = (
+                SEND_RETRY_LAST_CHANNEL
+                if position == len(step.channels)
+                else SEND_RETRY_BEFORE_FALLBACK
+            )
             while self._ending is None:
                 step_key = self._step_key if deferrals == 0 else f"{self._step_key}.{deferrals}"
                 outcome = await self._deliver(
@@ -622,7 +634,9 @@ class JourneyWorkflow:
                         frequency_caps=list(self._definition.frequency_caps),
                         quiet_hours=self._definition.quiet_hours,
                         requested_at=workflow.now(),
-                    )
+                        attempts_allowed=retry.maximum_attempts,
+                    ),
+                    retry,
                 )
                 status = outcome.status if outcome else SendStatus.FAILED
                 if status in (SendStatus.SENT, SendStatus.UNKNOWN):
@@ -642,14 +656,14 @@ class JourneyWorkflow:
             if self._ending is not None:
                 return
 
-    async def _deliver(self, request: SendRequest) -> SendOutcome | None:
+    async def _deliver(self, request: SendRequest, retry: RetryPolicy) -> SendOutcome | None:
         try:
             outcome: SendOutcome = await workflow.execute_activity(
                 DELIVER_MESSAGE_ACTIVITY,
                 request,
                 result_type=SendOutcome,
                 start_to_close_timeout=SEND_TIMEOUT,
-                retry_policy=SEND_RETRY,
+                retry_policy=retry,
             )
         except ActivityError as err:
             workflow.logger.warning(
