@@ -2,27 +2,31 @@
 
 Started by an entry event (signal-with-start), it waits for a second event,
 runs one activity and completes. Kept in its own module so the workflow sandbox
-imports nothing else of the benchmark.
+imports nothing else of the benchmark; ``python -m bench.baseline_workflow
+ADDRESS TASK_QUEUE`` runs its worker in a process of its own, as the engine's
+worker runs in ``journeys worker``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
     from journeys import search_attributes as sa
 
-SEND_TIMES: dict[str, float] = {}
-"""Wall-clock time each baseline activity ran, by customer (the benchmark reads it)."""
-
 
 @activity.defn(name="baseline_send")
-def baseline_send(customer_id: str) -> None:
-    """The baseline's one activity: note when it ran."""
-    SEND_TIMES[customer_id] = time.time()
+def baseline_send(customer_id: str) -> float:
+    """The baseline's one activity: the wall-clock time it ran."""
+    return time.time()
 
 
 @workflow.defn(name="BaselineWorkflow")
@@ -33,16 +37,33 @@ class BaselineWorkflow:
         self._events = 0
 
     @workflow.run
-    async def run(self, customer_id: str) -> str:
-        """The baseline enrollment."""
+    async def run(self, customer_id: str) -> float:
+        """The baseline enrollment; returns when its send ran (wall clock)."""
         workflow.upsert_search_attributes([sa.CURRENT_STEP.value_set("waiting")])
         await workflow.wait_condition(lambda: self._events >= 2)
-        await workflow.execute_activity(
+        return await workflow.execute_activity(
             baseline_send, customer_id, start_to_close_timeout=timedelta(seconds=30)
         )
-        return "done"
 
     @workflow.signal(name="record_event")
     def record_event(self, name: str) -> None:
         """An event (the entry event arrives as the start signal)."""
         self._events += 1
+
+
+async def run_worker(address: str, task_queue: str) -> None:
+    """Run the baseline worker until cancelled."""
+    client = await Client.connect(address)
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        await Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[BaselineWorkflow],
+            activities=[baseline_send],
+            activity_executor=executor,
+            max_concurrent_activities=32,
+        ).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker(sys.argv[1], sys.argv[2]))

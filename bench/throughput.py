@@ -15,6 +15,10 @@ in one run:
     client at fixed concurrency: events no journey listens to, and events that
     signal a running enrollment.
 
+Each worker runs in a process of its own (``python -m bench.baseline_workflow``,
+``journeys worker``), as in production; this process is the load generator.
+Latencies are measured under the run's own saturating load (every event of a
+phase is sent as fast as the concurrency allows), so they include queueing.
 Figures are printed and saved to ``bench/results/throughput.json``.
 
 Usage: ``.venv/bin/python -m bench.throughput [--customers 2000] [--requests 2000]``
@@ -32,21 +36,23 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from bench.baseline_workflow import SEND_TIMES, BaselineWorkflow, baseline_send
+from bench.baseline_workflow import BaselineWorkflow
 from journeys import search_attributes
 from journeys.catalog import Catalog
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
@@ -68,7 +74,6 @@ from journeys.store.models import CommunicationLog, Enrollment
 from journeys.store.tenancy_tables import create_api_key
 from journeys.structured_logs import configure_logging
 from journeys.temporal_binaries import temporal_cli_path
-from workers.journey_worker import ACTIVITY_THREADS, build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "throughput.json"
@@ -158,93 +163,109 @@ async def enter(journeys: JourneyClient, customer: str) -> TrackResult:
     )
 
 
+@asynccontextmanager
+async def worker_process(
+    client: Client, task_queue: str, command: Sequence[str], env: dict[str, str] | None = None
+) -> AsyncIterator[None]:
+    """Run a worker in a process of its own until the block ends; waits until it polls."""
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        request = DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        deadline = time.monotonic() + 120
+        while not (await client.workflow_service.describe_task_queue(request)).pollers:
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {command} did not start polling")
+            await asyncio.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=60)
+
+
 async def run_baseline(client: Client, n: int) -> dict[str, Any]:
-    """(a) Bare workflows of the same shape."""
+    """(a) Bare workflows of the same shape, their worker in a process of its own."""
     task_queue = f"baseline-{uuid.uuid4().hex[:8]}"
     customers = [f"b-{i}" for i in range(n)]
-    SEND_TIMES.clear()
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        async with Worker(
-            client,
+    address = client.service_client.config.target_host
+    command = [sys.executable, "-m", "bench.baseline_workflow", address, task_queue]
+
+    async def entry_event(customer: str) -> WorkflowHandle[Any, Any]:
+        return await client.start_workflow(
+            BaselineWorkflow.run,
+            customer,
+            id=f"baseline:{customer}",
             task_queue=task_queue,
-            workflows=[BaselineWorkflow],
-            activities=[baseline_send],
-            activity_executor=executor,
-            max_concurrent_activities=ACTIVITY_THREADS,
-        ):
-            began = time.perf_counter()
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            start_signal="record_event",
+            start_signal_args=["bench_started"],
+        )
 
-            async def entry_event(customer: str) -> WorkflowHandle[Any, Any]:
-                return await client.start_workflow(
-                    BaselineWorkflow.run,
-                    customer,
-                    id=f"baseline:{customer}",
-                    task_queue=task_queue,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                    start_signal="record_event",
-                    start_signal_args=["bench_started"],
-                )
+    sent_at: dict[str, float] = {}
 
-            handles: list[WorkflowHandle[Any, Any]] = await bounded(
-                [functools.partial(entry_event, c) for c in customers], CONCURRENCY
-            )
-            starts = time.perf_counter() - began
-            await wait_for_count(client, f"{BASELINE_QUERY} AND JourneyStep='waiting'", n, 600)
-            sent_at: dict[str, float] = {}
+    async def second_event(customer: str, handle: WorkflowHandle[Any, Any]) -> None:
+        sent_at[customer] = time.time()
+        await handle.signal("record_event", "bench_clicked")
 
-            async def second_event(customer: str, handle: WorkflowHandle[Any, Any]) -> None:
-                sent_at[customer] = time.time()
-                await handle.signal("record_event", "bench_clicked")
-
-            began = time.perf_counter()
-            await bounded(
-                [
-                    functools.partial(second_event, c, h)
-                    for c, h in zip(customers, handles, strict=True)
-                ],
-                CONCURRENCY,
-            )
-            routed = time.perf_counter() - began
-            await wait_for_count(client, f"{BASELINE_QUERY} AND {COMPLETED}", n, 900)
-            completed = time.perf_counter() - began
-    delays = [SEND_TIMES[c] - sent_at[c] for c in customers]
+    async with worker_process(client, task_queue, command):
+        began = time.perf_counter()
+        handles: list[WorkflowHandle[Any, Any]] = await bounded(
+            [functools.partial(entry_event, c) for c in customers], CONCURRENCY
+        )
+        starts = time.perf_counter() - began
+        await wait_for_count(client, f"{BASELINE_QUERY} AND JourneyStep='waiting'", n, 600)
+        began = time.perf_counter()
+        await bounded(
+            [
+                functools.partial(second_event, c, h)
+                for c, h in zip(customers, handles, strict=True)
+            ],
+            CONCURRENCY,
+        )
+        routed = time.perf_counter() - began
+        await wait_for_count(client, f"{BASELINE_QUERY} AND {COMPLETED}", n, 900)
+        completed = time.perf_counter() - began
+        send_times: list[float] = await bounded(
+            [functools.partial(h.result) for h in handles], CONCURRENCY
+        )
+    delays = [at - sent_at[c] for c, at in zip(customers, send_times, strict=True)]
     return {**rates(n, starts, routed, completed), **latency(delays)}
 
 
 async def run_engine(
     client: Client, settings: JourneySettings, store: Store, n: int
 ) -> dict[str, Any]:
-    """(b) The engine, through the JourneyClient, with a real worker and store."""
+    """(b) The engine through the JourneyClient; its worker is ``journeys worker``."""
     journeys = JourneyClient(client, store, Catalog([BENCH_JOURNEY]), settings)
     customers = [f"e-{i}" for i in range(n)]
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        async with build_worker(client, settings, store, executor):
-            began = time.perf_counter()
-            results = await bounded(
-                [functools.partial(enter, journeys, c) for c in customers], CONCURRENCY
-            )
-            starts = time.perf_counter() - began
-            assert all(r.enrolled for r in results), "an entry event enrolled nobody"
-            await wait_for_count(
-                client,
-                f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'",
-                n,
-                600,
-            )
-            sent_at: dict[str, float] = {}
+    sent_at: dict[str, float] = {}
 
-            async def second_event(customer: str) -> None:
-                sent_at[customer] = time.time()
-                routed = await journeys.track(
-                    TrackedEvent(org_id=ORG, customer_id=customer, name="bench_clicked")
-                )
-                assert routed.signalled, f"{customer}: the click reached no enrollment"
+    async def second_event(customer: str) -> None:
+        sent_at[customer] = time.time()
+        routed = await journeys.track(
+            TrackedEvent(org_id=ORG, customer_id=customer, name="bench_clicked")
+        )
+        assert routed.signalled, f"{customer}: the click reached no enrollment"
 
-            began = time.perf_counter()
-            await bounded([functools.partial(second_event, c) for c in customers], CONCURRENCY)
-            routed_time = time.perf_counter() - began
-            await wait_for_count(client, f"{ENGINE_QUERY} AND {COMPLETED}", n, 900)
-            completed = time.perf_counter() - began
+    began = time.perf_counter()
+    results = await bounded([functools.partial(enter, journeys, c) for c in customers], CONCURRENCY)
+    starts = time.perf_counter() - began
+    assert all(r.enrolled for r in results), "an entry event enrolled nobody"
+    await wait_for_count(client, f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'", n, 600)
+    began = time.perf_counter()
+    await bounded([functools.partial(second_event, c) for c in customers], CONCURRENCY)
+    routed_time = time.perf_counter() - began
+    await wait_for_count(client, f"{ENGINE_QUERY} AND {COMPLETED}", n, 900)
+    completed = time.perf_counter() - began
     with store.transaction() as session:
         converted = session.scalar(
             select(func.count()).where(
@@ -253,13 +274,12 @@ async def run_engine(
                 Enrollment.outcome == "converted",
             )
         )
-    assert converted == n, f"{converted} of {n} enrollments converted"
-    with store.transaction() as session:
         rows = session.execute(
             select(CommunicationLog.customer_id, CommunicationLog.created_at).where(
                 CommunicationLog.org_id == ORG, CommunicationLog.journey_id == BENCH_JOURNEY.id
             )
         ).all()
+    assert converted == n, f"{converted} of {n} enrollments converted"
     sends = {customer: at.timestamp() for customer, at in rows}
     assert len(sends) == n, f"{len(sends)} sends for {n} customers"
     delays = [sends[c] - sent_at[c] for c in customers]
@@ -296,13 +316,8 @@ async def http_load(
     }
 
 
-async def run_http(
-    client: Client, settings: JourneySettings, store: Store, requests: int, address: str
-) -> dict[str, Any]:
-    """(c) ``/v1/track`` through a ``journeys api`` process on loopback."""
-    with store.transaction() as session:
-        key = create_api_key(session, org_id=ORG, name="bench").key
-    port = _free_port()
+def process_env(settings: JourneySettings, address: str, **extra: str) -> dict[str, str]:
+    """Environment of a ``journeys`` process using the benchmark's settings."""
     env = dict(os.environ)
     env.update(
         {
@@ -310,11 +325,22 @@ async def run_http(
             "JOURNEYS_DATA_DIR": str(settings.data_dir),
             "JOURNEYS_TEMPORAL_ADDRESS": address,
             "JOURNEYS_TASK_QUEUE": settings.task_queue,
-            "JOURNEYS_API_PORT": str(port),
             "JOURNEYS_LOG_LEVEL": "warning",
             "JOURNEYS_LOG_FORMAT": "json",
+            **extra,
         }
     )
+    return env
+
+
+async def run_http(
+    client: Client, settings: JourneySettings, store: Store, requests: int, address: str
+) -> dict[str, Any]:
+    """(c) ``/v1/track`` through a ``journeys api`` process on loopback."""
+    with store.transaction() as session:
+        key = create_api_key(session, org_id=ORG, name="bench").key
+    port = _free_port()
+    env = process_env(settings, address, JOURNEYS_API_PORT=str(port))
     api = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -341,20 +367,15 @@ async def run_http(
         ]
         no_route = await http_load(url, key, nothing, CONCURRENCY)
         running = [f"s-{i}" for i in range(200)]
-        with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-            async with build_worker(client, settings, store, executor):
-                await bounded([functools.partial(enter, journeys, c) for c in running], CONCURRENCY)
-                await wait_for_count(
-                    client,
-                    f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'",
-                    len(running),
-                    600,
-                )
-                pings = [
-                    {"customer_id": running[i % len(running)], "name": "bench_ping"}
-                    for i in range(requests)
-                ]
-                signalling = await http_load(url, key, pings, CONCURRENCY)
+        await bounded([functools.partial(enter, journeys, c) for c in running], CONCURRENCY)
+        await wait_for_count(
+            client, f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'", len(running), 600
+        )
+        pings = [
+            {"customer_id": running[i % len(running)], "name": "bench_ping"}
+            for i in range(requests)
+        ]
+        signalling = await http_load(url, key, pings, CONCURRENCY)
     finally:
         api.terminate()
         await asyncio.wait_for(api.wait(), timeout=30)
@@ -399,12 +420,16 @@ async def main(customers: int, requests: int) -> dict[str, Any]:
         print(f"baseline: {customers} workflows ...", flush=True)
         baseline = await run_baseline(env.client, customers)
         print(json.dumps(baseline), flush=True)
-        print(f"engine: {customers} customers ...", flush=True)
-        engine = await run_engine(env.client, settings, store, customers)
-        print(json.dumps(engine), flush=True)
-        print(f"/v1/track: {requests} requests per kind ...", flush=True)
         address = env.client.service_client.config.target_host
-        http = await run_http(env.client, settings, store, requests, address)
+        worker = [sys.executable, "-m", "journeys.cli", "worker"]
+        async with worker_process(
+            env.client, settings.task_queue, worker, process_env(settings, address)
+        ):
+            print(f"engine: {customers} customers ...", flush=True)
+            engine = await run_engine(env.client, settings, store, customers)
+            print(json.dumps(engine), flush=True)
+            print(f"/v1/track: {requests} requests per kind ...", flush=True)
+            http = await run_http(env.client, settings, store, requests, address)
     finally:
         store.dispose()
         await env.shutdown()
