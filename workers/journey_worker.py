@@ -16,6 +16,8 @@ from activities.enrollment_records import EnrollmentRecordActivities
 from activities.human_tasks import HumanTaskActivities
 from activities.journey_transitions import JourneyTransitionActivities
 from activities.message_delivery import MessageDeliveryActivities
+from activities.next_best_action import NextBestActionActivities
+from activities.predictive_scorers import trained_scorers
 from activities.providers import (
     ChannelProvider,
     FcmPushProvider,
@@ -106,6 +108,16 @@ def _required(value: str, name: str) -> str:
     return value
 
 
+def default_worker_scorers(store: Store, settings: JourneySettings) -> dict[str, Scorer]:
+    """The seed formulas, with trained models (when the data folder has them) in front.
+
+    An untrained predictive model answers with its formula scorer, so the registry
+    works the same before and after ``journeys models train``.
+    """
+    formulas = default_scorers(store)
+    return {**formulas, **trained_scorers(store, settings, formulas)}
+
+
 def build_worker(
     client: Client,
     settings: JourneySettings,
@@ -127,8 +139,8 @@ def build_worker(
         fail_workflows_on_errors: Fail the workflow (instead of retrying the
             workflow task forever) on any error in workflow code; tests use
             it so that a determinism bug fails the test.
-        scorers: The scorer registry of ``compute_score``; by default the seed
-            formulas (:func:`activities.scoring.default_scorers`).
+        scorers: The scorer registry of ``compute_score``; by default
+            :func:`default_worker_scorers`.
         catalog: The journeys transition steps may enroll in; by default the shipped catalog.
     """
     delivery = MessageDeliveryActivities(
@@ -136,7 +148,10 @@ def build_worker(
     )
     human_tasks = HumanTaskActivities(store)
     records = EnrollmentRecordActivities(store)
-    scoring = ScoringActivities(store, default_scorers(store) if scorers is None else scorers)
+    scoring = ScoringActivities(
+        store, default_worker_scorers(store, settings) if scorers is None else scorers
+    )
+    next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
     transitions = JourneyTransitionActivities(
@@ -157,6 +172,7 @@ def build_worker(
             profiles.resolve_wait_deadline,
             transitions.enroll_in_journey,
             transitions.get_journey_status,
+            *next_best_actions.activities(),
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
