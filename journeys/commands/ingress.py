@@ -567,13 +567,16 @@ def run_show(arguments: argparse.Namespace) -> int:
 
 
 def run_catalog(arguments: argparse.Namespace) -> int:
-    """``journeys journeys``: the shipped journeys."""
+    """``journeys journeys``: every shipped journey version (``*`` marks the current one)."""
     from journeys.catalog import default_catalog
 
+    catalog = default_catalog()
+    current = {(j.id, j.version) for j in catalog.current_versions()}
     rows: list[dict[str, Any]] = [
         {
             "id": journey.id,
             "version": journey.version,
+            "current": (journey.id, journey.version) in current,
             "name": journey.metadata.name,
             "status": journey.metadata.status,
             "entry_event": journey.entry.event,
@@ -582,10 +585,11 @@ def run_catalog(arguments: argparse.Namespace) -> int:
             "reentry": journey.reentry.value,
             "steps": len(journey.steps),
         }
-        for journey in default_catalog().current_versions()
+        for journey in catalog.all_versions()
     ]
     lines = [
-        f"{r['id']:<28} v{r['version']:<3} {r['status']:<8} entry: {r['entry_event'] or 'API'}"
+        f"{r['id']:<28} v{r['version']:<3}{'*' if r['current'] else ' '} {r['status']:<8}"
+        f" entry: {r['entry_event'] or 'API'}"
         f"  ({r['steps']} steps) {r['name']}"
         for r in rows
     ]
