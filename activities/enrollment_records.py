@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from journeys.activity_contracts import RECORD_ENROLLMENT_ACTIVITY, EnrollmentRecord
+from journeys.activity_contracts import (
+    BEGIN_ENROLLMENT_ACTIVITY,
+    RECORD_ENROLLMENT_ACTIVITY,
+    EnrollmentRecord,
+    JourneyStatusResult,
+)
 from journeys.store import Store
 from journeys.store.enrollments import upsert_enrollment
+from journeys.store.journey_status import journey_pause
 
 
 class EnrollmentRecordActivities:
@@ -24,3 +30,11 @@ class EnrollmentRecordActivities:
         """Upsert the enrollment's row; safe to retry."""
         with self._store.transaction() as session:
             upsert_enrollment(session, record)
+
+    @activity.defn(name=BEGIN_ENROLLMENT_ACTIVITY)
+    def begin_enrollment(self, record: EnrollmentRecord) -> JourneyStatusResult:
+        """Record the enrollment's start and return whether its journey is paused."""
+        with self._store.transaction() as session:
+            upsert_enrollment(session, record)
+            paused, reason = journey_pause(session, record.journey_id)
+        return JourneyStatusResult(paused=paused, reason=reason)

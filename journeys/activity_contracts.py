@@ -178,6 +178,10 @@ ENROLL_IN_JOURNEY_ACTIVITY = "enroll_in_journey"
 GET_JOURNEY_STATUS_ACTIVITY = "get_journey_status"
 """Activity name: whether a journey is paused (read when an enrollment starts)."""
 
+BEGIN_ENROLLMENT_ACTIVITY = "begin_enrollment"
+"""Activity name: record an enrollment's start and read its journey's status, in one
+transaction (run as a local activity: store bookkeeping needs no task-queue round trip)."""
+
 
 class ProfileRequest(BaseModel):
     """Which customer's profile to read."""

@@ -165,6 +165,7 @@ def build_worker(
             delivery.deliver_message,
             human_tasks.create_human_task,
             records.record_enrollment,
+            records.begin_enrollment,
             scoring.compute_score,
             decisions.record_decision,
             profiles.load_customer_profile,

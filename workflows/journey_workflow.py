@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from journeys import search_attributes as sa
     from journeys.activity_contracts import (
+        BEGIN_ENROLLMENT_ACTIVITY,
         CREATE_HUMAN_TASK_ACTIVITY,
         DELIVER_MESSAGE_ACTIVITY,
         ENROLL_IN_JOURNEY_ACTIVITY,
@@ -95,6 +96,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from journeys.scoring_contracts import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
 
+LOCAL_BOOKKEEPING_PATCH = "local-enrollment-bookkeeping"
+"""Enrollment rows are written by local activities, and the start row and the journey's
+pause status in one; histories recorded before it replay the two activities."""
+
 STORE_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
 SEND_RETRY_BEFORE_FALLBACK = RetryPolicy(
@@ -162,13 +167,21 @@ class JourneyWorkflow:
     async def run(self, params: EnrollmentInput) -> EnrollmentResult:
         """Walk the step graph until an exit step or an exit/goal event."""
         if self._first_run:
-            await self._record(EnrollmentStatus.ACTIVE, None)
-            status = await workflow.execute_activity(
-                GET_JOURNEY_STATUS_ACTIVITY,
-                JourneyStatusRequest(journey_id=self._definition.id),
-                result_type=JourneyStatusResult,
-                start_to_close_timeout=STORE_TIMEOUT,
-            )
+            if workflow.patched(LOCAL_BOOKKEEPING_PATCH):
+                status = await workflow.execute_local_activity(
+                    BEGIN_ENROLLMENT_ACTIVITY,
+                    self._enrollment_record(EnrollmentStatus.ACTIVE, None),
+                    result_type=JourneyStatusResult,
+                    start_to_close_timeout=STORE_TIMEOUT,
+                )
+            else:
+                await self._record(EnrollmentStatus.ACTIVE, None)
+                status = await workflow.execute_activity(
+                    GET_JOURNEY_STATUS_ACTIVITY,
+                    JourneyStatusRequest(journey_id=self._definition.id),
+                    result_type=JourneyStatusResult,
+                    start_to_close_timeout=STORE_TIMEOUT,
+                )
             self._progress.paused = self._progress.paused or status.paused
         self._publish()
         while self._ending is None:
@@ -693,20 +706,27 @@ class JourneyWorkflow:
         }
 
     async def _record(self, status: EnrollmentStatus, outcome: str | None) -> None:
-        await workflow.execute_activity(
-            RECORD_ENROLLMENT_ACTIVITY,
-            EnrollmentRecord(
-                org_id=self._params.org_id,
-                customer_id=self._params.customer_id,
-                journey_id=self._definition.id,
-                journey_version=self._definition.version,
-                workflow_id=workflow.info().workflow_id,
-                enrollment_id=self._progress.enrollment_id,
-                status=status,
-                outcome=outcome,
-                at=workflow.now(),
-            ),
-            start_to_close_timeout=STORE_TIMEOUT,
+        record = self._enrollment_record(status, outcome)
+        if workflow.patched(LOCAL_BOOKKEEPING_PATCH):
+            await workflow.execute_local_activity(
+                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT
+            )
+        else:
+            await workflow.execute_activity(
+                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT
+            )
+
+    def _enrollment_record(self, status: EnrollmentStatus, outcome: str | None) -> EnrollmentRecord:
+        return EnrollmentRecord(
+            org_id=self._params.org_id,
+            customer_id=self._params.customer_id,
+            journey_id=self._definition.id,
+            journey_version=self._definition.version,
+            workflow_id=workflow.info().workflow_id,
+            enrollment_id=self._progress.enrollment_id,
+            status=status,
+            outcome=outcome,
+            at=workflow.now(),
         )
 
     def _should_continue_as_new(self) -> bool:

@@ -10,6 +10,7 @@ a committed history must be guarded with ``workflow.patched`` instead (see
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -52,13 +53,19 @@ RECORDED: list[Scenario] = [
 """One scenario per shipped journey, walking its most eventful documented path."""
 
 
-def history_path(journey_id: str, version: int) -> Path:
-    """Where the history of a journey version is kept."""
-    return HISTORIES / f"{journey_id}@{version}.json"
+def history_path(journey_id: str, version: int, patch: str = "") -> Path:
+    """Where the history of a journey version is kept (``+patch``: recorded after a patch)."""
+    return HISTORIES / f"{journey_id}@{version}{'+' + patch if patch else ''}.json"
 
 
-async def record() -> None:
-    """Run every recorded scenario and save its workflow history as JSON."""
+async def record(patch: str = "") -> None:
+    """Run every recorded scenario and save its workflow history as JSON.
+
+    Args:
+        patch: After a ``workflow.patched`` change, the patch id: the new
+            histories are saved beside the old ones, so the gate replays both
+            branches.
+    """
     HISTORIES.mkdir(parents=True, exist_ok=True)
     versions = {journey.id: journey.version for journey in SHIPPED_JOURNEYS}
     with tempfile.TemporaryDirectory() as folder:
@@ -74,10 +81,10 @@ async def record() -> None:
                 run = await run_scenario(env, store, settings, scenario)
                 history = await env.client.get_workflow_handle(run.workflow_id).fetch_history()
             store.dispose()
-            target = history_path(scenario.journey, versions[scenario.journey])
+            target = history_path(scenario.journey, versions[scenario.journey], patch)
             target.write_text(history.to_json())
             print(f"{target.name}: {run.result.outcome} ({len(history.events)} events)")
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(*sys.argv[1:2]))
