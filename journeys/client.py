@@ -44,6 +44,7 @@ from journeys.enrollment_contracts import (
 from journeys.errors import EnrollmentNotFoundError, EnrollmentRefusedError, InvalidInputError
 from journeys.language import JourneyDefinition, ReentryPolicy
 from journeys.language.channels import Channel
+from journeys.language.evaluation import entry_conditions_hold
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.settings import JourneySettings
 from journeys.store import Store
@@ -375,13 +376,17 @@ class JourneyClient:
             return _EntryPlan()
         customer = find_customer(session, org_id=event.org_id, customer_id=event.customer_id)
         plan = _EntryPlan(stage=customer.lifecycle_stage if customer else None)
+        attributes = customer.attributes if customer else {}
         active: list[JourneyDefinition] = []
         for journey in entered:
-            if journey.metadata.status == ACTIVE_JOURNEY_STATUS:
-                active.append(journey)
-            else:
+            if journey.metadata.status != ACTIVE_JOURNEY_STATUS:
                 reason = f"journey status is {journey.metadata.status}"
                 plan.skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+            elif not entry_conditions_hold(journey.entry.conditions, attributes, plan.stage):
+                reason = "the customer's profile does not meet the entry conditions"
+                plan.skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+            else:
+                active.append(journey)
         chosen = resolve_conflicts(active, plan.stage)
         winners = {journey.routing_key: journey.id for journey in chosen}
         for journey in active:
@@ -679,6 +684,12 @@ class JourneyClient:
         )
         if previous is None or previous.ended_at is None:
             return None
+        spacing = definition.min_time_between_entries
+        if spacing is not None and previous.started_at + spacing > datetime.now(UTC):
+            return (
+                f"{customer_id} entered {definition.id} less than {spacing} ago"
+                " (minimum time between entries)"
+            )
         if definition.reentry is ReentryPolicy.NEVER:
             return f"{customer_id} was enrolled in {definition.id} before and re-entry is never"
         cooldown = definition.reentry_cooldown or timedelta(0)

@@ -13,15 +13,18 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from journeys.activity_contracts import EnrollmentRecord
 from journeys.catalog import Catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.client import JourneyClient, TrackedEvent
 from journeys.enrollment_contracts import EnrollmentStatus
 from journeys.errors import EnrollmentNotFoundError, InvalidInputError
-from journeys.language import EntryTrigger, JourneyDefinition
+from journeys.language import EntryTrigger, JourneyDefinition, ReentryPolicy
+from journeys.language.steps import AttributeCondition
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import is_opted_out
+from journeys.store.enrollments import upsert_enrollment
 from journeys.store.models import Customer, Event
 from tests.conftest import journey_client, running_worker
 from tests.http_api_server import free_port
@@ -232,3 +235,61 @@ async def test_lifecycle_stage_property_updates_the_profile(
     with store.transaction() as session:
         profile = session.scalars(select(Customer).where(Customer.customer_id == who)).one()
     assert profile.lifecycle_stage == "expansion"
+
+
+async def test_entry_conditions_and_minimum_time_between_entries_refuse_without_temporal(
+    settings: JourneySettings, store: Store
+) -> None:
+    unreachable = await Client.connect(
+        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
+    )
+    starter_only = variant("starter_only", "trial_started").model_copy(
+        update={
+            "entry": EntryTrigger(
+                event="trial_started",
+                conditions=[AttributeCondition(attribute="plan", value="starter")],
+            )
+        }
+    )
+    spaced = variant("spaced", "pinged").model_copy(
+        update={
+            "reentry": ReentryPolicy.AFTER_EXIT,
+            "min_time_between_entries": timedelta(hours=24),
+        }
+    )
+    client = JourneyClient(unreachable, store, Catalog([starter_only, spaced]), settings)
+    who = customer()
+    await client.identify("acme", who, attributes={"plan": "pro"})
+    refused = await client.track(TrackedEvent(org_id="acme", customer_id=who, name="trial_started"))
+    assert refused.enrolled == []
+    assert [(s.journey_id, s.reason) for s in refused.skipped] == [
+        ("starter_only", "the customer's profile does not meet the entry conditions")
+    ]
+
+    # An enrollment that started 23 hours ago and has ended: after_exit would
+    # allow a new one, the 24-hour spacing does not.
+    started = datetime.now(UTC) - timedelta(hours=23)
+    with store.transaction() as session:
+        for status, at in (
+            (EnrollmentStatus.ACTIVE, started),
+            (EnrollmentStatus.COMPLETED, started),
+        ):
+            upsert_enrollment(
+                session,
+                EnrollmentRecord(
+                    org_id="acme",
+                    customer_id=who,
+                    journey_id="spaced",
+                    journey_version=1,
+                    workflow_id=f"journey:acme:spaced:{who}",
+                    enrollment_id=f"spaced-{who}",
+                    status=status,
+                    outcome="converted",
+                    at=at,
+                ),
+            )
+    too_soon = await client.track(TrackedEvent(org_id="acme", customer_id=who, name="pinged"))
+    assert too_soon.enrolled == []
+    [skip] = too_soon.skipped
+    assert skip.journey_id == "spaced"
+    assert "minimum time between entries" in skip.reason
