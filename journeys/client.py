@@ -12,10 +12,10 @@ import asyncio
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -57,6 +57,8 @@ from journeys.temporal_connection import connect_temporal
 from workflows.journey_workflow import JourneyWorkflow
 
 log = structlog.get_logger(__name__)
+
+SignalArgument = TypeVar("SignalArgument", EventSignal, ExitRequest)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
 """Org, customer and event ids: printable, no spaces, at most 128 characters."""
@@ -577,14 +579,8 @@ class JourneyClient:
         return result
 
     async def _signal_exit(self, workflow_id: str, request: ExitRequest) -> bool:
-        handle = self.temporal.get_workflow_handle(workflow_id)
-        try:
-            await handle.signal(JourneyWorkflow.request_exit, request)
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return False
-            raise
-        return True
+        """Ask an enrollment to exit if one is running; False when there is none."""
+        return await self._signal_if_running(workflow_id, JourneyWorkflow.request_exit, request)
 
     def _handle(
         self, org_id: str, customer_id: str, definition: JourneyDefinition
@@ -701,10 +697,18 @@ class JourneyClient:
         return None
 
     async def _signal_running(self, workflow_id: str, signal: EventSignal) -> bool:
-        """Signal an enrollment if one is running; False when there is none."""
-        handle = self.temporal.get_workflow_handle(workflow_id)
+        """Deliver an event to an enrollment if one is running; False when there is none."""
+        return await self._signal_if_running(workflow_id, JourneyWorkflow.record_event, signal)
+
+    async def _signal_if_running(
+        self,
+        workflow_id: str,
+        signal: Callable[[JourneyWorkflow, SignalArgument], None],
+        argument: SignalArgument,
+    ) -> bool:
+        handle = self.temporal.get_workflow_handle_for(JourneyWorkflow.run, workflow_id)
         try:
-            await handle.signal(JourneyWorkflow.record_event, signal)
+            await handle.signal(signal, argument)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return False
