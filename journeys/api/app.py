@@ -31,7 +31,11 @@ def _check_store(store: Store) -> None:
 
 
 def _secure_store(store: Store) -> None:
-    """Cover every org-scoped table with row-level security (PostgreSQL; idempotent)."""
+    """Cover every org-scoped table with row-level security (PostgreSQL; idempotent).
+
+    Migration 0007 applies it once all tables exist; applying it again when the API
+    starts keeps a table added by a later revision from being served unprotected.
+    """
     with store.engine.begin() as connection:
         covered = apply_row_level_security(connection)
     if covered:

@@ -37,11 +37,12 @@ from journeys.frequency_caps import longest_window, slot_frees_at
 from journeys.language.channels import CHANNELS, Channel
 from journeys.store import Store
 from journeys.store.behaviour_features import customer_features
-from journeys.store.channel_engagement import channel_history, recent_email_opens, slots_held
+from journeys.store.channel_engagement import channel_history, recent_email_opens
 from journeys.store.consent import send_forbidden_because
 from journeys.store.customers import find_customer
 from journeys.store.decision_audit import record_decision
 from journeys.store.models import Customer, utcnow
+from journeys.store.send_slots import slots_held
 
 RECENT_EMAILS = 5
 """Email responsiveness looks at the customer's last 5 emails (seed 001's "3 of last 5")."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
@@ -11,7 +11,6 @@ from journeys.activity_contracts import SendStatus
 from journeys.decisioning.channel_selection import ChannelHistory
 from journeys.language.channels import Channel
 from journeys.store.models import CommunicationLog
-from journeys.store.send_slots import SLOT_HOLDING_STATUSES
 
 
 def channel_history(
@@ -57,13 +56,6 @@ _RECENT_EMAILS = (
     .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc())
     .limit(bindparam("last"))
 )
-_SLOTS_HELD = select(CommunicationLog.channel, CommunicationLog.slot_at).where(
-    CommunicationLog.org_id == bindparam("org_id"),
-    CommunicationLog.customer_id == bindparam("customer_id"),
-    CommunicationLog.slot_at > bindparam("since", type_=CommunicationLog.slot_at.type),
-    CommunicationLog.status.in_(SLOT_HOLDING_STATUSES),
-)
-"""Built once: both are on the path of every next-best-action decision."""
 
 
 def recent_email_opens(
@@ -77,15 +69,3 @@ def recent_email_opens(
         .all()
     )
     return sum(1 for at in opened if at is not None), len(opened)
-
-
-def slots_held(
-    session: Session, *, org_id: str, customer_id: str, now: datetime, window: timedelta
-) -> list[tuple[Channel, datetime]]:
-    """Channel and slot time of the customer's sends holding a frequency-cap slot."""
-    if not window:
-        return []
-    rows = session.connection().execute(
-        _SLOTS_HELD, {"org_id": org_id, "customer_id": customer_id, "since": now - window}
-    )
-    return [(Channel(channel), at) for channel, at in rows if at is not None]

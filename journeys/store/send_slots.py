@@ -19,11 +19,11 @@ delivered), and the :class:`~journeys.activity_contracts.SendStatus` values.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from journeys.activity_contracts import SendRequest, SendStatus
@@ -172,7 +172,18 @@ def decide_send(
             row.status, row.retry_at = SendStatus.DEFERRED.value, ends
             row.detail = f"quiet hours in {zone.key} until {ends.isoformat()}"
             return _done(row)
-    frees_at = slot_frees_at(caps, request.channel, _slots_held(session, request, caps, now), now)
+    frees_at = slot_frees_at(
+        caps,
+        request.channel,
+        slots_held(
+            session,
+            org_id=request.org_id,
+            customer_id=request.customer_id,
+            now=now,
+            window=longest_window(caps),
+        ),
+        now,
+    )
     if frees_at is not None:
         row.status, row.retry_at = SendStatus.CAPPED.value, frees_at
         row.detail = f"frequency cap reached until {frees_at.isoformat()}"
@@ -214,20 +225,24 @@ def record_provider_outcome(
     return row
 
 
-def _slots_held(
-    session: Session, request: SendRequest, caps: Sequence[FrequencyCap], now: datetime
+_SLOTS_HELD = select(CommunicationLog.channel, CommunicationLog.slot_at).where(
+    CommunicationLog.org_id == bindparam("org_id"),
+    CommunicationLog.customer_id == bindparam("customer_id"),
+    CommunicationLog.slot_at > bindparam("since", type_=CommunicationLog.slot_at.type),
+    CommunicationLog.status.in_(SLOT_HOLDING_STATUSES),
+)
+"""Built once: it is on the path of every send and every next-best-action decision."""
+
+
+def slots_held(
+    session: Session, *, org_id: str, customer_id: str, now: datetime, window: timedelta | None
 ) -> list[tuple[Channel, datetime]]:
-    window = longest_window(caps)
+    """Channel and slot time of the customer's sends holding a frequency-cap slot in ``window``."""
     if not window:
         return []
     rows = session.execute(
-        select(CommunicationLog.channel, CommunicationLog.slot_at).where(
-            CommunicationLog.org_id == request.org_id,
-            CommunicationLog.customer_id == request.customer_id,
-            CommunicationLog.slot_at > now - window,
-            CommunicationLog.status.in_(SLOT_HOLDING_STATUSES),
-        )
-    ).all()
+        _SLOTS_HELD, {"org_id": org_id, "customer_id": customer_id, "since": now - window}
+    )
     return [(Channel(channel), at) for channel, at in rows if at is not None]
 
 
