@@ -1,9 +1,11 @@
 """The send activity: one message on one channel, at most once, with every guarantee.
 
-Per attempt: render the content (personalised, else segment, else generic),
-then in ONE store transaction locked per customer decide the send (idempotency
-key, consent and suppression, quiet hours, frequency caps across all journeys)
-and reserve it; only then call the provider, and record what it said.
+Per attempt, in ONE store transaction locked per customer: read the profile,
+render the content (personalised, else segment, else generic), decide the send
+(idempotency key, consent and suppression, quiet hours, frequency caps across
+all journeys) and reserve it; only then call the provider, and record what it
+said. Providers that deliver into the store itself (the in-app inbox) deliver
+and are recorded inside that same transaction: exactly once, never in doubt.
 
 * A retry after a known outcome returns it without calling the provider.
 * A send found ``reserved`` was left by an attempt that crashed (or timed out)
@@ -26,8 +28,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.delivery_metrics import DeliveryMetrics
 from activities.ops_alerts import OpsAlerts
-from activities.providers import ChannelProvider, OutgoingMessage
-from activities.providers.base import RECIPIENT_ATTRIBUTES
+from activities.providers import ChannelProvider, DeliveryReceipt, OutgoingMessage
+from activities.providers.base import RECIPIENT_ATTRIBUTES, InStoreProvider
 from journeys.activity_contracts import (
     DELIVER_MESSAGE_ACTIVITY,
     SendOutcome,
@@ -48,7 +50,6 @@ from journeys.message_templates import render_message
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.communication_log import send_idempotency_key
-from journeys.store.customers import find_customer
 from journeys.store.models import utcnow
 from journeys.store.send_slots import (
     RETRYING,
@@ -56,6 +57,7 @@ from journeys.store.send_slots import (
     SendDecision,
     Verdict,
     decide_send,
+    lock_customer_sends,
     record_provider_outcome,
 )
 
@@ -120,20 +122,21 @@ class MessageDeliveryActivities:
             raise _application_error(
                 PermanentDeliveryError(f"no provider configured for {channel.value}")
             )
+        resend_in_doubt = channel in self._settings.delivery_resend_unknown_channels
+        # One transaction: the lock, the profile read under it, the decision.
         with self._store.transaction() as session:
-            customer = find_customer(
+            customer = lock_customer_sends(
                 session, org_id=request.org_id, customer_id=request.customer_id
             )
             profile = dict(customer.attributes) if customer else {}
-        try:
-            rendered = render_message(request.template, {**profile, **request.data})
-        except InvalidInputError as err:
-            raise _application_error(err) from err
-        resend_in_doubt = channel in self._settings.delivery_resend_unknown_channels
-        with self._store.transaction() as session:
+            try:
+                rendered = render_message(request.template, {**profile, **request.data})
+            except InvalidInputError as err:
+                raise _application_error(err) from err
             decision = decide_send(
                 session,
                 request,
+                customer=customer,
                 key=key,
                 content=SendContent(
                     subject=rendered.subject,
@@ -146,20 +149,34 @@ class MessageDeliveryActivities:
                 resend_in_doubt=resend_in_doubt,
                 now=request.requested_at or self._clock(),
             )
-        if decision.verdict is Verdict.DONE:
-            return self._decided(request, key, decision, bound)
-        attribute = RECIPIENT_ATTRIBUTES.get(channel)
-        message = OutgoingMessage(
-            org_id=request.org_id,
-            customer_id=request.customer_id,
-            channel=channel,
-            template=request.template,
-            subject=rendered.subject,
-            body=rendered.body,
-            idempotency_key=key,
-            to=str(profile.get(attribute) or "") if attribute else "",
-            links=rendered.links,
-        )
+            if decision.verdict is Verdict.DONE:
+                return self._decided(request, key, decision, bound)
+            attribute = RECIPIENT_ATTRIBUTES.get(channel)
+            message = OutgoingMessage(
+                org_id=request.org_id,
+                customer_id=request.customer_id,
+                channel=channel,
+                template=request.template,
+                subject=rendered.subject,
+                body=rendered.body,
+                idempotency_key=key,
+                to=str(profile.get(attribute) or "") if attribute else "",
+                links=rendered.links,
+            )
+            stored: DeliveryReceipt | None = None
+            if isinstance(provider, InStoreProvider):
+                stored = provider.deliver_in(session, message)
+                record_provider_outcome(
+                    session,
+                    key=key,
+                    status=SendStatus.SENT.value,
+                    detail=_receipt_detail(stored),
+                    provider=provider.name,
+                    now=self._clock(),
+                )
+                self.metrics.count(ATTEMPTS_METRIC, channel.value, SendStatus.SENT.value)
+        if stored is not None:
+            return self._sent(request, key, decision, stored, bound)
         try:
             receipt = provider.deliver(message)
         except PermanentDeliveryError as err:
@@ -182,16 +199,26 @@ class MessageDeliveryActivities:
                 return self._unknown(request, key, decision, repr(err), provider, bound)
             self._record(key, RETRYING, repr(err), provider, channel)
             raise _application_error(err) from err
-        detail = f"{receipt.provider}:{receipt.provider_message_id}"
-        self._record(key, SendStatus.SENT.value, detail, provider, channel)
-        self.metrics.count(SENDS_METRIC, channel.value, SendStatus.SENT.value)
+        self._record(key, SendStatus.SENT.value, _receipt_detail(receipt), provider, channel)
+        return self._sent(request, key, decision, receipt, bound)
+
+    def _sent(
+        self,
+        request: SendRequest,
+        key: str,
+        decision: SendDecision,
+        receipt: DeliveryReceipt,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> SendOutcome:
+        """A send the provider took (already recorded)."""
+        self.metrics.count(SENDS_METRIC, request.channel.value, SendStatus.SENT.value)
         bound.info("message sent", provider=receipt.provider, attempt=decision.attempt)
         return SendOutcome(
             status=SendStatus.SENT,
-            channel=channel,
+            channel=request.channel,
             idempotency_key=key,
             message_id=decision.message_id,
-            detail=detail,
+            detail=_receipt_detail(receipt),
         )
 
     def _decided(
@@ -259,6 +286,10 @@ class MessageDeliveryActivities:
                 provider=provider.name,
                 now=self._clock(),
             )
+
+
+def _receipt_detail(receipt: DeliveryReceipt) -> str:
+    return f"{receipt.provider}:{receipt.provider_message_id}"
 
 
 def _application_error(err: Exception) -> ApplicationError:

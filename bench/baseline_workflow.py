@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
     from journeys import search_attributes as sa
+    from workers.workflow_bytecode import cache_workflow_bytecode
 
 
 @activity.defn(name="baseline_send")
@@ -54,6 +55,7 @@ class BaselineWorkflow:
 async def run_worker(address: str, task_queue: str) -> None:
     """Run the baseline worker until cancelled."""
     client = await Client.connect(address)
+    cache_workflow_bytecode([BaselineWorkflow])
     with ThreadPoolExecutor(max_workers=32) as executor:
         await Worker(
             client,

@@ -10,10 +10,14 @@ in one run:
     through ``JourneyClient.track`` (store write, re-entry check,
     signal-with-start), a second event routed to each (store write + signal), a
     real in-app send through the store (consent, frequency caps, idempotency key,
-    communication log), a branch, completion;
+    communication log), completion;
 (c) ``/v1/track`` on loopback against a ``journeys api`` process, with an httpx
     client at fixed concurrency: events no journey listens to, and events that
-    signal a running enrollment.
+    signal a running enrollment (of a listener journey that counts them later);
+    every response is checked to have signalled, or not, as intended.
+
+The store is a SQLite file in the run's folder (the embedded default) unless
+``--database-url`` names another (an empty PostgreSQL database, say).
 
 Each worker runs in a process of its own (``python -m bench.baseline_workflow``,
 ``journeys worker``), as in production; this process is the load generator.
@@ -21,7 +25,8 @@ Latencies are measured under the run's own saturating load (every event of a
 phase is sent as fast as the concurrency allows), so they include queueing.
 Figures are printed and saved to ``bench/results/throughput.json``.
 
-Usage: ``.venv/bin/python -m bench.throughput [--customers 2000] [--requests 2000]``
+Usage: ``.venv/bin/python -m bench.throughput [--customers 2000] [--requests 2000]
+[--database-url URL]``
 """
 
 from __future__ import annotations
@@ -38,7 +43,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,21 +57,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.baseline_workflow import BaselineWorkflow
+from bench.bench_journeys import BENCH_CATALOG, BENCH_JOURNEY, LISTENER_JOURNEY
 from journeys import search_attributes
-from journeys.catalog import Catalog
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
-from journeys.language import (
-    BranchCase,
-    BranchStep,
-    Channel,
-    EntryTrigger,
-    EventCountCondition,
-    ExitStep,
-    JourneyDefinition,
-    JourneyMetadata,
-    SendStep,
-    WaitForEventStep,
-)
+from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.models import CommunicationLog, Enrollment
@@ -82,32 +75,6 @@ BASELINE_QUERY = "WorkflowType='BaselineWorkflow'"
 COMPLETED = "ExecutionStatus='Completed'"
 CONCURRENCY = 64
 """Calls in flight at once from the benchmark's clients."""
-
-BENCH_JOURNEY = JourneyDefinition(
-    id="bench_journey",
-    version=1,
-    metadata=JourneyMetadata(name="Throughput benchmark", average_duration="seconds"),
-    entry=EntryTrigger(event="bench_started"),
-    start="wait_for_click",
-    steps={
-        "wait_for_click": WaitForEventStep(
-            events={"bench_clicked": "send_thanks"},
-            timeout=timedelta(hours=2),
-            on_timeout="timed_out",
-        ),
-        "send_thanks": SendStep(channels=[Channel.IN_APP], template="tour_done", next="pinged"),
-        "pinged": BranchStep(
-            cases=[BranchCase(when=EventCountCondition(event="bench_ping"), next="done_pinged")],
-            otherwise="done",
-        ),
-        "done": ExitStep(outcome="converted"),
-        "done_pinged": ExitStep(outcome="converted_after_pings"),
-        "timed_out": ExitStep(outcome="no_click"),
-    },
-    channels=[Channel.IN_APP],
-)
-"""Start on an event, wait for a second event, one send, complete (plus a pure branch
-that makes the journey listen to ``bench_ping`` for the HTTP signal load)."""
 
 ENGINE_QUERY = f"JourneyId='{BENCH_JOURNEY.id}'"
 
@@ -139,6 +106,69 @@ async def wait_for_count(client: Client, query: str, expected: int, seconds: flo
         await asyncio.sleep(0.25)
 
 
+async def wait_for_enrollments(
+    store: Store, journey_id: str, expected: int, seconds: float
+) -> None:
+    """Until the store holds ``expected`` enrollment rows of the journey."""
+
+    def count() -> int:
+        with store.transaction() as session:
+            return (
+                session.scalar(
+                    select(func.count()).where(
+                        Enrollment.org_id == ORG, Enrollment.journey_id == journey_id
+                    )
+                )
+                or 0
+            )
+
+    deadline = time.monotonic() + seconds
+    while await asyncio.to_thread(count) < expected:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expected} enrollments did not begin in {seconds}s")
+        await asyncio.sleep(0.25)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from ``/proc`` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_running(fragment: str) -> int:
+    """The pid of the process whose command line contains ``fragment``."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if fragment.encode() in (entry / "cmdline").read_bytes():
+                    return int(entry.name)
+            except OSError:
+                continue
+    raise RuntimeError(f"no process runs with {fragment!r}")
+
+
+class CpuMeter:
+    """CPU seconds used by named processes since the meter was made.
+
+    Args:
+        pids: The processes, by role (dev server, worker, load generator).
+    """
+
+    def __init__(self, pids: dict[str, int]):
+        self._pids = pids
+        self._start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+
+    def used(self, per: int) -> dict[str, Any]:
+        """Seconds per process so far, their total, and the total per item in ms."""
+        now = self._read()
+        used = {name: round(now[name] - self._start[name], 1) for name in self._pids}
+        total = sum(now[name] - self._start[name] for name in self._pids)
+        return {**used, "total": round(total, 1), "ms_per_enrollment": round(total / per * 1000, 1)}
+
+
 def rates(n: int, starts: float, routed: float, completed: float) -> dict[str, float]:
     """Per-second rates from phase durations."""
     return {
@@ -156,18 +186,25 @@ def latency(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-async def enter(journeys: JourneyClient, customer: str) -> TrackResult:
-    """The entry event of the benchmark journey, through the client."""
+async def enter(
+    journeys: JourneyClient, customer: str, journey: JourneyDefinition = BENCH_JOURNEY
+) -> TrackResult:
+    """The entry event of a benchmark journey, through the client."""
+    assert journey.entry is not None
     return await journeys.track(
-        TrackedEvent(org_id=ORG, customer_id=customer, name="bench_started")
+        TrackedEvent(org_id=ORG, customer_id=customer, name=journey.entry.event)
     )
 
 
 @asynccontextmanager
 async def worker_process(
     client: Client, task_queue: str, command: Sequence[str], env: dict[str, str] | None = None
-) -> AsyncIterator[None]:
-    """Run a worker in a process of its own until the block ends; waits until it polls."""
+) -> AsyncIterator[int]:
+    """Run a worker in a process of its own until the block ends; waits until it polls.
+
+    Yields:
+        The worker's pid.
+    """
     process = await asyncio.create_subprocess_exec(
         *command,
         cwd=ROOT,
@@ -186,13 +223,13 @@ async def worker_process(
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker {command} did not start polling")
             await asyncio.sleep(0.2)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=60)
 
 
-async def run_baseline(client: Client, n: int) -> dict[str, Any]:
+async def run_baseline(client: Client, n: int, server_pid: int) -> dict[str, Any]:
     """(a) Bare workflows of the same shape, their worker in a process of its own."""
     task_queue = f"baseline-{uuid.uuid4().hex[:8]}"
     customers = [f"b-{i}" for i in range(n)]
@@ -216,7 +253,10 @@ async def run_baseline(client: Client, n: int) -> dict[str, Any]:
         sent_at[customer] = time.time()
         await handle.signal("record_event", "bench_clicked")
 
-    async with worker_process(client, task_queue, command):
+    async with worker_process(client, task_queue, command) as worker_pid:
+        cpu = CpuMeter(
+            {"dev_server": server_pid, "worker": worker_pid, "load_generator": os.getpid()}
+        )
         began = time.perf_counter()
         handles: list[WorkflowHandle[Any, Any]] = await bounded(
             [functools.partial(entry_event, c) for c in customers], CONCURRENCY
@@ -234,18 +274,19 @@ async def run_baseline(client: Client, n: int) -> dict[str, Any]:
         routed = time.perf_counter() - began
         await wait_for_count(client, f"{BASELINE_QUERY} AND {COMPLETED}", n, 900)
         completed = time.perf_counter() - began
+        cpu_used = cpu.used(n)
         send_times: list[float] = await bounded(
             [functools.partial(h.result) for h in handles], CONCURRENCY
         )
     delays = [at - sent_at[c] for c, at in zip(customers, send_times, strict=True)]
-    return {**rates(n, starts, routed, completed), **latency(delays)}
+    return {**rates(n, starts, routed, completed), **latency(delays), "cpu_seconds": cpu_used}
 
 
 async def run_engine(
-    client: Client, settings: JourneySettings, store: Store, n: int
+    client: Client, settings: JourneySettings, store: Store, n: int, cpu: CpuMeter
 ) -> dict[str, Any]:
     """(b) The engine through the JourneyClient; its worker is ``journeys worker``."""
-    journeys = JourneyClient(client, store, Catalog([BENCH_JOURNEY]), settings)
+    journeys = JourneyClient(client, store, BENCH_CATALOG, settings)
     customers = [f"e-{i}" for i in range(n)]
     sent_at: dict[str, float] = {}
 
@@ -260,12 +301,16 @@ async def run_engine(
     results = await bounded([functools.partial(enter, journeys, c) for c in customers], CONCURRENCY)
     starts = time.perf_counter() - began
     assert all(r.enrolled for r in results), "an entry event enrolled nobody"
-    await wait_for_count(client, f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'", n, 600)
+    # Enrollments carry their search attributes from the start, so wait for the store's
+    # rows, written by each enrollment's first workflow task, as the baseline waits for
+    # the upsert of its first task.
+    await wait_for_enrollments(store, BENCH_JOURNEY.id, n, 600)
     began = time.perf_counter()
     await bounded([functools.partial(second_event, c) for c in customers], CONCURRENCY)
     routed_time = time.perf_counter() - began
     await wait_for_count(client, f"{ENGINE_QUERY} AND {COMPLETED}", n, 900)
     completed = time.perf_counter() - began
+    cpu_used = cpu.used(n)
     with store.transaction() as session:
         converted = session.scalar(
             select(func.count()).where(
@@ -283,15 +328,20 @@ async def run_engine(
     sends = {customer: at.timestamp() for customer, at in rows}
     assert len(sends) == n, f"{len(sends)} sends for {n} customers"
     delays = [sends[c] - sent_at[c] for c in customers]
-    return {**rates(n, starts, routed_time, completed), **latency(delays)}
+    return {
+        **rates(n, starts, routed_time, completed),
+        **latency(delays),
+        "cpu_seconds": cpu_used,
+    }
 
 
 async def http_load(
     url: str, key: str, bodies: Sequence[dict[str, Any]], concurrency: int
 ) -> dict[str, Any]:
-    """POST every body to /v1/track; requests/s and latency percentiles."""
+    """POST every body to /v1/track; requests/s, latency percentiles, events that signalled."""
     timings: list[float] = []
     statuses: dict[int, int] = {}
+    signalled = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
         base_url=url, headers={"X-API-Key": key}, limits=limits, timeout=60
@@ -302,6 +352,9 @@ async def http_load(
             response = await http.post("/v1/track", json=body)
             timings.append(time.perf_counter() - began)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.status_code == 200 and response.json()["signalled"]:
+                nonlocal signalled
+                signalled += 1
 
         began = time.perf_counter()
         await bounded([functools.partial(one, b) for b in bodies], concurrency)
@@ -313,6 +366,7 @@ async def http_load(
         "p50_ms": round(percentile(timings, 0.50) * 1000, 1),
         "p99_ms": round(percentile(timings, 0.99) * 1000, 1),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "signalled": signalled,
     }
 
 
@@ -327,6 +381,7 @@ def process_env(settings: JourneySettings, address: str, **extra: str) -> dict[s
             "JOURNEYS_TASK_QUEUE": settings.task_queue,
             "JOURNEYS_LOG_LEVEL": "warning",
             "JOURNEYS_LOG_FORMAT": "json",
+            "JOURNEYS_CATALOG": "bench.bench_journeys:BENCH_CATALOG",
             **extra,
         }
     )
@@ -352,7 +407,7 @@ async def run_http(
         stderr=asyncio.subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    journeys = JourneyClient(client, store, Catalog([BENCH_JOURNEY]), settings)
+    journeys = JourneyClient(client, store, BENCH_CATALOG, settings)
     try:
         async with httpx.AsyncClient() as probe:
             for _ in range(600):
@@ -366,16 +421,19 @@ async def run_http(
             for i in range(requests)
         ]
         no_route = await http_load(url, key, nothing, CONCURRENCY)
+        assert no_route["signalled"] == 0, f"page views signalled: {no_route}"
         running = [f"s-{i}" for i in range(200)]
-        await bounded([functools.partial(enter, journeys, c) for c in running], CONCURRENCY)
-        await wait_for_count(
-            client, f"{ENGINE_QUERY} AND JourneyStep='wait_for_click'", len(running), 600
+        await bounded(
+            [functools.partial(enter, journeys, c, LISTENER_JOURNEY) for c in running],
+            CONCURRENCY,
         )
+        await wait_for_enrollments(store, LISTENER_JOURNEY.id, len(running), 600)
         pings = [
             {"customer_id": running[i % len(running)], "name": "bench_ping"}
             for i in range(requests)
         ]
         signalling = await http_load(url, key, pings, CONCURRENCY)
+        assert signalling["signalled"] == requests, f"pings signalled: {signalling}"
     finally:
         api.terminate()
         await asyncio.wait_for(api.wait(), timeout=30)
@@ -390,7 +448,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def main(customers: int, requests: int) -> dict[str, Any]:
+async def main(customers: int, requests: int, database_url: str) -> dict[str, Any]:
     """Run the three parts on one dev server; returns the figures."""
     folder = Path(tempfile.mkdtemp(prefix="journeys-bench-"))
     env = await WorkflowEnvironment.start_local(
@@ -410,23 +468,28 @@ async def main(customers: int, requests: int) -> dict[str, Any]:
     settings = JourneySettings(
         data_dir=folder / "data",
         task_queue=f"bench-{uuid.uuid4().hex[:8]}",
-        database_url=f"sqlite:///{folder / 'store.db'}",
+        database_url=database_url or f"sqlite:///{folder / 'store.db'}",
         log_level="warning",
     )
     configure_logging(settings)
     store = Store(settings.resolved_database_url)
     store.migrate()
+    server_pid = process_running(str(folder / "temporal.db"))
+    store_kind = store.dialect
     try:
         print(f"baseline: {customers} workflows ...", flush=True)
-        baseline = await run_baseline(env.client, customers)
+        baseline = await run_baseline(env.client, customers, server_pid)
         print(json.dumps(baseline), flush=True)
         address = env.client.service_client.config.target_host
         worker = [sys.executable, "-m", "journeys.cli", "worker"]
         async with worker_process(
             env.client, settings.task_queue, worker, process_env(settings, address)
-        ):
+        ) as worker_pid:
             print(f"engine: {customers} customers ...", flush=True)
-            engine = await run_engine(env.client, settings, store, customers)
+            cpu = CpuMeter(
+                {"dev_server": server_pid, "worker": worker_pid, "load_generator": os.getpid()}
+            )
+            engine = await run_engine(env.client, settings, store, customers, cpu)
             print(json.dumps(engine), flush=True)
             print(f"/v1/track: {requests} requests per kind ...", flush=True)
             http = await run_http(env.client, settings, store, requests, address)
@@ -437,10 +500,11 @@ async def main(customers: int, requests: int) -> dict[str, Any]:
         name: round(engine[name] / baseline[name], 2)
         for name in ("starts_per_s", "events_routed_per_s", "completions_per_s")
     }
+    command = f".venv/bin/python -m bench.throughput --customers {customers} --requests {requests}"
     return {
-        "command": f".venv/bin/python -m bench.throughput --customers {customers}"
-        f" --requests {requests}",
+        "command": command + (f" --database-url {database_url}" if database_url else ""),
         "customers": customers,
+        "store": store_kind,
         "concurrency": CONCURRENCY,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "dev_server": "SQLite file, journal_mode=wal, synchronous=off",
@@ -455,9 +519,19 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument(
+        "--database-url", default="", help="the store (default: a SQLite file in the run's folder)"
+    )
     arguments = parser.parse_args()
-    figures = asyncio.run(main(arguments.customers, arguments.requests))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    if arguments.customers < 1 or arguments.requests < 1:
+        parser.error("--customers and --requests must be at least 1")
+    figures = asyncio.run(main(arguments.customers, arguments.requests, arguments.database_url))
+    results = (
+        RESULTS
+        if figures["store"] == "sqlite"
+        else RESULTS.with_stem(f"throughput-{figures['store']}")
+    )
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
-    print(f"saved to {RESULTS.relative_to(ROOT)}")
+    print(f"saved to {results.relative_to(ROOT)}")

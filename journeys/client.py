@@ -22,12 +22,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecution, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from journeys import search_attributes
-from journeys.catalog import Catalog, default_catalog, resolve_conflicts
+from journeys.catalog import Catalog, resolve_conflicts
+from journeys.catalog.configured import configured_catalog
 from journeys.decisioning.client_journey_service import (
     JOURNEY_STAGE_PROPERTY,
     keep_journey_score_current,
@@ -242,7 +247,10 @@ class JourneyClient:
         settings = settings or JourneySettings()
         temporal = await connect_temporal(settings)
         return cls(
-            temporal, Store(settings.resolved_database_url), catalog or default_catalog(), settings
+            temporal,
+            Store(settings.resolved_database_url),
+            catalog or configured_catalog(settings),
+            settings,
         )
 
     async def identify(
@@ -604,6 +612,19 @@ class JourneyClient:
             definition=definition,
             max_signals_per_run=self.settings.max_signals_per_run,
             lifecycle_stage=stage,
+            entry_event_id=trigger.event_id if trigger else None,
+        )
+        # Set at start so the workflow has no search attributes to upsert on its first task.
+        attributes = TypedSearchAttributes(
+            search_attributes.enrollment_attributes(
+                org_id=org_id,
+                customer_id=customer_id,
+                journey_id=definition.id,
+                journey_version=definition.version,
+                current_step=definition.start,
+                status=EnrollmentStatus.ACTIVE.value,
+                lifecycle_stage=stage,
+            )
         )
         reuse = (
             WorkflowIDReusePolicy.REJECT_DUPLICATE
@@ -619,6 +640,7 @@ class JourneyClient:
                     task_queue=self.settings.task_queue,
                     id_reuse_policy=reuse,
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    search_attributes=attributes,
                     static_summary=f"{definition.key} for {customer_id}",
                 )
             else:
@@ -631,6 +653,7 @@ class JourneyClient:
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                     start_signal="record_event",
                     start_signal_args=[trigger],
+                    search_attributes=attributes,
                     static_summary=f"{definition.key} for {customer_id}",
                 )
         except WorkflowAlreadyStartedError as err:

@@ -32,7 +32,8 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from journeys import search_attributes
-from journeys.catalog import Catalog, default_catalog
+from journeys.catalog import Catalog
+from journeys.catalog.configured import configured_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.welcome import CORE_WORKFLOW_COMPLETED, WELCOME_V1
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
@@ -469,7 +470,7 @@ async def run_dev_stack(
         DevStackError: a part failed to start, or stopped while running.
     """
     settings = dev_settings(settings)
-    catalog = catalog or default_catalog()
+    catalog = catalog or configured_catalog(settings)
     factory, api_missing = load_api_factory()
     check_ports(settings, with_api=factory is not None)
     say(f"journeys dev: starting the embedded stack (data in {settings.data_dir.resolve()})")

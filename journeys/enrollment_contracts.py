@@ -139,6 +139,8 @@ class EnrollmentInput(BaseModel):
         progress: State from the previous run after continue-as-new.
         max_signals_per_run: Continue as new after this many signals.
         lifecycle_stage: The customer's stage at enrollment, if known.
+        entry_event_id: The event that started the enrollment (delivered as the
+            start signal); it does not count for the first step's waits.
     """
 
     org_id: str
@@ -147,6 +149,7 @@ class EnrollmentInput(BaseModel):
     progress: EnrollmentProgress | None = None
     max_signals_per_run: int = 2_000
     lifecycle_stage: str | None = None
+    entry_event_id: str | None = None
 
 
 class EnrollmentResult(BaseModel):

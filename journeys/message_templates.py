@@ -9,12 +9,13 @@ never sent half-rendered: a missing or empty value makes the whole level fail.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, Field, model_validator
 
@@ -75,10 +76,16 @@ class RenderedMessage(BaseModel):
 _environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
+@functools.lru_cache(maxsize=1_024)
+def _compiled(source: str) -> Template:
+    """A template source compiled once (compiling costs far more than rendering)."""
+    return _environment.from_string(source)
+
+
 def _render(content: MessageContent, data: Mapping[str, Any]) -> RenderedMessage:
-    body = _environment.from_string(content.body).render(data)
+    body = _compiled(content.body).render(data)
     return RenderedMessage(
-        subject=_environment.from_string(content.subject).render(data),
+        subject=_compiled(content.subject).render(data),
         body=body,
         links=_LINK.findall(body),
     )

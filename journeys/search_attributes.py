@@ -6,9 +6,9 @@ dev server's registration.
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair
 
-__all__ = ["ALL_KEYS", "SearchAttributeKey", "dev_server_flags"]
+__all__ = ["ALL_KEYS", "SearchAttributeKey", "dev_server_flags", "enrollment_attributes"]
 
 CUSTOMER_ID = SearchAttributeKey.for_keyword("JourneyCustomerId")
 ORG_ID = SearchAttributeKey.for_keyword("JourneyOrgId")
@@ -28,6 +28,33 @@ ALL_KEYS: tuple[SearchAttributeKey[str] | SearchAttributeKey[int], ...] = (
     LIFECYCLE_STAGE,
 )
 """Every custom search attribute the engine writes."""
+
+
+def enrollment_attributes(
+    *,
+    org_id: str,
+    customer_id: str,
+    journey_id: str,
+    journey_version: int,
+    current_step: str,
+    status: str,
+    lifecycle_stage: str | None,
+) -> list[SearchAttributePair[str] | SearchAttributePair[int]]:
+    """An enrollment's search attributes: set by the client at start, kept current by the workflow.
+
+    The lifecycle stage is left out while unknown.
+    """
+    pairs: list[SearchAttributePair[str] | SearchAttributePair[int]] = [
+        SearchAttributePair(CUSTOMER_ID, customer_id),
+        SearchAttributePair(ORG_ID, org_id),
+        SearchAttributePair(JOURNEY_ID, journey_id),
+        SearchAttributePair(JOURNEY_VERSION, journey_version),
+        SearchAttributePair(CURRENT_STEP, current_step),
+        SearchAttributePair(STATUS, status),
+    ]
+    if lifecycle_stage:
+        pairs.append(SearchAttributePair(LIFECYCLE_STAGE, lifecycle_stage))
+    return pairs
 
 
 def dev_server_flags() -> list[str]:

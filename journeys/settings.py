@@ -47,6 +47,9 @@ class JourneySettings(BaseSettings):
         log_format: ``json``, ``console``, or ``auto`` (JSON unless stderr is a TTY).
         log_level: Minimum level of log records.
         demo: Whether ``journeys dev`` enrolls demo customers and sends demo events.
+        catalog: The journeys to route to, as ``package.module:attribute`` naming
+            a ``Catalog`` or a list of ``JourneyDefinition`` in your own code;
+            empty means the journeys shipped with the engine.
         max_signals_per_run: Signals one workflow run accepts before it
             continues as new (Temporal caps a run at 10,000).
         api_max_body_bytes: Largest HTTP request body the API accepts (413 above).
@@ -114,6 +117,7 @@ class JourneySettings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     demo: bool = True
+    catalog: str = Field(default="", pattern=r"^([A-Za-z_][\w.]*:[A-Za-z_]\w*)?$")
     max_signals_per_run: int = Field(default=2_000, ge=10, le=9_000)
     decision_blackout_dates: list[date] = Field(default_factory=list)
     api_max_body_bytes: int = Field(default=1_000_000, ge=1_024)

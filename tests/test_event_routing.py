@@ -163,6 +163,24 @@ async def test_a_batch_routes_each_customers_events_in_order(
             assert (await handle.result())["outcome"] == "converted"
 
 
+async def test_an_enrollment_is_listed_by_its_step_before_any_worker_runs(
+    dev_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    # Search attributes are set at start, so ops can find the enrollment at once.
+    client = journey_client(dev_env.client, store, settings)
+    who = customer()
+    tracked = await client.track(TrackedEvent(org_id="acme", customer_id=who, name="demo_started"))
+
+    async def listed() -> bool:
+        found = await client.list_enrollments("acme", customer_id=who, journey_id="demo_tour")
+        return [(e.current_step, e.status, e.journey_version) for e in found] == [
+            ("ping", "active", 1)
+        ]
+
+    await eventually(listed)
+    await dev_env.client.get_workflow_handle(tracked.enrolled[0]).terminate("test over")
+
+
 async def test_listing_showing_exiting_and_opting_out(
     dev_env: WorkflowEnvironment, settings: JourneySettings, store: Store
 ) -> None:

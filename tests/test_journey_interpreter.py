@@ -22,6 +22,7 @@ from journeys.language import (
     CappedPolicy,
     Channel,
     DecideStep,
+    EntryTrigger,
     ExitStep,
     ExperimentArm,
     ExperimentStep,
@@ -31,6 +32,7 @@ from journeys.language import (
     JourneyMetadata,
     SendStep,
     SetAttributeStep,
+    WaitForEventStep,
     WaitStep,
     WaitUntilDateStep,
     WaitUntilTimeStep,
@@ -313,3 +315,50 @@ async def test_rapid_re_trigger_keeps_one_enrollment(
     assert [(row.journey_id, row.status) for row in rows] == [
         ("journey_churn_prevention_v1", "exited")
     ]
+
+
+FIRST_STEP_WAITS = JourneyDefinition(
+    id="first_step_waits",
+    version=1,
+    metadata=JourneyMetadata(name="First step waits"),
+    entry=EntryTrigger(event="trial_started"),
+    start="wait",
+    steps={
+        "wait": WaitForEventStep(
+            events={"trial_started": "entry_counted", "feature_used": "used"},
+            timeout=timedelta(days=1),
+            on_timeout="quiet",
+        ),
+        "entry_counted": ExitStep(outcome="entry_counted"),
+        "used": ExitStep(outcome="used"),
+        "quiet": ExitStep(outcome="quiet"),
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("events", "outcome"),
+    [(["trial_started", "feature_used"], "used"), (["trial_started"], "quiet")],
+    ids=["event_before_first_task_counts", "entry_event_does_not_count"],
+)
+async def test_first_step_waits_count_events_since_enrollment(
+    time_skipping_env: WorkflowEnvironment,
+    settings: JourneySettings,
+    store: Store,
+    events: list[str],
+    outcome: str,
+) -> None:
+    from journeys.client import TrackedEvent
+
+    env = time_skipping_env
+    customer = f"early-{uuid.uuid4().hex[:6]}"
+    client = journey_client(env.client, store, settings, Catalog([FIRST_STEP_WAITS]))
+    # Tracked before any worker runs: the enrollment's first task sees them all at once.
+    results = [
+        await client.track(TrackedEvent(org_id=ORG, customer_id=customer, name=name))
+        for name in events
+    ]
+    workflow_id = results[0].enrolled[0]
+    async with running_worker(env.client, settings, store):
+        result = await finished(env, workflow_id)
+    assert result.outcome == outcome

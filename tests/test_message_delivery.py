@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from temporalio.exceptions import ApplicationError
 
 from activities.human_tasks import HumanTaskActivities
@@ -32,10 +33,15 @@ from journeys.store.communication_log import customer_sends, send_idempotency_ke
 from journeys.store.consent import ALL_CHANNELS, ConsentStatus, record_consent
 from journeys.store.customers import upsert_customer
 from journeys.store.delivery_feedback import apply_delivery_feedback
-from journeys.store.delivery_tables import ProviderAttempt
+from journeys.store.delivery_tables import InboxMessage, ProviderAttempt
 from journeys.store.inbox import list_inbox, mark_inbox_message
 from journeys.store.models import CommunicationLog
-from journeys.store.send_slots import SendContent, decide_send, record_provider_outcome
+from journeys.store.send_slots import (
+    SendContent,
+    decide_send,
+    lock_customer_sends,
+    record_provider_outcome,
+)
 from tests.provider_servers import Behaviour, HttpProviderServer, SmtpServer
 from workers.journey_worker import build_providers
 
@@ -329,6 +335,7 @@ def test_crash_between_reservation_and_record(store, settings, smtp, http):
             decide_send(
                 session,
                 crashed,
+                customer=lock_customer_sends(session, org_id=crashed.org_id, customer_id="c8"),
                 key=send_idempotency_key(crashed),
                 content=SendContent(subject="s", body="b"),
                 caps=[],
@@ -355,6 +362,45 @@ def test_crash_between_reservation_and_record(store, settings, smtp, http):
     assert in_app.status is SendStatus.SENT
     with store.transaction() as session:
         assert len(list_inbox(session, org_id=ORG, customer_id="c8")) == 1
+
+
+def test_in_app_delivery_commits_with_its_decision_or_not_at_all(store, settings, smtp, http):
+    """The inbox write joins the decision's transaction: when the inbox refuses the
+    message, no reservation is left behind (no ``reserved`` row, no cap slot), and
+    the retry delivers it once."""
+    delivery = activities_for(store, provider_settings(settings, smtp, http))
+    customer(store, "c12")
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER inbox_down BEFORE INSERT ON inbox_messages"
+            " BEGIN SELECT RAISE(ABORT, 'inbox down'); END"
+        )
+    send = request("c12", Channel.IN_APP)
+    key = send_idempotency_key(send)
+    with pytest.raises(IntegrityError, match="inbox down"):
+        delivery.deliver_message(send)
+    with store.transaction() as session:
+        assert (
+            session.scalars(
+                select(CommunicationLog).where(CommunicationLog.idempotency_key == key)
+            ).all()
+            == []
+        )
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER inbox_down")
+    outcome = delivery.deliver_message(send)
+    again = delivery.deliver_message(send)
+    assert (outcome.status, again.status, again.duplicate) == (
+        SendStatus.SENT,
+        SendStatus.SENT,
+        True,
+    )
+    assert log_row(store, key).status == SendStatus.SENT.value
+    with store.transaction() as session:
+        inbox = session.scalars(
+            select(InboxMessage).where(InboxMessage.idempotency_key == key)
+        ).all()
+    assert len(inbox) == 1
 
 
 def test_caps_hold_across_journeys_and_report_when_the_window_frees(store, settings, smtp, http):

@@ -29,7 +29,8 @@ from activities.providers import (
     WebhookProvider,
 )
 from activities.scoring import ScoringActivities, default_scorers
-from journeys.catalog import Catalog, default_catalog
+from journeys.catalog import Catalog
+from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
 from journeys.errors import ConfigurationError
 from journeys.language.channels import Channel
@@ -38,6 +39,7 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
+from workers.workflow_bytecode import cache_workflow_bytecode
 from workflows.journey_workflow import JourneyWorkflow
 
 log = structlog.get_logger(__name__)
@@ -155,8 +157,9 @@ def build_worker(
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
     transitions = JourneyTransitionActivities(
-        JourneyClient(client, store, catalog or default_catalog(), settings)
+        JourneyClient(client, store, catalog or configured_catalog(settings), settings)
     )
+    cache_workflow_bytecode([JourneyWorkflow])
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -100,6 +100,10 @@ LOCAL_BOOKKEEPING_PATCH = "local-enrollment-bookkeeping"
 """Enrollment rows are written by local activities, and the start row and the journey's
 pause status in one; histories recorded before it replay the two activities."""
 
+EVENTS_SINCE_ENROLLMENT_PATCH = "events-since-enrollment"
+"""The first step's waits count every event after the entry event, including those that
+arrived before the first workflow task ran; before it, only events after that task counted."""
+
 STORE_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(seconds=60)
 SEND_RETRY_BEFORE_FALLBACK = RetryPolicy(
@@ -283,9 +287,23 @@ class JourneyWorkflow:
         progress.path.append(PathEntry(step=name, entered_at=workflow.now()))
         progress.wait_until = None
         progress.step_event_seq = progress.last_event_seq
+        if len(progress.path) == 1:
+            # The first step starts at enrollment, not when its workflow task runs.
+            since_entry = self._entry_event_seq()
+            if since_entry != progress.step_event_seq and workflow.patched(
+                EVENTS_SINCE_ENROLLMENT_PATCH
+            ):
+                progress.step_event_seq = since_entry
         self._profile = None
         self._entered = True
         self._publish()
+
+    def _entry_event_seq(self) -> int:
+        """The sequence number of the entry event (0 when enrolled without one)."""
+        for event in self._progress.recent_events:
+            if event.event_id == self._params.entry_event_id:
+                return event.seq
+        return 0
 
     @property
     def _step_key(self) -> str:
@@ -743,23 +761,20 @@ class JourneyWorkflow:
         """Mirror the state into search attributes and the UI's current details."""
         status = self._ending.status if self._ending else EnrollmentStatus.ACTIVE
         progress = self._progress
-        wanted: list[
-            tuple[sa.SearchAttributeKey[str], str] | tuple[sa.SearchAttributeKey[int], int]
-        ] = [
-            (sa.CUSTOMER_ID, self._params.customer_id),
-            (sa.ORG_ID, self._params.org_id),
-            (sa.JOURNEY_ID, self._definition.id),
-            (sa.JOURNEY_VERSION, self._definition.version),
-            (sa.CURRENT_STEP, progress.current_step),
-            (sa.STATUS, "paused" if progress.paused and not self._ending else status.value),
-        ]
-        if progress.lifecycle_stage:
-            wanted.append((sa.LIFECYCLE_STAGE, progress.lifecycle_stage))
+        wanted = sa.enrollment_attributes(
+            org_id=self._params.org_id,
+            customer_id=self._params.customer_id,
+            journey_id=self._definition.id,
+            journey_version=self._definition.version,
+            current_step=progress.current_step,
+            status="paused" if progress.paused and not self._ending else status.value,
+            lifecycle_stage=progress.lifecycle_stage,
+        )
         current = workflow.info().typed_search_attributes
         changed: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]] = [
-            key.value_set(value)  # type: ignore[arg-type]
-            for key, value in wanted
-            if current.get(key) != value
+            pair.key.value_set(pair.value)  # type: ignore[arg-type]
+            for pair in wanted
+            if current.get(pair.key) != pair.value
         ]
         if changed:
             workflow.upsert_search_attributes(changed)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from journeys.errors import PermanentDeliveryError
 from journeys.language.channels import Channel
@@ -61,6 +63,26 @@ class ChannelProvider(Protocol):
     def deliver(self, message: OutgoingMessage) -> DeliveryReceipt:
         """Deliver one message."""
         ...
+
+
+class InStoreProvider(ABC):
+    """A provider whose delivery is a write to the engine's own store (the in-app inbox).
+
+    The send activity delivers through :meth:`deliver_in`, inside the
+    transaction that decides and reserves the send: the message, its cap slot
+    and its record commit together or not at all, so it is delivered exactly
+    once and its outcome is never in doubt.
+    """
+
+    name: str
+
+    @abstractmethod
+    def deliver_in(self, session: Session, message: OutgoingMessage) -> DeliveryReceipt:
+        """Deliver one message within the caller's transaction."""
+
+    @abstractmethod
+    def deliver(self, message: OutgoingMessage) -> DeliveryReceipt:
+        """Deliver one message in a transaction of its own."""
 
 
 def require_recipient(message: OutgoingMessage) -> str:

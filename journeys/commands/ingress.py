@@ -568,9 +568,9 @@ def run_show(arguments: argparse.Namespace) -> int:
 
 def run_catalog(arguments: argparse.Namespace) -> int:
     """``journeys journeys``: every shipped journey version (``*`` marks the current one)."""
-    from journeys.catalog import default_catalog
+    from journeys.catalog.configured import configured_catalog
 
-    catalog = default_catalog()
+    catalog = configured_catalog(JourneySettings())
     current = {(j.id, j.version) for j in catalog.current_versions()}
     rows: list[dict[str, Any]] = [
         {

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from journeys.catalog import default_catalog
+from journeys.catalog.configured import configured_catalog
 from journeys.errors import InvalidInputError
 from journeys.journey_controls import set_journey_paused
 from journeys.language import (
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def _validate(arguments: argparse.Namespace) -> int:
     definition = load_definition(arguments.file)
-    default_catalog().check(definition)
+    configured_catalog(JourneySettings()).check(definition)
     print(f"ok: {definition.key} ({len(definition.steps)} steps) is valid")
     return EXIT_OK
 
@@ -75,7 +75,7 @@ def _resolve(name: str, version: int | None) -> JourneyDefinition:
     path = Path(name)
     if path.suffix in {".yaml", ".yml", ".json"}:
         return load_definition(path)
-    return default_catalog().get(name, version)
+    return configured_catalog(JourneySettings()).get(name, version)
 
 
 def _graph(arguments: argparse.Namespace) -> int:
@@ -88,7 +88,8 @@ def _simulate(arguments: argparse.Namespace) -> int:
         raise InvalidInputError("--customers", "must be at least 1")
     if arguments.days < 1:
         raise InvalidInputError("--days", "must be at least 1")
-    configure_logging(JourneySettings(log_level="warning"))
+    settings = JourneySettings(log_level="warning")
+    configure_logging(settings)
     report = asyncio.run(
         simulate(
             arguments.journey,
@@ -96,6 +97,7 @@ def _simulate(arguments: argparse.Namespace) -> int:
             arguments.days,
             seed=arguments.seed,
             progress=print_progress(),
+            catalog=configured_catalog(settings),
         )
     )
     print(report.render())
@@ -106,7 +108,7 @@ def _set_paused(arguments: argparse.Namespace) -> int:
     if len(arguments.reason) > MAX_REASON:
         raise InvalidInputError("--reason", f"at most {MAX_REASON} characters")
     settings = JourneySettings()
-    catalog = default_catalog()
+    catalog = configured_catalog(settings)
     catalog.get(arguments.journey)
 
     async def run() -> int:

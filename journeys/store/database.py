@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine: Engine = create_engine(url, pool_pre_ping=True, **_engine_options(url))
+        self.engine: Engine = create_engine(url, **_engine_options(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -59,24 +60,31 @@ class Store:
 
 def insert_if_absent(session: Session, table: Table, values: dict[str, Any]) -> bool:
     """Insert a row unless it collides with a unique constraint; True if inserted."""
-    dialect = session.get_bind().dialect.name
+    statement = _insert_if_absent_statement(session.get_bind().dialect.name, table)
+    result = session.execute(statement, values)
+    return result.first() is not None
+
+
+@functools.cache
+def _insert_if_absent_statement(dialect: str, table: Table) -> Any:
+    """Built once per table: it is on the path of every event and send."""
     statement: Any
     if dialect == "postgresql":
-        statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+        statement = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+        statement = sqlite.insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(dialect)
     # RETURNING, not rowcount: psycopg reports rowcount -1 for an INSERT that
     # SQLAlchemy gave an implicit RETURNING, which made a skipped insert look done.
-    result = session.execute(statement.returning(literal_column("1")))
-    return result.first() is not None
+    return statement.returning(literal_column("1"))
 
 
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
+        # A file has no connection to drop, so no ping before each checkout.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_size": 10, "max_overflow": 20}
+    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

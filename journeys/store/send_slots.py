@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from journeys.activity_contracts import SendRequest, SendStatus
@@ -34,9 +35,8 @@ from journeys.quiet_hours import customer_zone, quiet_hours_end
 from journeys.store.communication_log import RESERVED
 from journeys.store.consent import send_forbidden_because
 from journeys.store.customers import find_customer
-from journeys.store.database import insert_if_absent
 from journeys.store.delivery_tables import ProviderAttempt, SendLock
-from journeys.store.models import CommunicationLog, utcnow
+from journeys.store.models import CommunicationLog, Customer, utcnow
 
 RETRYING = "retrying"
 """Status of a send the provider refused for now (nothing delivered); a retry may send."""
@@ -45,6 +45,9 @@ FINAL_STATUSES: frozenset[str] = frozenset(
     {SendStatus.SENT, SendStatus.SUPPRESSED, SendStatus.FAILED, SendStatus.UNKNOWN}
 )
 """Statuses after which the provider is never called again for the send."""
+
+_SEND_LOCK = "send_lock"
+"""Key of ``Session.info`` entries marking the customers whose send lock the transaction holds."""
 
 SLOT_HOLDING_STATUSES: tuple[str, ...] = (RESERVED, RETRYING, SendStatus.SENT, SendStatus.UNKNOWN)
 """Sends that count against frequency caps: delivered, in flight, pending or maybe delivered."""
@@ -88,29 +91,37 @@ class SendDecision(BaseModel):
     attempt: int = 0
 
 
-def lock_customer_sends(session: Session, *, org_id: str, customer_id: str) -> None:
+def lock_customer_sends(session: Session, *, org_id: str, customer_id: str) -> Customer | None:
     """Serialise the send decisions of one customer until the transaction ends.
 
-    Must be the first statement of the transaction on SQLite (a write, which
-    takes the write lock before anything is read).
+    Must be the first statement of the transaction: one upsert of the
+    customer's ``send_locks`` row, which takes the row lock on PostgreSQL and
+    the write lock on SQLite before anything is read.
+
+    Returns:
+        The customer's profile row, read under the lock (None if unknown).
     """
-    insert_if_absent(
-        session,
-        SendLock.__table__,  # type: ignore[arg-type]
-        {"org_id": org_id, "customer_id": customer_id, "decisions": 0, "updated_at": utcnow()},
+    dialect = session.get_bind().dialect.name
+    table: Table = SendLock.__table__  # type: ignore[assignment]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(
+        org_id=org_id, customer_id=customer_id, decisions=1, updated_at=utcnow()
     )
-    lock = session.scalars(
-        select(SendLock)
-        .where(SendLock.org_id == org_id, SendLock.customer_id == customer_id)
-        .with_for_update()
-    ).one()
-    lock.decisions += 1
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.org_id, table.c.customer_id],
+            set_={"decisions": table.c.decisions + 1, "updated_at": statement.excluded.updated_at},
+        )
+    )
+    session.info[_SEND_LOCK, org_id, customer_id] = True
+    return find_customer(session, org_id=org_id, customer_id=customer_id)
 
 
 def decide_send(
     session: Session,
     request: SendRequest,
     *,
+    customer: Customer | None,
     key: str,
     content: SendContent,
     caps: Sequence[FrequencyCap],
@@ -121,8 +132,9 @@ def decide_send(
     """Decide, atomically for the customer, whether the send may call its provider now.
 
     Args:
-        session: A session whose transaction has done nothing yet.
+        session: A session holding :func:`lock_customer_sends` for the customer.
         request: The send.
+        customer: The customer's row, as :func:`lock_customer_sends` returned it.
         key: The send's idempotency key.
         content: The rendered message, stored with the send.
         caps: Every frequency cap in force (global and the journey's).
@@ -131,7 +143,8 @@ def decide_send(
             be sent again (only for providers that de-duplicate by key).
         now: The time of the decision.
     """
-    lock_customer_sends(session, org_id=request.org_id, customer_id=request.customer_id)
+    if not session.info.get((_SEND_LOCK, request.org_id, request.customer_id)):
+        raise RuntimeError("decide_send needs lock_customer_sends first, in the same transaction")
     row = session.scalars(
         select(CommunicationLog).where(CommunicationLog.idempotency_key == key)
     ).one_or_none()
@@ -164,7 +177,6 @@ def decide_send(
         return _done(row)
     if row.status == RETRYING:
         return _call_provider(row, now=now)
-    customer = find_customer(session, org_id=request.org_id, customer_id=request.customer_id)
     if quiet_hours is not None:
         zone = customer_zone(customer.timezone if customer else "UTC")
         ends = quiet_hours_end(quiet_hours, now, zone)
