@@ -198,20 +198,23 @@ async def enter(
 
 @asynccontextmanager
 async def worker_process(
-    client: Client, task_queue: str, command: Sequence[str], env: dict[str, str] | None = None
+    client: Client,
+    task_queue: str,
+    command: Sequence[str],
+    log: Path,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[int]:
     """Run a worker in a process of its own until the block ends; waits until it polls.
+
+    Its output goes to ``log``.
 
     Yields:
         The worker's pid.
     """
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    with log.open("ab") as output:
+        process = await asyncio.create_subprocess_exec(
+            *command, cwd=ROOT, env=env, stdout=output, stderr=output
+        )
     try:
         request = DescribeTaskQueueRequest(
             namespace=client.namespace,
@@ -229,7 +232,7 @@ async def worker_process(
         await asyncio.wait_for(process.wait(), timeout=60)
 
 
-async def run_baseline(client: Client, n: int, server_pid: int) -> dict[str, Any]:
+async def run_baseline(client: Client, n: int, server_pid: int, logs: Path) -> dict[str, Any]:
     """(a) Bare workflows of the same shape, their worker in a process of its own."""
     task_queue = f"baseline-{uuid.uuid4().hex[:8]}"
     customers = [f"b-{i}" for i in range(n)]
@@ -253,7 +256,9 @@ async def run_baseline(client: Client, n: int, server_pid: int) -> dict[str, Any
         sent_at[customer] = time.time()
         await handle.signal("record_event", "bench_clicked")
 
-    async with worker_process(client, task_queue, command) as worker_pid:
+    async with worker_process(
+        client, task_queue, command, logs / "baseline-worker.log"
+    ) as worker_pid:
         cpu = CpuMeter(
             {"dev_server": server_pid, "worker": worker_pid, "load_generator": os.getpid()}
         )
@@ -396,16 +401,14 @@ async def run_http(
         key = create_api_key(session, org_id=ORG, name="bench").key
     port = _free_port()
     env = process_env(settings, address, JOURNEYS_API_PORT=str(port))
-    api = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "journeys.cli",
-        "api",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    with (settings.data_dir / "api.log").open("ab") as output:
+        api = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "journeys.cli", "api"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
     url = f"http://127.0.0.1:{port}"
     journeys = JourneyClient(client, store, BENCH_CATALOG, settings)
     try:
@@ -478,12 +481,17 @@ async def main(customers: int, requests: int, database_url: str) -> dict[str, An
     store_kind = store.dialect
     try:
         print(f"baseline: {customers} workflows ...", flush=True)
-        baseline = await run_baseline(env.client, customers, server_pid)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        baseline = await run_baseline(env.client, customers, server_pid, settings.data_dir)
         print(json.dumps(baseline), flush=True)
         address = env.client.service_client.config.target_host
         worker = [sys.executable, "-m", "journeys.cli", "worker"]
         async with worker_process(
-            env.client, settings.task_queue, worker, process_env(settings, address)
+            env.client,
+            settings.task_queue,
+            worker,
+            settings.data_dir / "worker.log",
+            process_env(settings, address),
         ) as worker_pid:
             print(f"engine: {customers} customers ...", flush=True)
             cpu = CpuMeter(
@@ -512,6 +520,7 @@ async def main(customers: int, requests: int, database_url: str) -> dict[str, An
         "engine": engine,
         "engine_over_baseline": ratio,
         "http_track": http,
+        "logs": str(settings.data_dir),
     }
 
 
@@ -534,4 +543,4 @@ if __name__ == "__main__":
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
-    print(f"saved to {results.relative_to(ROOT)}")
+    print(f"saved to {results.relative_to(ROOT)}; process logs in {figures['logs']}")

@@ -513,7 +513,11 @@ async def run_dev_stack(
             say(f"  ok   HTTP API on http://{settings.api_host}:{settings.api_port}")
 
         say("  ok   catalog: " + ", ".join(j.key for j in catalog.current_versions()))
-        if settings.demo:
+        served = {journey.id for journey in catalog.current_versions()}
+        demo_journeys = {DEMO_TOUR_V1.id, WELCOME_V1.id}
+        if settings.demo and not demo_journeys <= served:
+            say(f"  --   demo: skipped, the catalog has no {' / '.join(sorted(demo_journeys))}")
+        elif settings.demo:
             journeys = JourneyClient(temporal, store, catalog, settings)
             results = await send_demo_events(journeys, settings.default_org)
             enrolled = [workflow_id for result in results for workflow_id in result.enrolled]

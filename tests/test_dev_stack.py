@@ -20,6 +20,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from journeys import search_attributes
+from journeys.catalog import Catalog
+from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.cli import main
 from journeys.client import TrackedEvent
 from journeys.dev_stack import (
@@ -203,6 +205,37 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
         store.dispose()
     assert demo_event_id("ada", "account_created") in demo_ids
     assert len(demo_ids) == len(set(demo_ids))
+
+
+TEAM_TOUR = DEMO_TOUR_V1.model_copy(update={"id": "team_tour"})
+
+
+async def test_dev_with_a_catalog_without_the_demo_journeys_skips_the_demo(
+    tmp_path: Path,
+) -> None:
+    settings = JourneySettings(
+        data_dir=tmp_path,
+        temporal_port=free_port(),
+        temporal_ui_port=free_port(),
+        api_port=free_port(),
+        log_level="warning",
+    )
+    lines: list[str] = []
+    stack = asyncio.create_task(
+        run_dev_stack(settings, say=lines.append, catalog=Catalog([TEAM_TOUR]))
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any("demo:" in line for line in lines):
+            assert not stack.done(), lines
+            assert time.monotonic() < deadline, lines
+            await asyncio.sleep(0.2)
+    finally:
+        stack.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stack
+    assert "  ok   catalog: team_tour@1" in lines
+    assert "  --   demo: skipped, the catalog has no demo_tour / journey_welcome" in lines
 
 
 def test_dev_refuses_a_port_in_use(tmp_path: Path) -> None:
