@@ -28,6 +28,11 @@ def test_bytecode_is_written_where_imports_read_it(
     expected = Path(importlib.util.cache_from_source(journey_workflow.__file__))
     assert expected in written and expected.is_relative_to(tmp_path)
     assert expected.read_bytes()[:4] == importlib.util.MAGIC_NUMBER
+    # A current cache is left alone (an installed, read-only one stays valid).
+    expected.chmod(0o444)
+    written_at = expected.stat().st_mtime_ns
+    assert cache_workflow_bytecode([JourneyWorkflow]) == written
+    assert expected.stat().st_mtime_ns == written_at
 
 
 def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

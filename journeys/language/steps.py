@@ -129,7 +129,8 @@ class WaitUntilDateStep(_StepBase):
 class WaitForEventStep(_StepBase):
     """Wait for one of several events, each with its branch, or time out.
 
-    Only events that arrive after the step starts count.
+    Only events that arrive after the step starts count; a journey's first step
+    starts at enrollment, so every event after the entry event counts for it.
 
     Attributes:
         events: Event name -> the step that follows when it arrives first.

@@ -20,8 +20,8 @@ class SendLock(Base):
     """One row per customer, locked by every send decision for that customer.
 
     Sends of different journeys for the same customer serialise on this row
-    (``SELECT ... FOR UPDATE`` on PostgreSQL, the database write lock on
-    SQLite), so the cap check and the slot reservation are one atomic step.
+    (the upsert's row lock on PostgreSQL, the database write lock on SQLite),
+    so the cap check and the slot reservation are one atomic step.
     """
 
     __tablename__ = "send_locks"

@@ -1,9 +1,9 @@
 """Send decisions: consent, quiet hours and frequency caps, decided atomically per customer.
 
 Every decision for a customer first locks the customer's row in
-``send_locks`` (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the first
-statement of the transaction is a write, which takes the database write lock
-at once, as ``BEGIN IMMEDIATE`` would). Under that lock the send's row in the
+``send_locks`` with an upsert (the row lock on PostgreSQL; on SQLite, as the
+first statement of the transaction, the database write lock at once, as
+``BEGIN IMMEDIATE`` would). Under that lock the send's row in the
 communication log is read or created under its unique idempotency key, consent
 and suppression are checked, quiet hours and every frequency cap are judged
 against the sends of all journeys, and the slot is taken. Two journeys racing
