@@ -84,7 +84,9 @@ def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # A file has no connection to drop, so no ping before each checkout.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+    # Up to 40 connections: a worker runs 32 activity threads, each holding one
+    # for its transaction, beside the event loop's own store work.
+    return {"pool_size": 10, "max_overflow": 30, "pool_pre_ping": True}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
