@@ -48,12 +48,16 @@ from journeys.enrollment_contracts import (
 )
 from journeys.errors import EnrollmentNotFoundError, EnrollmentRefusedError, InvalidInputError
 from journeys.language import JourneyDefinition, ReentryPolicy
-from journeys.language.channels import Channel
 from journeys.language.evaluation import entry_conditions_hold
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.consent import ALL_CHANNELS, ConsentStatus, record_consent
+from journeys.store.consent import (
+    ALL_CHANNELS,
+    CONSENT_CHANNELS,
+    ConsentStatus,
+    record_consent,
+)
 from journeys.store.customers import find_customer, upsert_customer
 from journeys.store.enrollments import latest_enrollment
 from journeys.store.events import record_event
@@ -541,8 +545,8 @@ class JourneyClient:
         Raises:
             InvalidInputError: ``channel`` is neither a channel nor ``all``.
         """
-        if channel != ALL_CHANNELS and channel not in {c.value for c in Channel}:
-            known = ", ".join([ALL_CHANNELS, *(c.value for c in Channel)])
+        if channel not in CONSENT_CHANNELS:
+            known = ", ".join(CONSENT_CHANNELS)
             raise InvalidInputError("channel", f"unknown channel {channel!r}; one of {known}")
 
         def write() -> list[str]:

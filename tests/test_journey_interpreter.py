@@ -4,7 +4,7 @@ human tasks with outcomes, capped sends, re-entry, and the state query."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -288,7 +288,6 @@ def test_signal_names_stay_stable() -> None:
     definition = JourneyWorkflow.__temporal_workflow_definition  # type: ignore[attr-defined]
     assert {"record_event", "request_exit", "set_paused"} <= set(definition.signals)
     assert "state" in definition.queries
-    assert datetime.now(UTC) is not None
 
 
 async def test_rapid_re_trigger_keeps_one_enrollment(

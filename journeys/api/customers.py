@@ -20,16 +20,18 @@ from journeys.api.payloads import (
 from journeys.api.tenancy import OrgId
 from journeys.client import ID_PATTERN, JourneyClient
 from journeys.errors import InvalidInputError
-from journeys.language.channels import Channel
 from journeys.store import Store
-from journeys.store.consent import ALL_CHANNELS, ConsentStatus, record_consent
+from journeys.store.consent import (
+    CONSENT_CHANNELS,
+    ConsentStatus,
+    record_consent,
+)
 from journeys.store.delivery_tables import InboxMessage
 from journeys.store.models import Consent, utcnow
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
 CustomerPath = Annotated[str, Path(pattern=ID_PATTERN, description="The customer's id")]
-CONSENT_CHANNELS = frozenset({ALL_CHANNELS, *(channel.value for channel in Channel)})
 
 
 def _client(request: Request) -> JourneyClient:

@@ -21,6 +21,9 @@ from journeys.store.models import Consent
 ALL_CHANNELS = "all"
 """The consent channel that stands for every channel (a global opt-out)."""
 
+CONSENT_CHANNELS: tuple[str, ...] = (ALL_CHANNELS, *(channel.value for channel in Channel))
+"""Every channel a consent or suppression can name: ``all``, then each channel."""
+
 
 class ConsentStatus(StrEnum):
     """A consent decision."""

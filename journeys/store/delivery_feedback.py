@@ -23,6 +23,7 @@ from journeys.errors import InvalidInputError
 from journeys.language.channels import Channel
 from journeys.store.consent import (
     ALL_CHANNELS,
+    CONSENT_CHANNELS,
     ConsentStatus,
     SuppressionReason,
     record_consent,
@@ -85,9 +86,8 @@ def apply_delivery_feedback(
     except ValueError:
         return None
     channel = str(properties.get("channel") or Channel.EMAIL.value)
-    allowed = {item.value for item in Channel} | {ALL_CHANNELS}
-    if channel not in allowed:
-        raise InvalidInputError("properties.channel", f"must be one of {sorted(allowed)}")
+    if channel not in CONSENT_CHANNELS:
+        raise InvalidInputError("properties.channel", f"must be one of {sorted(CONSENT_CHANNELS)}")
     bounce_type = str(properties.get("bounce_type") or "hard")
     if bounce_type not in ("hard", "soft"):
         raise InvalidInputError("properties.bounce_type", "must be 'hard' or 'soft'")

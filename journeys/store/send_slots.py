@@ -18,9 +18,11 @@ delivered), and the :class:`~journeys.activity_contracts.SendStatus` values.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Table, bindparam, select
@@ -101,20 +103,24 @@ def lock_customer_sends(session: Session, *, org_id: str, customer_id: str) -> C
     Returns:
         The customer's profile row, read under the lock (None if unknown).
     """
-    dialect = session.get_bind().dialect.name
-    table: Table = SendLock.__table__  # type: ignore[assignment]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(
-        org_id=org_id, customer_id=customer_id, decisions=1, updated_at=utcnow()
-    )
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.org_id, table.c.customer_id],
-            set_={"decisions": table.c.decisions + 1, "updated_at": statement.excluded.updated_at},
-        )
+        _send_lock_statement(session.get_bind().dialect.name),
+        {"org_id": org_id, "customer_id": customer_id, "decisions": 1, "updated_at": utcnow()},
     )
     session.info[_SEND_LOCK, org_id, customer_id] = True
     return find_customer(session, org_id=org_id, customer_id=customer_id)
+
+
+@functools.cache
+def _send_lock_statement(dialect: str) -> Any:
+    """Built once per dialect: it is the first statement of every send decision."""
+    table: Table = SendLock.__table__  # type: ignore[assignment]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.org_id, table.c.customer_id],
+        set_={"decisions": table.c.decisions + 1, "updated_at": statement.excluded.updated_at},
+    )
 
 
 def decide_send(
