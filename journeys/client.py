@@ -38,6 +38,7 @@ from journeys.decisioning.client_journey_service import (
     keep_journey_score_current,
 )
 from journeys.enrollment_contracts import (
+    INTERPRETER_REVISION,
     EnrollmentInput,
     EnrollmentState,
     EnrollmentStatus,
@@ -47,6 +48,7 @@ from journeys.enrollment_contracts import (
     enrollment_workflow_id,
 )
 from journeys.errors import EnrollmentNotFoundError, EnrollmentRefusedError, InvalidInputError
+from journeys.group_commit import GroupCommit
 from journeys.language import JourneyDefinition, ReentryPolicy
 from journeys.language.evaluation import entry_conditions_hold
 from journeys.language.steps import EVENT_NAME_PATTERN
@@ -242,6 +244,9 @@ class JourneyClient:
         self.store = store
         self.catalog = catalog
         self.settings = settings
+        self._event_writes: GroupCommit[TrackedEvent, _EntryPlan | None] = GroupCommit(
+            self._store_events
+        )
 
     @classmethod
     async def connect(
@@ -292,6 +297,9 @@ class JourneyClient:
     async def track_batch(self, events: Sequence[TrackedEvent]) -> list[TrackResult]:
         """Store events in one transaction, then route the new ones.
 
+        Events tracked concurrently (by other tasks, or other API requests) share
+        the transaction when they arrive while another is being written.
+
         Every event is checked before anything is stored (all or nothing). Events
         of one customer are routed in the order given; customers in parallel.
 
@@ -307,7 +315,9 @@ class JourneyClient:
                     field,
                     f"is more than {self.settings.event_future_tolerance_seconds}s in the future",
                 )
-        stored = await asyncio.to_thread(self._store_events, events)
+        # One organisation per shared transaction: the API scopes each to its request's.
+        orgs = frozenset(event.org_id for event in events)
+        stored = await self._event_writes.submit(events, partition=orgs)
         results = [
             TrackResult(event_id=event.event_id, stored=verdicts is not None)
             for event, verdicts in zip(events, stored, strict=True)
@@ -617,6 +627,7 @@ class JourneyClient:
             max_signals_per_run=self.settings.max_signals_per_run,
             lifecycle_stage=stage,
             entry_event_id=trigger.event_id if trigger else None,
+            interpreter_revision=INTERPRETER_REVISION,
         )
         # Set at start so the workflow has no search attributes to upsert on its first task.
         attributes = TypedSearchAttributes(

@@ -21,6 +21,17 @@ MAX_REMEMBERED_EVENT_IDS = 500
 MAX_REMEMBERED_EVENTS = 100
 """Recent events an enrollment keeps for wait-for-event steps."""
 
+INTERPRETER_REVISION = 1
+"""The interpreter behaviour new enrollments run (carried in :class:`EnrollmentInput`).
+
+Revision 1: enrollment rows are written by local activities; the first step's
+waits count every event after the entry event; search attributes are upserted
+only where the enrollment comes to rest (a wait, a hold, the end), not for every
+step it passes through; a run that continues as new between two steps has the
+next run enter the next step. Inputs recorded before revisions existed read as 0 and
+take these behaviours only where their ``workflow.patched`` markers say so.
+"""
+
 
 def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> str:
     """The workflow id of a customer's enrollment.
@@ -109,6 +120,9 @@ class EnrollmentProgress(BaseModel):
         decisions: Decisions made by decide steps, in order.
         paused: Whether the journey is paused for this enrollment.
         experiment_arms: Experiment -> the arm the customer was bucketed into.
+        step_entered: Whether ``current_step`` was entered before the run continued
+            as new; False when it continued between two steps, so the next run
+            enters it (counts the visit, records the path, starts its wait afresh).
     """
 
     enrollment_id: str
@@ -126,6 +140,7 @@ class EnrollmentProgress(BaseModel):
     decisions: list[DecisionMade] = Field(default_factory=list)
     paused: bool = False
     experiment_arms: dict[str, str] = Field(default_factory=dict)
+    step_entered: bool = True
 
 
 class EnrollmentInput(BaseModel):
@@ -141,6 +156,10 @@ class EnrollmentInput(BaseModel):
         lifecycle_stage: The customer's stage at enrollment, if known.
         entry_event_id: The event that started the enrollment (delivered as the
             start signal); it does not count for the first step's waits.
+        interpreter_revision: The interpreter behaviour this enrollment runs,
+            fixed at enrollment (the client sets :data:`INTERPRETER_REVISION`)
+            and carried through continue-as-new. Unlike a ``workflow.patched``
+            marker, it costs no history event and no search-attribute upsert.
     """
 
     org_id: str
@@ -150,6 +169,7 @@ class EnrollmentInput(BaseModel):
     max_signals_per_run: int = 2_000
     lifecycle_stage: str | None = None
     entry_event_id: str | None = None
+    interpreter_revision: int = Field(default=0, ge=0, le=INTERPRETER_REVISION)
 
 
 class EnrollmentResult(BaseModel):

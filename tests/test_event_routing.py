@@ -79,6 +79,26 @@ async def test_an_event_nobody_listens_to_costs_one_store_write_and_no_temporal_
         assert session.scalar(select(func.count()).select_from(Event)) == 1
 
 
+async def test_concurrent_tracks_store_each_event_once(
+    settings: JourneySettings, store: Store
+) -> None:
+    """Concurrent calls share transactions (group commit); duplicates still store once."""
+    unreachable = await Client.connect(
+        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
+    )
+    client = journey_client(unreachable, store, settings)
+    who = customer()
+    events = [
+        TrackedEvent(org_id="acme", customer_id=who, name="page_viewed", event_id=f"pv-{i % 30}")
+        for i in range(90)
+    ]
+    results = await asyncio.gather(*(client.track(event) for event in events))
+    stored = [result.event_id for result in results if result.stored]
+    assert sorted(stored) == sorted(f"pv-{i}" for i in range(30))
+    with store.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 30
+
+
 async def test_future_events_are_refused_before_anything_is_stored(
     settings: JourneySettings, store: Store
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from journeys.activity_contracts import EnrollmentRecord
@@ -28,12 +28,12 @@ def upsert_enrollment(session: Session, record: EnrollmentRecord) -> None:
         },
     )
     if record.status is not EnrollmentStatus.ACTIVE:
-        row = session.scalars(
-            select(Enrollment).where(Enrollment.enrollment_id == record.enrollment_id)
-        ).one()
-        row.status = record.status.value
-        row.outcome = record.outcome
-        row.ended_at = record.at
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.enrollment_id == record.enrollment_id)
+            .values(status=record.status.value, outcome=record.outcome, ended_at=record.at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def latest_enrollment(
