@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,12 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer per file: threads of one process take turns here
+        # instead of sleeping in SQLite's busy handler, which another process's
+        # writer (the client's events, the worker's sends) would win every time.
+        self._turns: threading.RLock | None = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -50,7 +57,11 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions() as session, session.begin():
+        if self._turns is None:
+            with self._sessions() as session, session.begin():
+                yield session
+            return
+        with self._turns, self._sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
