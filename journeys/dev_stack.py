@@ -314,6 +314,7 @@ class ApiService:
             factory(settings),
             host=settings.api_host,
             port=settings.api_port,
+            timeout_keep_alive=settings.api_keep_alive_seconds,
             log_config=None,
             access_log=False,
             lifespan="on",

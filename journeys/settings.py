@@ -43,6 +43,9 @@ class JourneySettings(BaseSettings):
             dev server to answer before giving up with an error.
         api_host: Interface the HTTP API binds to.
         api_port: Port of the HTTP API.
+        api_keep_alive_seconds: How long the API keeps an idle HTTP connection
+            open. Longer than clients keep theirs (httpx: 5 s), so a client never
+            reuses a connection the server is closing at that moment.
         default_org: Organisation used by the CLI and the demo when none is given.
         log_format: ``json``, ``console``, or ``auto`` (JSON unless stderr is a TTY).
         log_level: Minimum level of log records.
@@ -113,6 +116,7 @@ class JourneySettings(BaseSettings):
     dev_server_start_timeout: float = Field(default=60.0, gt=0, le=600)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_keep_alive_seconds: int = Field(default=75, ge=1, le=3_600)
     default_org: str = "demo"
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -290,6 +290,10 @@ def test_bad_environment_values_name_the_variable(
     monkeypatch.setenv("JOURNEYS_TEMPORAL_PORT", "not-a-port")
     assert main(["worker"]) == 1
     assert "temporal_port (JOURNEYS_TEMPORAL_PORT)" in capsys.readouterr().err
+    monkeypatch.delenv("JOURNEYS_TEMPORAL_PORT")
+    monkeypatch.setenv("JOURNEYS_API_KEEP_ALIVE_SECONDS", "0")
+    assert main(["api"]) == 1
+    assert "api_keep_alive_seconds (JOURNEYS_API_KEEP_ALIVE_SECONDS)" in capsys.readouterr().err
 
 
 def test_worker_without_temporal_says_where_it_looked(tmp_path: Path) -> None:

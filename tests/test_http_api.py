@@ -510,3 +510,29 @@ async def test_seed_003_client_journey_endpoints(
     )
     candidates = (await http.get("/api/journey/upsell-candidates", headers=headers)).json()
     assert upsell in {c["client_id"] for c in candidates["clients"]}
+
+
+async def test_an_idle_connection_outlives_a_clients_keep_alive(base_url: str) -> None:
+    """The API keeps idle connections longer than httpx (5 s) keeps its own.
+
+    Otherwise the server may close a connection just as a client reuses it, and the
+    client's request fails with a read error.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    try:
+        for _ in range(2):
+            writer.write(request)
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+            assert head.startswith(b"HTTP/1.1 200"), head
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            assert b'"ok"' in await reader.readexactly(length)
+            await asyncio.sleep(6)
+    finally:
+        writer.close()

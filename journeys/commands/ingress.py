@@ -218,6 +218,7 @@ def run_api(arguments: argparse.Namespace) -> int:
         create_app(settings),
         host=settings.api_host,
         port=settings.api_port,
+        timeout_keep_alive=settings.api_keep_alive_seconds,
         log_config=None,
         access_log=False,
     )
