@@ -3,8 +3,9 @@
 Started by an entry event (signal-with-start), it waits for a second event,
 runs one activity and completes. Kept in its own module so the workflow sandbox
 imports nothing else of the benchmark; ``python -m bench.baseline_workflow
-ADDRESS TASK_QUEUE`` runs its worker in a process of its own, as the engine's
-worker runs in ``journeys worker``.
+ADDRESS TASK_QUEUE [sandboxed|unsandboxed]`` runs its worker in a process of its
+own, as the engine's worker runs in ``journeys worker``. It runs in the SDK's
+workflow sandbox (the SDK's default) unless told ``unsandboxed``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 with workflow.unsafe.imports_passed_through():
     from journeys import search_attributes as sa
@@ -52,10 +54,11 @@ class BaselineWorkflow:
         self._events += 1
 
 
-async def run_worker(address: str, task_queue: str) -> None:
+async def run_worker(address: str, task_queue: str, sandboxed: bool = True) -> None:
     """Run the baseline worker until cancelled."""
     client = await Client.connect(address)
-    cache_workflow_bytecode([BaselineWorkflow])
+    if sandboxed:
+        cache_workflow_bytecode([BaselineWorkflow])
     with ThreadPoolExecutor(max_workers=32) as executor:
         await Worker(
             client,
@@ -64,8 +67,14 @@ async def run_worker(address: str, task_queue: str) -> None:
             activities=[baseline_send],
             activity_executor=executor,
             max_concurrent_activities=32,
+            workflow_runner=(
+                SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner()
+            ),
         ).run()
 
 
 if __name__ == "__main__":
-    asyncio.run(run_worker(sys.argv[1], sys.argv[2]))
+    mode = sys.argv[3] if len(sys.argv) > 3 else "sandboxed"
+    if mode not in ("sandboxed", "unsandboxed"):
+        sys.exit(f"the third argument must be sandboxed or unsandboxed, not {mode!r}")
+    asyncio.run(run_worker(sys.argv[1], sys.argv[2], sandboxed=mode == "sandboxed"))

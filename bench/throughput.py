@@ -21,12 +21,15 @@ The store is a SQLite file in the run's folder (the embedded default) unless
 
 Each worker runs in a process of its own (``python -m bench.baseline_workflow``,
 ``journeys worker``), as in production; this process is the load generator.
-Latencies are measured under the run's own saturating load (every event of a
-phase is sent as fast as the concurrency allows), so they include queueing.
-Figures are printed and saved to ``bench/results/throughput.json``.
+The engine's worker runs as configured by default (without the workflow
+sandbox); the baseline's runs in the sandbox, the SDK's default, unless
+``--unsandboxed-baseline``. Latencies are measured under the run's own
+saturating load (every event of a phase is sent as fast as the concurrency
+allows), so they include queueing. Figures are printed and saved to
+``bench/results/throughput*.json``.
 
 Usage: ``.venv/bin/python -m bench.throughput [--customers 2000] [--requests 2000]
-[--database-url URL]``
+[--database-url URL] [--unsandboxed-baseline]``
 """
 
 from __future__ import annotations
@@ -232,12 +235,15 @@ async def worker_process(
         await asyncio.wait_for(process.wait(), timeout=60)
 
 
-async def run_baseline(client: Client, n: int, server_pid: int, logs: Path) -> dict[str, Any]:
+async def run_baseline(
+    client: Client, n: int, server_pid: int, logs: Path, sandboxed: bool = True
+) -> dict[str, Any]:
     """(a) Bare workflows of the same shape, their worker in a process of its own."""
     task_queue = f"baseline-{uuid.uuid4().hex[:8]}"
     customers = [f"b-{i}" for i in range(n)]
     address = client.service_client.config.target_host
-    command = [sys.executable, "-m", "bench.baseline_workflow", address, task_queue]
+    mode = "sandboxed" if sandboxed else "unsandboxed"
+    command = [sys.executable, "-m", "bench.baseline_workflow", address, task_queue, mode]
 
     async def entry_event(customer: str) -> WorkflowHandle[Any, Any]:
         return await client.start_workflow(
@@ -451,7 +457,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def main(customers: int, requests: int, database_url: str) -> dict[str, Any]:
+async def main(
+    customers: int, requests: int, database_url: str, baseline_sandboxed: bool = True
+) -> dict[str, Any]:
     """Run the three parts on one dev server; returns the figures."""
     folder = Path(tempfile.mkdtemp(prefix="journeys-bench-"))
     env = await WorkflowEnvironment.start_local(
@@ -482,7 +490,9 @@ async def main(customers: int, requests: int, database_url: str) -> dict[str, An
     try:
         print(f"baseline: {customers} workflows ...", flush=True)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        baseline = await run_baseline(env.client, customers, server_pid, settings.data_dir)
+        baseline = await run_baseline(
+            env.client, customers, server_pid, settings.data_dir, baseline_sandboxed
+        )
         print(json.dumps(baseline), flush=True)
         address = env.client.service_client.config.target_host
         worker = [sys.executable, "-m", "journeys.cli", "worker"]
@@ -509,13 +519,19 @@ async def main(customers: int, requests: int, database_url: str) -> dict[str, An
         for name in ("starts_per_s", "events_routed_per_s", "completions_per_s")
     }
     command = f".venv/bin/python -m bench.throughput --customers {customers} --requests {requests}"
+    if database_url:
+        command += f" --database-url {database_url}"
+    if not baseline_sandboxed:
+        command += " --unsandboxed-baseline"
     return {
-        "command": command + (f" --database-url {database_url}" if database_url else ""),
+        "command": command,
         "customers": customers,
         "store": store_kind,
         "concurrency": CONCURRENCY,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "dev_server": "SQLite file, journal_mode=wal, synchronous=off",
+        "baseline_worker": "workflow sandbox" if baseline_sandboxed else "no workflow sandbox",
+        "engine_worker": "no workflow sandbox (the workflow_sandbox default)",
         "baseline": baseline,
         "engine": engine,
         "engine_over_baseline": ratio,
@@ -531,15 +547,27 @@ if __name__ == "__main__":
     parser.add_argument(
         "--database-url", default="", help="the store (default: a SQLite file in the run's folder)"
     )
+    parser.add_argument(
+        "--unsandboxed-baseline",
+        action="store_true",
+        help="run the baseline's worker without the workflow sandbox too (default: sandboxed,"
+        " the SDK's default)",
+    )
     arguments = parser.parse_args()
     if arguments.customers < 1 or arguments.requests < 1:
         parser.error("--customers and --requests must be at least 1")
-    figures = asyncio.run(main(arguments.customers, arguments.requests, arguments.database_url))
-    results = (
-        RESULTS
-        if figures["store"] == "sqlite"
-        else RESULTS.with_stem(f"throughput-{figures['store']}")
+    figures = asyncio.run(
+        main(
+            arguments.customers,
+            arguments.requests,
+            arguments.database_url,
+            baseline_sandboxed=not arguments.unsandboxed_baseline,
+        )
     )
+    stem = "throughput" if figures["store"] == "sqlite" else f"throughput-{figures['store']}"
+    if arguments.unsandboxed_baseline:
+        stem += "-unsandboxed-baseline"
+    results = RESULTS.with_stem(stem)
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))

@@ -55,6 +55,12 @@ class JourneySettings(BaseSettings):
             empty means the journeys shipped with the engine.
         max_signals_per_run: Signals one workflow run accepts before it
             continues as new (Temporal caps a run at 10,000).
+        workflow_sandbox: Run the journey workflow in the SDK's workflow sandbox.
+            Off by default: the engine's only workflow code is its interpreter
+            (journeys are data), which the test suite and the replay gate run in
+            the sandbox, and the sandbox costs a worker about a third of its CPU
+            (it re-imports the interpreter for every run and replay and runs
+            code inside itself for every payload).
         api_max_body_bytes: Largest HTTP request body the API accepts (413 above).
         api_max_batch_events: Most events one ``/v1/batch`` request may carry.
         event_future_tolerance_seconds: Events dated further than this in the
@@ -123,6 +129,7 @@ class JourneySettings(BaseSettings):
     demo: bool = True
     catalog: str = Field(default="", pattern=r"^([A-Za-z_][\w.]*:[A-Za-z_]\w*)?$")
     max_signals_per_run: int = Field(default=2_000, ge=10, le=9_000)
+    workflow_sandbox: bool = False
     decision_blackout_dates: list[date] = Field(default_factory=list)
     api_max_body_bytes: int = Field(default=1_000_000, ge=1_024)
     api_max_batch_events: int = Field(default=500, ge=1, le=10_000)

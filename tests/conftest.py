@@ -130,9 +130,14 @@ def pg_store() -> Iterator[Store]:
 async def running_worker(
     client: Client, settings: JourneySettings, store: Store
 ) -> AsyncIterator[Worker]:
-    """Run the journey worker for the duration of the block."""
+    """Run the journey worker for the duration of the block, in the workflow sandbox.
+
+    Production workers run without it (``workflow_sandbox``); tests run the
+    interpreter inside it, so that non-deterministic workflow code fails them.
+    """
+    sandboxed = settings.model_copy(update={"workflow_sandbox": True})
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        worker = build_worker(client, settings, store, executor, fail_workflows_on_errors=True)
+        worker = build_worker(client, sandboxed, store, executor, fail_workflows_on_errors=True)
         async with worker:
             yield worker
 

@@ -1,22 +1,31 @@
-"""Workers cache the bytecode of the modules the workflow sandbox re-imports on every run."""
+"""Workers run the workflow sandbox when set to, and cache what it re-imports on every run."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from workers.journey_worker import ACTIVITY_THREADS, build_worker
 from workers.workflow_bytecode import cache_workflow_bytecode, sandboxed_module_sources
-from workflows import journey_workflow
+from workflows import journey_interpreter, journey_workflow
 from workflows.journey_workflow import JourneyWorkflow
 
 
-def test_the_workflow_module_and_its_package_are_the_sources() -> None:
+def test_the_workflow_module_its_interpreter_and_their_package_are_the_sources() -> None:
     sources = sandboxed_module_sources([JourneyWorkflow])
     assert Path(journey_workflow.__file__) in sources
+    assert Path(journey_interpreter.__file__) in sources
     assert Path(sys.modules["workflows"].__file__ or "") in sources
+    assert all(source.parent.name == "workflows" for source in sources)
 
 
 def test_bytecode_is_written_where_imports_read_it(
@@ -40,3 +49,21 @@ def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.Monk
     blocker.write_text("")
     monkeypatch.setattr(sys, "pycache_prefix", str(blocker))
     assert cache_workflow_bytecode([JourneyWorkflow]) == []
+
+
+@pytest.mark.parametrize(
+    ("sandboxed", "runner"),
+    [(False, UnsandboxedWorkflowRunner), (True, SandboxedWorkflowRunner)],
+    ids=["default", "workflow_sandbox"],
+)
+async def test_the_setting_decides_the_workflow_runner(
+    dev_env: WorkflowEnvironment,
+    settings: JourneySettings,
+    store: Store,
+    sandboxed: bool,
+    runner: type,
+) -> None:
+    configured = settings.model_copy(update={"workflow_sandbox": sandboxed})
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(dev_env.client, configured, store, executor)
+    assert type(worker.config()["workflow_runner"]) is runner

@@ -1,10 +1,12 @@
-"""Workflow code stays deterministic where the sandbox does not look.
+"""Workflow code stays deterministic, checked without the sandbox too.
 
-The workflow sandbox checks the code it runs, but ``workflows/journey_interpreter.py``
-is imported passed through (the sandbox would otherwise re-execute it for every
-run). This static check holds every module of ``workflows/`` to the sandbox's
-rules instead: imports from an allow-list only, time and randomness only from
-``workflow``, and no module-level state shared between enrollments.
+Production workers run the journey workflow outside the SDK's sandbox
+(``workflow_sandbox`` is off by default); the test suite and the replay gate
+run it inside, with the interpreter imported inside the sandbox so that every
+line of it is checked at run time. This static check holds every module of
+``workflows/`` to the sandbox's rules as well: imports from an allow-list only,
+time and randomness only from ``workflow``, and no module-level state shared
+between enrollments.
 """
 
 from __future__ import annotations
@@ -88,6 +90,17 @@ def _is_workflow(node: ast.expr | None) -> bool:
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.py")), ids=lambda p: p.name)
 def test_workflow_modules_are_deterministic(path: Path) -> None:
     assert determinism_problems(path.read_text()) == []
+
+
+def test_the_sandbox_imports_the_interpreter_itself() -> None:
+    """Not passed through: a sandboxed run re-imports and checks the interpreter."""
+    tree = ast.parse((WORKFLOWS / "journey_workflow.py").read_text())
+    imported = [
+        node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "workflows.journey_interpreter"
+    ]
+    assert imported == ["workflows.journey_interpreter"]
 
 
 @pytest.mark.parametrize(

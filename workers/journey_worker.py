@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.customer_profiles import CustomerProfileActivities
 from activities.decision_audit import DecisionAuditActivities
@@ -159,7 +160,10 @@ def build_worker(
     transitions = JourneyTransitionActivities(
         JourneyClient(client, store, catalog or configured_catalog(settings), settings)
     )
-    cache_workflow_bytecode([JourneyWorkflow])
+    runner: WorkflowRunner = UnsandboxedWorkflowRunner()
+    if settings.workflow_sandbox:
+        cache_workflow_bytecode([JourneyWorkflow])
+        runner = SandboxedWorkflowRunner()
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -181,6 +185,7 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_failure_exception_types=[Exception] if fail_workflows_on_errors else [],
+        workflow_runner=runner,
     )
 
 

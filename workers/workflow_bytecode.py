@@ -4,10 +4,9 @@ The sandbox re-imports a workflow's module (and its package) for each workflow
 instance, including every replay after a cache eviction. Python reads that
 module's bytecode from its cache when there is one; when there is none
 (``PYTHONDONTWRITEBYTECODE=1``, as many container images set, or a read-only
-source tree) it compiles the source every time (6.3 ms of CPU per instance, a fifth of the
-worker's CPU in a profile, when ``workflows/journey_workflow.py`` still held the
-whole interpreter; the interpreter is now passed through and compiled once).
-Workers therefore write that cache once at start.
+source tree) it compiles the source every time: 6.3 ms of CPU per instance for the journey
+workflow and its interpreter on the benchmark machine, a fifth of the worker's
+CPU in a profile. Sandboxed workers therefore write that cache once at start.
 """
 
 from __future__ import annotations
@@ -24,15 +23,19 @@ log = structlog.get_logger(__name__)
 
 
 def sandboxed_module_sources(workflows: Sequence[type]) -> list[Path]:
-    """Source files of the workflows' modules and of the packages that hold them."""
+    """Source files of the packages holding the workflows: every imported module of them.
+
+    The sandbox re-imports all of these for each run (the workflow module, the
+    interpreter it imports, and their package), unless they are passed through.
+    """
+    packages = {workflow_class.__module__.partition(".")[0] for workflow_class in workflows}
     sources: dict[Path, None] = {}
-    for workflow_class in workflows:
-        parts = workflow_class.__module__.split(".")
-        for depth in range(1, len(parts) + 1):
-            module = sys.modules.get(".".join(parts[:depth]))
-            source = getattr(module, "__file__", None)
-            if source and source.endswith(".py"):
-                sources.setdefault(Path(source), None)
+    for name, module in sorted(sys.modules.items()):
+        if name.partition(".")[0] not in packages:
+            continue
+        source = getattr(module, "__file__", None)
+        if source and source.endswith(".py"):
+            sources.setdefault(Path(source), None)
     return list(sources)
 
 

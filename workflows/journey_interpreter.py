@@ -5,12 +5,11 @@ and hands it its signals and queries. The definition is carried in the input
 (and through continue-as-new), so a running enrollment never changes when a new
 version is published.
 
-The workflow module imports this one passed through the sandbox: the sandbox
-re-executes its workflow module for every workflow run and replay, and this
-module is most of the workflow's code. Being outside the sandbox, it is held to
-determinism by ``tests/test_workflow_determinism.py`` instead: time comes from
-``workflow.now()``, randomness from ``workflow.random()``, side effects happen in
-activities, and nothing here keeps state between enrollments.
+Deterministic: time comes from ``workflow.now()``, randomness from
+``workflow.random()``, side effects happen in activities, and nothing here keeps
+state between enrollments. The test suite and the replay gate run it in the
+workflow sandbox; production workers run it without (``workflow_sandbox``), and
+``tests/test_workflow_determinism.py`` checks it statically as well.
 """
 
 from __future__ import annotations
@@ -29,83 +28,84 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from journeys import search_attributes as sa
-from journeys.activity_contracts import (
-    BEGIN_ENROLLMENT_ACTIVITY,
-    CREATE_HUMAN_TASK_ACTIVITY,
-    DELIVER_MESSAGE_ACTIVITY,
-    ENROLL_IN_JOURNEY_ACTIVITY,
-    GET_JOURNEY_STATUS_ACTIVITY,
-    LOAD_CUSTOMER_PROFILE_ACTIVITY,
-    RECORD_DECISION_ACTIVITY,
-    RECORD_ENROLLMENT_ACTIVITY,
-    RESOLVE_WAIT_DEADLINE_ACTIVITY,
-    UPDATE_CUSTOMER_PROFILE_ACTIVITY,
-    CustomerProfile,
-    DecisionCandidate,
-    DecisionRecord,
-    EnrollmentRecord,
-    HumanTaskCreated,
-    HumanTaskRequest,
-    JourneyStatusRequest,
-    JourneyStatusResult,
-    ProfileRequest,
-    ProfileUpdate,
-    SendOutcome,
-    SendRequest,
-    SendStatus,
-    TransitionRequest,
-    TransitionResult,
-    WaitDeadline,
-    WaitDeadlineRequest,
-)
-from journeys.enrollment_contracts import (
-    MAX_REMEMBERED_EVENT_IDS,
-    MAX_REMEMBERED_EVENTS,
-    DecisionMade,
-    EnrollmentInput,
-    EnrollmentProgress,
-    EnrollmentResult,
-    EnrollmentState,
-    EnrollmentStatus,
-    EventSignal,
-    ExitRequest,
-    PathEntry,
-    PauseRequest,
-    ReceivedEvent,
-)
-from journeys.errors import PERMANENT_DELIVERY_ERROR_TYPE
-from journeys.language.delivery_rules import CappedPolicy
-from journeys.language.evaluation import (
-    attribute_holds,
-    count_since,
-    event_count_holds,
-    experiment_arm,
-    score_holds,
-    stage_holds,
-)
-from journeys.language.steps import (
-    AttributeCondition,
-    BranchStep,
-    Condition,
-    DecideStep,
-    EventCountCondition,
-    ExitStep,
-    ExperimentStep,
-    HumanTaskStep,
-    LifecycleStageCondition,
-    ScoreCondition,
-    SendStep,
-    SetAttributeStep,
-    Step,
-    TransitionStep,
-    WaitForEventStep,
-    WaitStep,
-    WaitUntilDateStep,
-    WaitUntilTimeStep,
-    uses_profile,
-)
-from journeys.scoring_contracts import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
+with workflow.unsafe.imports_passed_through():
+    from journeys import search_attributes as sa
+    from journeys.activity_contracts import (
+        BEGIN_ENROLLMENT_ACTIVITY,
+        CREATE_HUMAN_TASK_ACTIVITY,
+        DELIVER_MESSAGE_ACTIVITY,
+        ENROLL_IN_JOURNEY_ACTIVITY,
+        GET_JOURNEY_STATUS_ACTIVITY,
+        LOAD_CUSTOMER_PROFILE_ACTIVITY,
+        RECORD_DECISION_ACTIVITY,
+        RECORD_ENROLLMENT_ACTIVITY,
+        RESOLVE_WAIT_DEADLINE_ACTIVITY,
+        UPDATE_CUSTOMER_PROFILE_ACTIVITY,
+        CustomerProfile,
+        DecisionCandidate,
+        DecisionRecord,
+        EnrollmentRecord,
+        HumanTaskCreated,
+        HumanTaskRequest,
+        JourneyStatusRequest,
+        JourneyStatusResult,
+        ProfileRequest,
+        ProfileUpdate,
+        SendOutcome,
+        SendRequest,
+        SendStatus,
+        TransitionRequest,
+        TransitionResult,
+        WaitDeadline,
+        WaitDeadlineRequest,
+    )
+    from journeys.enrollment_contracts import (
+        MAX_REMEMBERED_EVENT_IDS,
+        MAX_REMEMBERED_EVENTS,
+        DecisionMade,
+        EnrollmentInput,
+        EnrollmentProgress,
+        EnrollmentResult,
+        EnrollmentState,
+        EnrollmentStatus,
+        EventSignal,
+        ExitRequest,
+        PathEntry,
+        PauseRequest,
+        ReceivedEvent,
+    )
+    from journeys.errors import PERMANENT_DELIVERY_ERROR_TYPE
+    from journeys.language.delivery_rules import CappedPolicy
+    from journeys.language.evaluation import (
+        attribute_holds,
+        count_since,
+        event_count_holds,
+        experiment_arm,
+        score_holds,
+        stage_holds,
+    )
+    from journeys.language.steps import (
+        AttributeCondition,
+        BranchStep,
+        Condition,
+        DecideStep,
+        EventCountCondition,
+        ExitStep,
+        ExperimentStep,
+        HumanTaskStep,
+        LifecycleStageCondition,
+        ScoreCondition,
+        SendStep,
+        SetAttributeStep,
+        Step,
+        TransitionStep,
+        WaitForEventStep,
+        WaitStep,
+        WaitUntilDateStep,
+        WaitUntilTimeStep,
+        uses_profile,
+    )
+    from journeys.scoring_contracts import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
 
 LOCAL_BOOKKEEPING_PATCH = "local-enrollment-bookkeeping"
 """Enrollment rows are written by local activities, and the start row and the journey's

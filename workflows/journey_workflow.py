@@ -2,13 +2,17 @@
 
 One run of this workflow is one customer's enrollment in one journey. Its steps
 are walked by :class:`workflows.journey_interpreter.JourneyInterpreter`; this
-module holds only what Temporal needs to see (the workflow, its signals and its
-query), because the workflow sandbox re-executes it for every run and replay.
+module holds only what Temporal needs to see: the workflow, its signals and its
+query. In the workflow sandbox (the test suite, the replay gate, and workers with
+``workflow_sandbox``) the interpreter is imported inside it, so the sandbox
+checks every line of it.
 """
 
 from __future__ import annotations
 
 from temporalio import workflow
+
+from workflows.journey_interpreter import JourneyInterpreter
 
 with workflow.unsafe.imports_passed_through():
     from journeys.enrollment_contracts import (
@@ -19,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
         ExitRequest,
         PauseRequest,
     )
-    from workflows.journey_interpreter import JourneyInterpreter
 
 
 @workflow.defn(name="JourneyWorkflow")
