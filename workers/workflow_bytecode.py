@@ -4,9 +4,10 @@ The sandbox re-imports a workflow's module (and its package) for each workflow
 instance, including every replay after a cache eviction. Python reads that
 module's bytecode from its cache when there is one; when there is none
 (``PYTHONDONTWRITEBYTECODE=1``, as many container images set, or a read-only
-source tree) it compiles the source every time: 6.3 ms of CPU per instance for the journey
-workflow and its interpreter on the benchmark machine, a fifth of the worker's
-CPU in a profile. Sandboxed workers therefore write that cache once at start.
+source tree) it compiles the source every time: 6.3 ms of CPU per instance for
+the journey workflow and its interpreter on the benchmark machine, a fifth of
+the worker's CPU in a profile. Sandboxed workers therefore write that cache once
+at start.
 """
 
 from __future__ import annotations

@@ -32,9 +32,10 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer per file: threads of one process take turns here
-        # instead of sleeping in SQLite's busy handler, which another process's
-        # writer (the client's events, the worker's sends) would win every time.
+        # SQLite has one writer per file. Threads of one process queue here rather
+        # than each sleeping in SQLite's busy handler, so a process contends for the
+        # file with one thread, and a writer in another process (the client's events
+        # beside a worker's sends) is not starved by dozens of them.
         self._turns: threading.RLock | None = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else None
         )
