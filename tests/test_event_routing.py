@@ -61,14 +61,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) 
         await asyncio.sleep(0.2)
 
 
+async def unreachable_temporal() -> Client:
+    """A lazy client to a port with no server: any Temporal call through it fails."""
+    return await Client.connect(
+        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
+    )
+
+
 async def test_an_event_nobody_listens_to_costs_one_store_write_and_no_temporal_call(
     settings: JourneySettings, store: Store
 ) -> None:
-    # A lazy client to a port with no server: any Temporal call would fail.
-    unreachable = await Client.connect(
-        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
-    )
-    client = journey_client(unreachable, store, settings)
+    client = journey_client(await unreachable_temporal(), store, settings)
     who = customer()
     event = TrackedEvent(org_id="acme", customer_id=who, name="page_viewed", event_id="e-1")
     first = await client.track(event)
@@ -83,10 +86,7 @@ async def test_concurrent_tracks_store_each_event_once(
     settings: JourneySettings, store: Store
 ) -> None:
     """Concurrent calls share transactions (group commit); duplicates still store once."""
-    unreachable = await Client.connect(
-        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
-    )
-    client = journey_client(unreachable, store, settings)
+    client = journey_client(await unreachable_temporal(), store, settings)
     who = customer()
     events = [
         TrackedEvent(org_id="acme", customer_id=who, name="page_viewed", event_id=f"pv-{i % 30}")
@@ -102,10 +102,7 @@ async def test_concurrent_tracks_store_each_event_once(
 async def test_future_events_are_refused_before_anything_is_stored(
     settings: JourneySettings, store: Store
 ) -> None:
-    unreachable = await Client.connect(
-        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
-    )
-    client = journey_client(unreachable, store, settings)
+    client = journey_client(await unreachable_temporal(), store, settings)
     ahead = datetime.now(UTC) + timedelta(seconds=settings.event_future_tolerance_seconds + 60)
     fine = TrackedEvent(org_id="acme", customer_id="c", name="page_viewed")
     late = TrackedEvent(org_id="acme", customer_id="c", name="page_viewed", occurred_at=ahead)
@@ -257,10 +254,7 @@ async def test_listing_showing_exiting_and_opting_out(
 async def test_lifecycle_stage_property_updates_the_profile(
     settings: JourneySettings, store: Store
 ) -> None:
-    unreachable = await Client.connect(
-        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
-    )
-    client = JourneyClient(unreachable, store, Catalog([]), settings)
+    client = JourneyClient(await unreachable_temporal(), store, Catalog([]), settings)
     who = customer()
     await client.track(
         TrackedEvent(
@@ -278,9 +272,6 @@ async def test_lifecycle_stage_property_updates_the_profile(
 async def test_entry_conditions_and_minimum_time_between_entries_refuse_without_temporal(
     settings: JourneySettings, store: Store
 ) -> None:
-    unreachable = await Client.connect(
-        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
-    )
     starter_only = variant("starter_only", "trial_started").model_copy(
         update={
             "entry": EntryTrigger(
@@ -295,7 +286,9 @@ async def test_entry_conditions_and_minimum_time_between_entries_refuse_without_
             "min_time_between_entries": timedelta(hours=24),
         }
     )
-    client = JourneyClient(unreachable, store, Catalog([starter_only, spaced]), settings)
+    client = JourneyClient(
+        await unreachable_temporal(), store, Catalog([starter_only, spaced]), settings
+    )
     who = customer()
     await client.identify("acme", who, attributes={"plan": "pro"})
     refused = await client.track(TrackedEvent(org_id="acme", customer_id=who, name="trial_started"))
