@@ -483,7 +483,7 @@ async def main(
         log_level="warning",
     )
     configure_logging(settings)
-    store = Store(settings.resolved_database_url)
+    store = Store.from_settings(settings)
     store.migrate()
     server_pid = process_running(str(folder / "temporal.db"))
     store_kind = store.dialect

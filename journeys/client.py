@@ -257,7 +257,7 @@ class JourneyClient:
         temporal = await connect_temporal(settings)
         return cls(
             temporal,
-            Store(settings.resolved_database_url),
+            Store.from_settings(settings),
             catalog or configured_catalog(settings),
             settings,
         )

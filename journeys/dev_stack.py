@@ -488,7 +488,7 @@ async def run_dev_stack(
         )
         log.info("temporal dev server started", pid=server.pid, address=settings.temporal_address)
 
-        store = Store(settings.resolved_database_url)
+        store = Store.from_settings(settings)
         stack.callback(store.dispose)
         await asyncio.to_thread(store.migrate)
         say(f"  ok   store migrated ({display_url(store.url)})")

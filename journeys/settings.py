@@ -31,6 +31,13 @@ class JourneySettings(BaseSettings):
         database_url: SQLAlchemy URL of the store. Empty means a SQLite file
             ``journeys.db`` under ``data_dir``. PostgreSQL URLs use psycopg 3
             (``postgresql+psycopg://...``; ``postgresql://`` is accepted too).
+        store_pool_size: PostgreSQL connections each process keeps open.
+        store_max_overflow: Further PostgreSQL connections each process may open
+            under load. Every worker, API and client process can hold
+            ``store_pool_size + store_max_overflow`` connections: keep their sum
+            over all processes under the server's ``max_connections`` (100 by
+            default), or put a pooler in front. A worker needs one per activity
+            thread (32) and a few more for its event loop.
         temporal_address: host:port of the Temporal frontend. Empty means the
             local dev server, ``127.0.0.1:<temporal_port>``.
         temporal_port: Port of the Temporal frontend (gRPC) that ``journeys dev``
@@ -114,6 +121,8 @@ class JourneySettings(BaseSettings):
 
     data_dir: Path = Path(".journeys")
     database_url: str = ""
+    store_pool_size: int = Field(default=10, ge=1, le=1_000)
+    store_max_overflow: int = Field(default=30, ge=0, le=1_000)
     temporal_address: str = ""
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_namespace: str = "default"

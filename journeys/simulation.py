@@ -174,7 +174,7 @@ async def simulate(
             delivery_frequency_caps=[],
             delivery_quiet_hours=None,
         )
-        store = Store(settings.resolved_database_url)
+        store = Store.from_settings(settings)
         store.migrate()
         try:
             for first in range(0, customers, COHORT_SIZE):

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.pool import QueuePool
 
+from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer, upsert_customer
 from journeys.store.events import count_events, record_event
 from journeys.store.models import Base, CommunicationLog, Consent, Customer, Event
+from tests.conftest import postgres_admin_url
 
 FOUNDATION_TABLES = {"customers", "events", "enrollments", "communication_log", "consent"}
 
@@ -151,3 +157,31 @@ def test_naive_timestamps_are_refused(any_store: Store) -> None:
             occurred_at=datetime(2026, 3, 1, 9, 30),
             properties={},
         )
+
+
+@pytest.mark.postgres
+def test_pool_sizes_come_from_the_settings(tmp_path: Path) -> None:
+    """A process holds at most ``store_pool_size + store_max_overflow`` connections."""
+    settings = JourneySettings(
+        data_dir=tmp_path,
+        database_url=postgres_admin_url(),
+        store_pool_size=2,
+        store_max_overflow=1,
+    )
+    store = Store.from_settings(settings)
+    try:
+        with ExitStack() as held:
+            for _ in range(3):
+                held.enter_context(store.engine.connect()).execute(text("select 1"))
+            pool = store.engine.pool
+            assert isinstance(pool, QueuePool)
+            assert (pool.size(), pool.checkedout(), pool.overflow()) == (2, 3, 1)
+    finally:
+        store.dispose()
+
+
+def test_pool_sizes_are_checked() -> None:
+    with pytest.raises(ValidationError, match="store_pool_size"):
+        JourneySettings(store_pool_size=0)
+    with pytest.raises(ValidationError, match="store_max_overflow"):
+        JourneySettings(store_max_overflow=-1)

@@ -191,7 +191,7 @@ def build_worker(
 
 async def run_worker(settings: JourneySettings) -> None:
     """Connect, migrate the store and run a worker until cancelled."""
-    store = Store(settings.resolved_database_url)
+    store = Store.from_settings(settings)
     await asyncio.to_thread(store.migrate)
     client = await connect_temporal(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:

@@ -79,7 +79,7 @@ def _settings(arguments: argparse.Namespace) -> JourneySettings:
 
 
 def _store(settings: JourneySettings) -> Store:
-    store = Store(settings.resolved_database_url)
+    store = Store.from_settings(settings)
     store.migrate()
     return store
 

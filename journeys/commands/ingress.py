@@ -209,7 +209,7 @@ def run_api(arguments: argparse.Namespace) -> int:
 
     settings = load_settings(api_host=arguments.host, api_port=arguments.port)
     configure_logging(settings)
-    store = Store(settings.resolved_database_url)
+    store = Store.from_settings(settings)
     try:
         store.migrate()
     finally:
@@ -228,7 +228,7 @@ def run_api(arguments: argparse.Namespace) -> int:
 def _key_store() -> Any:
     from journeys.store import Store
 
-    store = Store(load_settings().resolved_database_url)
+    store = Store.from_settings(load_settings())
     store.migrate()
     return store
 

@@ -113,7 +113,7 @@ def _set_paused(arguments: argparse.Namespace) -> int:
 
     async def run() -> int:
         temporal = await connect_temporal(settings)
-        store = Store(settings.resolved_database_url)
+        store = Store.from_settings(settings)
         try:
             return await set_journey_paused(
                 temporal,

@@ -150,7 +150,7 @@ def run_migrate(arguments: argparse.Namespace) -> int:
     settings = load_settings(database_url=arguments.database_url)
     url = settings.resolved_database_url
     try:
-        store = Store(url)
+        store = Store.from_settings(settings)
     except ArgumentError as err:
         raise InvalidInputError("database_url", f"not a database URL: {err}") from None
     try:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +15,9 @@ from sqlalchemy import Table, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from journeys.settings import JourneySettings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -24,11 +27,14 @@ class Store:
 
     Args:
         url: SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+        pool_size: PostgreSQL connections kept open (``store_pool_size``).
+        max_overflow: PostgreSQL connections opened beyond those under load
+            (``store_max_overflow``).
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 30):
         self.url = url
-        self.engine: Engine = create_engine(url, **_engine_options(url))
+        self.engine: Engine = create_engine(url, **_engine_options(url, pool_size, max_overflow))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -38,6 +44,15 @@ class Store:
         # beside a worker's sends) is not starved by dozens of them.
         self._turns: threading.RLock | None = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        )
+
+    @classmethod
+    def from_settings(cls, settings: JourneySettings) -> Store:
+        """The store named by ``database_url``, with the pool sizes of the settings."""
+        return cls(
+            settings.resolved_database_url,
+            pool_size=settings.store_pool_size,
+            max_overflow=settings.store_max_overflow,
         )
 
     @property
@@ -92,13 +107,11 @@ def _insert_if_absent_statement(dialect: str, table: Table) -> Any:
     return statement.returning(literal_column("1"))
 
 
-def _engine_options(url: str) -> dict[str, Any]:
+def _engine_options(url: str, pool_size: int, max_overflow: int) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # A file has no connection to drop, so no ping before each checkout.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    # Up to 40 connections: a worker runs 32 activity threads, each holding one
-    # for its transaction, beside the event loop's own store work.
-    return {"pool_size": 10, "max_overflow": 30, "pool_pre_ping": True}
+    return {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": True}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
