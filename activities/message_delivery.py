@@ -174,8 +174,9 @@ class MessageDeliveryActivities:
                     provider=provider.name,
                     now=self._clock(),
                 )
-                self.metrics.count(ATTEMPTS_METRIC, channel.value, SendStatus.SENT.value)
         if stored is not None:
+            # Counted once the delivery and its record have committed.
+            self.metrics.count(ATTEMPTS_METRIC, channel.value, SendStatus.SENT.value)
             return self._sent(request, key, decision, stored, bound)
         try:
             receipt = provider.deliver(message)

@@ -272,7 +272,7 @@ class JourneyInterpreter:
             journey_id=self._definition.id,
             journey_version=self._definition.version,
             enrollment_id=progress.enrollment_id,
-            status=self._ending.status if self._ending else EnrollmentStatus.ACTIVE,
+            status=self._status,
             current_step=progress.current_step,
             waiting_for=self._waiting_for(),
             wait_until=progress.wait_until,
@@ -785,7 +785,6 @@ class JourneyInterpreter:
                 are upserted only then, so a step passed through between two
                 waits costs no upsert; before it, every call upserted.
         """
-        status = self._ending.status if self._ending else EnrollmentStatus.ACTIVE
         if resting or self._revision < 1:
             current = workflow.info().typed_search_attributes
             changed: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]] = [
@@ -795,11 +794,10 @@ class JourneyInterpreter:
             ]
             if changed:
                 workflow.upsert_search_attributes(changed)
-        workflow.set_current_details(self._describe(status))
+        workflow.set_current_details(self._describe())
 
     def _wanted_attributes(self) -> list[SearchAttributePair[str] | SearchAttributePair[int]]:
         """The search attributes the enrollment's state calls for now."""
-        status = self._ending.status if self._ending else EnrollmentStatus.ACTIVE
         progress = self._progress
         return sa.enrollment_attributes(
             org_id=self._params.org_id,
@@ -807,13 +805,17 @@ class JourneyInterpreter:
             journey_id=self._definition.id,
             journey_version=self._definition.version,
             current_step=progress.current_step,
-            status="paused" if progress.paused and not self._ending else status.value,
+            status="paused" if progress.paused and not self._ending else self._status.value,
             lifecycle_stage=progress.lifecycle_stage,
         )
 
-    def _describe(self, status: EnrollmentStatus) -> str:
+    @property
+    def _status(self) -> EnrollmentStatus:
+        return self._ending.status if self._ending else EnrollmentStatus.ACTIVE
+
+    def _describe(self) -> str:
         progress = self._progress
-        head = f"{self._definition.key} · {self._params.customer_id} · {status.value}"
+        head = f"{self._definition.key} · {self._params.customer_id} · {self._status.value}"
         if self._ending is not None:
             return f"{head}: {self._ending.outcome}"
         doing = f"at step {progress.current_step!r}"

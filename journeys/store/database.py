@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +42,8 @@ class Store:
         # than each sleeping in SQLite's busy handler, so a process contends for the
         # file with one thread, and a writer in another process (the client's events
         # beside a worker's sends) is not starved by dozens of them.
-        self._turns: threading.RLock | None = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        self._turns: AbstractContextManager[Any] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
 
     @classmethod
@@ -73,16 +73,21 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
-        if self._turns is None:
-            with self._sessions() as session, session.begin():
-                yield session
-            return
         with self._turns, self._sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The ``insert`` construct with ``ON CONFLICT`` clauses of the store's dialect."""
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
 
 
 def insert_if_absent(session: Session, table: Table, values: dict[str, Any]) -> bool:
@@ -95,13 +100,7 @@ def insert_if_absent(session: Session, table: Table, values: dict[str, Any]) -> 
 @functools.cache
 def _insert_if_absent_statement(dialect: str, table: Table) -> Any:
     """Built once per table: it is on the path of every event and send."""
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing()
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(dialect)
+    statement = dialect_insert(dialect)(table).on_conflict_do_nothing()
     # RETURNING, not rowcount: psycopg reports rowcount -1 for an INSERT that
     # SQLAlchemy gave an implicit RETURNING, which made a skipped insert look done.
     return statement.returning(literal_column("1"))

@@ -26,7 +26,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from journeys.activity_contracts import SendRequest, SendStatus
@@ -37,6 +36,7 @@ from journeys.quiet_hours import customer_zone, quiet_hours_end
 from journeys.store.communication_log import RESERVED
 from journeys.store.consent import send_forbidden_because
 from journeys.store.customers import find_customer
+from journeys.store.database import dialect_insert
 from journeys.store.delivery_tables import ProviderAttempt, SendLock
 from journeys.store.models import CommunicationLog, Customer, utcnow
 
@@ -115,8 +115,7 @@ def lock_customer_sends(session: Session, *, org_id: str, customer_id: str) -> C
 def _send_lock_statement(dialect: str) -> Any:
     """Built once per dialect: it is the first statement of every send decision."""
     table: Table = SendLock.__table__  # type: ignore[assignment]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
+    statement = dialect_insert(dialect)(table)
     return statement.on_conflict_do_update(
         index_elements=[table.c.org_id, table.c.customer_id],
         set_={"decisions": table.c.decisions + 1, "updated_at": statement.excluded.updated_at},
