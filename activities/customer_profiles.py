@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from temporalio import activity
 
-from journeys.activity_contracts import (
+from journeys.contracts.activities import (
     LOAD_CUSTOMER_PROFILE_ACTIVITY,
     RESOLVE_WAIT_DEADLINE_ACTIVITY,
     UPDATE_CUSTOMER_PROFILE_ACTIVITY,

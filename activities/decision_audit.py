@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from journeys.activity_contracts import RECORD_DECISION_ACTIVITY, DecisionRecord
+from journeys.contracts.activities import RECORD_DECISION_ACTIVITY, DecisionRecord
 from journeys.store import Store
 from journeys.store.decision_audit import record_decision
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from journeys.activity_contracts import (
+from journeys.contracts.activities import (
     BEGIN_ENROLLMENT_ACTIVITY,
     RECORD_ENROLLMENT_ACTIVITY,
     EnrollmentRecord,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from journeys.activity_contracts import (
+from journeys.contracts.activities import (
     CREATE_HUMAN_TASK_ACTIVITY,
     HumanTaskCreated,
     HumanTaskRequest,

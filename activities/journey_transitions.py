@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from journeys.activity_contracts import (
+from journeys.client import JourneyClient
+from journeys.contracts.activities import (
     ENROLL_IN_JOURNEY_ACTIVITY,
     GET_JOURNEY_STATUS_ACTIVITY,
     JourneyStatusRequest,
@@ -12,7 +13,6 @@ from journeys.activity_contracts import (
     TransitionRequest,
     TransitionResult,
 )
-from journeys.client import JourneyClient
 from journeys.errors import EnrollmentRefusedError, UnknownJourneyError
 from journeys.store.journey_status import journey_pause
 

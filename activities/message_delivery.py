@@ -30,12 +30,13 @@ from activities.delivery_metrics import DeliveryMetrics
 from activities.ops_alerts import OpsAlerts
 from activities.providers import ChannelProvider, DeliveryReceipt, OutgoingMessage
 from activities.providers.base import RECIPIENT_ATTRIBUTES, InStoreProvider
-from journeys.activity_contracts import (
+from journeys.contracts.activities import (
     DELIVER_MESSAGE_ACTIVITY,
     SendOutcome,
     SendRequest,
     SendStatus,
 )
+from journeys.delivery.templates import render_message
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
     PERMANENT_DELIVERY_ERROR_TYPE,
@@ -46,7 +47,6 @@ from journeys.errors import (
     TransientDeliveryError,
 )
 from journeys.language.channels import Channel
-from journeys.message_templates import render_message
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.communication_log import send_idempotency_key

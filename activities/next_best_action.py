@@ -24,7 +24,6 @@ from journeys.decisioning.next_best_action import (
     NextBestActionDecision,
     NextBestActionRequest,
 )
-from journeys.decisioning.predictive_models import ModelRegistry
 from journeys.decisioning.retention_offers import OfferDecision
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
@@ -34,6 +33,7 @@ from journeys.errors import (
     UnknownCustomerError,
     UnknownModelError,
 )
+from journeys.scoring.predictive_models import ModelRegistry
 from journeys.settings import JourneySettings
 from journeys.store import Store
 

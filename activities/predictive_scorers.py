@@ -1,4 +1,4 @@
-"""Scorers backed by the trained models, each a :class:`journeys.scoring_contracts.Scorer`.
+"""Scorers backed by the trained models, each a :class:`journeys.contracts.scoring.Scorer`.
 
 Names: ``churn_risk``, ``upgrade_likelihood``, ``conversion_probability``,
 ``retention_lift``. Before ``journeys models train`` has run, a scorer
@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from journeys.decisioning.predictive_models import (
+from journeys.contracts.scoring import Scorer, ScoreRequest, ScoreResult
+from journeys.errors import InvalidInputError, UnknownCustomerError
+from journeys.scoring.predictive_models import (
     ModelName,
     ModelRegistry,
     model_name,
     offer_of,
     predict,
 )
-from journeys.errors import InvalidInputError, UnknownCustomerError
-from journeys.scoring_contracts import Scorer, ScoreRequest, ScoreResult
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.behaviour_features import customer_features

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, Scorer, ScoreRequest, ScoreResult
 from journeys.errors import INVALID_INPUT_ERROR_TYPE, UNKNOWN_MODEL_ERROR_TYPE, InvalidInputError
-from journeys.scorers import FORMULAS, ActivitySummary, Formula
-from journeys.scorers.formulas import (
+from journeys.scoring import FORMULAS, ActivitySummary, Formula
+from journeys.scoring.formulas import (
     CORE_FEATURE_USED,
     CORE_WORKFLOW_COMPLETED,
     CSAT_SUBMITTED,
@@ -22,7 +23,6 @@ from journeys.scorers.formulas import (
     SESSION_ENDED,
     SUPPORT_TICKET_OPENED,
 )
-from journeys.scoring_contracts import COMPUTE_SCORE_ACTIVITY, Scorer, ScoreRequest, ScoreResult
 from journeys.store import Store
 from journeys.store.models import Event, utcnow
 
@@ -119,7 +119,7 @@ def _as_of(request: ScoreRequest) -> datetime:
 
 
 def default_scorers(store: Store) -> dict[str, Scorer]:
-    """Every scorer of :data:`journeys.scorers.FORMULAS` over ``store``'s events."""
+    """Every scorer of :data:`journeys.scoring.FORMULAS` over ``store``'s events."""
     return {
         name: EventWindowScorer(name, store, formula, window)
         for name, (formula, window) in FORMULAS.items()

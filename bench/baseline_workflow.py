@@ -22,7 +22,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 with workflow.unsafe.imports_passed_through():
-    from journeys import search_attributes as sa
+    from journeys.contracts import search_attributes as sa
     from workers.workflow_bytecode import cache_workflow_bytecode
 
 

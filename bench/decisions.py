@@ -30,11 +30,11 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.next_best_action import NextBestActionActivities
 from journeys.decisioning.customer_decisions import CustomerDecisions
-from journeys.decisioning.model_training import store_history, train_models
 from journeys.decisioning.next_best_action import NextBestActionRequest
-from journeys.decisioning.predictive_models import BehaviourEvent, ModelRegistry
-from journeys.decisioning.synthetic_history import OUTCOME_HORIZON, generate_history
-from journeys.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
+from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
+from journeys.devtools.synthetic_history import OUTCOME_HORIZON, generate_history
+from journeys.scoring.model_training import store_history, train_models
+from journeys.scoring.predictive_models import BehaviourEvent, ModelRegistry
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
 from journeys.store.events import record_event

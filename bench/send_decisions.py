@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from activities.message_delivery import MessageDeliveryActivities
-from journeys.activity_contracts import SendRequest
+from journeys.contracts.activities import SendRequest
 from journeys.language.channels import Channel
 from journeys.settings import JourneySettings
 from journeys.store import Store

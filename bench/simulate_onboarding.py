@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from journeys.devtools.simulation import print_progress, simulate
 from journeys.settings import JourneySettings
-from journeys.simulation import print_progress, simulate
 from journeys.structured_logs import configure_logging
 
 RESULTS = Path(__file__).parent / "results" / "simulate_onboarding.txt"

@@ -61,15 +61,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.baseline_workflow import BaselineWorkflow
 from bench.bench_journeys import BENCH_CATALOG, BENCH_JOURNEY, LISTENER_JOURNEY
-from journeys import search_attributes
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
+from journeys.contracts import search_attributes
+from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.models import CommunicationLog, Enrollment
 from journeys.store.tenancy_tables import create_api_key
 from journeys.structured_logs import configure_logging
-from journeys.temporal_binaries import temporal_cli_path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "throughput.json"

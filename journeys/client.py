@@ -30,14 +30,10 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from journeys import search_attributes
 from journeys.catalog import Catalog, resolve_conflicts
 from journeys.catalog.configured import configured_catalog
-from journeys.decisioning.client_journey_service import (
-    JOURNEY_STAGE_PROPERTY,
-    keep_journey_score_current,
-)
-from journeys.enrollment_contracts import (
+from journeys.contracts import search_attributes
+from journeys.contracts.enrollment import (
     INTERPRETER_REVISION,
     EnrollmentInput,
     EnrollmentState,
@@ -47,11 +43,15 @@ from journeys.enrollment_contracts import (
     ExitRequest,
     enrollment_workflow_id,
 )
+from journeys.decisioning.client_journey_service import (
+    JOURNEY_STAGE_PROPERTY,
+    keep_journey_score_current,
+)
 from journeys.errors import EnrollmentNotFoundError, EnrollmentRefusedError, InvalidInputError
-from journeys.group_commit import GroupCommit
 from journeys.language import JourneyDefinition, ReentryPolicy
 from journeys.language.evaluation import entry_conditions_hold
 from journeys.language.steps import EVENT_NAME_PATTERN
+from journeys.routing.group_commit import GroupCommit
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import (

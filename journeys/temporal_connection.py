@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from journeys import search_attributes
+from journeys.contracts import search_attributes
 from journeys.settings import JourneySettings
 
 

@@ -33,9 +33,9 @@ from activities.scoring import ScoringActivities, default_scorers
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
+from journeys.contracts.scoring import Scorer
 from journeys.errors import ConfigurationError
 from journeys.language.channels import Channel
-from journeys.scoring_contracts import Scorer
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
@@ -55,7 +55,7 @@ def build_providers(settings: JourneySettings, store: Store) -> dict[Channel, Ch
     In-app messages go to the store's inbox. Every other channel defaults to
     the offline outbox file (``<data_dir>/outbox.jsonl``); ``email_provider``
     ``smtp`` sends through an SMTP server (``journeys dev``'s local sink by
-    default, see :mod:`journeys.smtp_sink`) and ``http`` providers call their
+    default, see :mod:`journeys.devtools.smtp_sink`) and ``http`` providers call their
     APIs.
     """
     outbox = OutboxProvider(settings.data_dir / "outbox.jsonl")

@@ -9,7 +9,7 @@ Deterministic: time comes from ``workflow.now()``, randomness from
 ``workflow.random()``, side effects happen in activities, and nothing here keeps
 state between enrollments. The test suite and the replay gate run it in the
 workflow sandbox; production workers run it without (``workflow_sandbox``), and
-``tests/test_workflow_determinism.py`` checks it statically as well.
+``tests/workflows/test_workflow_determinism.py`` checks it statically as well.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from temporalio.common import (
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from journeys import search_attributes as sa
-    from journeys.activity_contracts import (
+    from journeys.contracts import search_attributes as sa
+    from journeys.contracts.activities import (
         BEGIN_ENROLLMENT_ACTIVITY,
         CREATE_HUMAN_TASK_ACTIVITY,
         DELIVER_MESSAGE_ACTIVITY,
@@ -59,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
         WaitDeadline,
         WaitDeadlineRequest,
     )
-    from journeys.enrollment_contracts import (
+    from journeys.contracts.enrollment import (
         MAX_REMEMBERED_EVENT_IDS,
         MAX_REMEMBERED_EVENTS,
         DecisionMade,
@@ -74,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
         PauseRequest,
         ReceivedEvent,
     )
+    from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
     from journeys.errors import PERMANENT_DELIVERY_ERROR_TYPE
     from journeys.language.delivery_rules import CappedPolicy
     from journeys.language.evaluation import (
@@ -105,7 +106,6 @@ with workflow.unsafe.imports_passed_through():
         WaitUntilTimeStep,
         uses_profile,
     )
-    from journeys.scoring_contracts import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
 
 LOCAL_BOOKKEEPING_PATCH = "local-enrollment-bookkeeping"
 """Enrollment rows are written by local activities, and the start row and the journey's

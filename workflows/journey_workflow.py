@@ -15,7 +15,7 @@ from temporalio import workflow
 from workflows.journey_interpreter import JourneyInterpreter
 
 with workflow.unsafe.imports_passed_through():
-    from journeys.enrollment_contracts import (
+    from journeys.contracts.enrollment import (
         EnrollmentInput,
         EnrollmentResult,
         EnrollmentState,

@@ -15,7 +15,7 @@ from journeys.api.payloads import (
 )
 from journeys.api.tenancy import OrgId
 from journeys.client import ID_PATTERN, MAX_LISTED_ENROLLMENTS, EnrollResult, JourneyClient
-from journeys.enrollment_contracts import EnrollmentState, EnrollmentStatus
+from journeys.contracts.enrollment import EnrollmentState, EnrollmentStatus
 from journeys.language.definition import JOURNEY_ID_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["enrollments"], responses=ERROR_RESPONSES)

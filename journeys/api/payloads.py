@@ -15,7 +15,7 @@ from journeys.client import (
     EnrollmentSummary,
     TrackResult,
 )
-from journeys.enrollment_contracts import EventPropertyValue
+from journeys.contracts.enrollment import EventPropertyValue
 from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.store.consent import ConsentStatus

@@ -17,10 +17,10 @@ from journeys.catalog.follow_up import FOLLOW_UP_JOURNEYS
 from journeys.catalog.onboarding import ONBOARDING_V2
 from journeys.catalog.trial_conversion import TRIAL_CONVERSION_V1
 from journeys.catalog.welcome import WELCOME_V1
+from journeys.delivery.templates import TEMPLATES
 from journeys.errors import JourneyDefinitionError, UnknownJourneyError
 from journeys.language import JourneyDefinition
-from journeys.message_templates import TEMPLATES
-from journeys.scorers import SCORER_NAMES
+from journeys.scoring import SCORER_NAMES
 
 LIFECYCLE_PRIORITY: tuple[str, ...] = (
     "at_risk",

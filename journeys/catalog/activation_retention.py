@@ -38,8 +38,8 @@ from journeys.language import (
     TransitionStep,
     WaitForEventStep,
 )
-from journeys.scorers import CSAT, FEATURE_ADOPTION
-from journeys.scorers.formulas import LOGIN
+from journeys.scoring import CSAT, FEATURE_ADOPTION
+from journeys.scoring.formulas import LOGIN
 
 WEEK = timedelta(days=7)
 

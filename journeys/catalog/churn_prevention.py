@@ -32,7 +32,7 @@ from journeys.language import (
     WaitForEventStep,
     WaitStep,
 )
-from journeys.scorers import CHURN_RISK
+from journeys.scoring import CHURN_RISK
 
 HIGH_VALUE_CLV = 10_000
 """Seed 000: CLV above $10k is a high-value customer (CSM phone call)."""

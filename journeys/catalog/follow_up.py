@@ -33,8 +33,8 @@ from journeys.language import (
     SetAttributeStep,
     WaitForEventStep,
 )
-from journeys.scorers import NEXT_FEATURE
-from journeys.scorers.formulas import FEATURE_USED
+from journeys.scoring import NEXT_FEATURE
+from journeys.scoring.formulas import FEATURE_USED
 
 _CHANNELS = [Channel.EMAIL, Channel.IN_APP, Channel.PUSH]
 

@@ -25,14 +25,14 @@ from journeys.language import (
     TransitionStep,
     WaitStep,
 )
-from journeys.scorers import (
+from journeys.scoring import (
     CHURN_RISK,
     ENGAGEMENT,
     NEXT_FEATURE,
     ONBOARDING_SUCCESS,
     UPGRADE_LIKELIHOOD,
 )
-from journeys.scorers.formulas import CORE_WORKFLOW_COMPLETED
+from journeys.scoring.formulas import CORE_WORKFLOW_COMPLETED
 
 ACTIVE_USER_NURTURE = "journey_active_user_nurture"
 POWER_USER_ENGAGEMENT = "journey_power_user_engagement"

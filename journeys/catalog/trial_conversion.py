@@ -20,7 +20,7 @@ from journeys.language import (
     ScoreBand,
     TransitionStep,
 )
-from journeys.scorers import CONVERSION_PROBABILITY, TRIAL_ENGAGEMENT
+from journeys.scoring import CONVERSION_PROBABILITY, TRIAL_ENGAGEMENT
 
 CONVERTED = "subscription_started"
 """The event that says the trial converted to paid."""

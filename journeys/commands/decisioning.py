@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from journeys.commands.runtime import load_settings
 from journeys.decisioning.customer_explanation import explain_customer
-from journeys.decisioning.model_training import DEFAULT_HORIZON, store_history, train_models
-from journeys.decisioning.predictive_models import ModelName, ModelRegistry, model_name
-from journeys.decisioning.synthetic_history import OUTCOME_HORIZON, generate_history
+from journeys.devtools.synthetic_history import OUTCOME_HORIZON, generate_history
 from journeys.errors import InvalidInputError
+from journeys.scoring.model_training import DEFAULT_HORIZON, store_history, train_models
+from journeys.scoring.predictive_models import ModelName, ModelRegistry, model_name
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.models import utcnow

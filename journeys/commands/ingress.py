@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
 from journeys.commands.runtime import load_settings
-from journeys.enrollment_contracts import EnrollmentStatus
+from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import (
     ConfigurationError,
     EnrollmentNotFoundError,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from journeys.catalog.configured import configured_catalog
+from journeys.devtools.simulation import print_progress, simulate
 from journeys.errors import InvalidInputError
-from journeys.journey_controls import set_journey_paused
 from journeys.language import (
     BranchStep,
     DecideStep,
@@ -23,8 +23,8 @@ from journeys.language import (
 )
 from journeys.language.loading import load_definition
 from journeys.language.steps import Step
+from journeys.routing.journey_controls import set_journey_paused
 from journeys.settings import JourneySettings
-from journeys.simulation import print_progress, simulate
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal

@@ -104,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_dev(arguments: argparse.Namespace) -> int:
     """``journeys dev``: run the embedded stack until SIGINT/SIGTERM."""
-    from journeys.dev_stack import run_dev_stack
+    from journeys.devtools.dev_stack import run_dev_stack
     from journeys.structured_logs import configure_logging
 
     settings = load_settings(
@@ -144,7 +144,7 @@ def run_migrate(arguments: argparse.Namespace) -> int:
     """``journeys migrate``: bring the store's schema up to date."""
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from journeys.dev_stack import display_url
+    from journeys.devtools.dev_stack import display_url
     from journeys.store import Store
 
     settings = load_settings(database_url=arguments.database_url)

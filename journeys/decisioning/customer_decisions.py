@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from journeys.activity_contracts import DecisionCandidate, DecisionRecord
+from journeys.contracts.activities import DecisionCandidate, DecisionRecord
 from journeys.decisioning.channel_selection import HISTORY_WINDOW, ChannelChoice, select_channel
 from journeys.decisioning.next_best_action import (
     ACTION_INVENTORY,
@@ -24,17 +24,17 @@ from journeys.decisioning.next_best_action import (
     NextBestActionRequest,
     decide_next_best_action,
 )
-from journeys.decisioning.predictive_models import (
+from journeys.decisioning.retention_offers import Offer, OfferDecision, choose_retention_offer
+from journeys.delivery.frequency_caps import longest_window, slot_frees_at
+from journeys.errors import UnknownCustomerError
+from journeys.language.channels import CHANNELS, Channel
+from journeys.scoring.predictive_models import (
     CustomerFeatures,
     ModelName,
     ModelRegistry,
     Prediction,
     predict,
 )
-from journeys.decisioning.retention_offers import Offer, OfferDecision, choose_retention_offer
-from journeys.errors import UnknownCustomerError
-from journeys.frequency_caps import longest_window, slot_frees_at
-from journeys.language.channels import CHANNELS, Channel
 from journeys.store import Store
 from journeys.store.behaviour_features import customer_features
 from journeys.store.channel_engagement import channel_history, recent_email_opens

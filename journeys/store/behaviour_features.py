@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from journeys.decisioning.predictive_models import (
+from journeys.scoring.predictive_models import (
     ACTIVITY_WINDOW,
     INACTIVITY_CAP_DAYS,
     INTENT_WINDOW,

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from journeys.activity_contracts import SendStatus
+from journeys.contracts.activities import SendStatus
 from journeys.decisioning.channel_selection import ChannelHistory
 from journeys.language.channels import Channel
 from journeys.store.models import CommunicationLog

@@ -11,7 +11,7 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journeys.activity_contracts import SendRequest
+from journeys.contracts.activities import SendRequest
 from journeys.errors import InvalidInputError
 from journeys.store.models import CommunicationLog
 

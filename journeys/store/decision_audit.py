@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journeys.activity_contracts import DecisionRecord
+from journeys.contracts.activities import DecisionRecord
 from journeys.store.database import insert_if_absent
 from journeys.store.decision_tables import DecisionAudit
 from journeys.store.models import utcnow

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from journeys.activity_contracts import EnrollmentRecord
-from journeys.enrollment_contracts import EnrollmentStatus
+from journeys.contracts.activities import EnrollmentRecord
+from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.store.database import insert_if_absent
 from journeys.store.models import Enrollment
 

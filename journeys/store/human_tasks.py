@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journeys.activity_contracts import HumanTaskRequest
+from journeys.contracts.activities import HumanTaskRequest
 from journeys.errors import InvalidInputError
 from journeys.store.database import insert_if_absent
 from journeys.store.delivery_tables import HumanTask

@@ -11,7 +11,7 @@ for a customer's last slot therefore get exactly one winner.
 
 Statuses of a communication log row: ``reserved`` (slot taken, provider called
 or about to be), ``retrying`` (the provider refused for now; nothing was
-delivered), and the :class:`~journeys.activity_contracts.SendStatus` values.
+delivered), and the :class:`~journeys.contracts.activities.SendStatus` values.
 ``capped`` and ``deferred`` rows are decided again when the send is retried;
 ``sent``, ``suppressed``, ``failed`` and ``unknown`` are final.
 """
@@ -28,11 +28,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from journeys.activity_contracts import SendRequest, SendStatus
-from journeys.frequency_caps import longest_window, slot_frees_at
+from journeys.contracts.activities import SendRequest, SendStatus
+from journeys.delivery.frequency_caps import longest_window, slot_frees_at
+from journeys.delivery.quiet_hours import customer_zone, quiet_hours_end
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
-from journeys.quiet_hours import customer_zone, quiet_hours_end
 from journeys.store.communication_log import RESERVED
 from journeys.store.consent import send_forbidden_because
 from journeys.store.customers import find_customer

@@ -18,14 +18,14 @@ from pathlib import Path
 from journeys.catalog import SHIPPED_JOURNEYS
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from tests.journey_scenarios import Scenario, fresh_time_skipping_env, run_scenario
-from tests.test_catalog_onboarding import SCENARIOS as ONBOARDING
-from tests.test_catalog_paths import (
+from tests.support.catalog_scenarios import (
     BLUEPRINT_SCENARIOS,
     CHURN_SCENARIOS,
     FOLLOW_UP_SCENARIOS,
     TRIAL_SCENARIOS,
 )
+from tests.support.journey_scenarios import Scenario, fresh_time_skipping_env, run_scenario
+from tests.support.onboarding_scenarios import SCENARIOS as ONBOARDING
 
 HISTORIES = Path(__file__).parent / "histories"
 

@@ -1,0 +1,1 @@
+"""Delivery rules and content: frequency caps, quiet hours and message templates (pure)."""

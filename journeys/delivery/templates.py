@@ -1,0 +1,191 @@
+"""Message templates: content per template id, rendered in a Jinja sandbox.
+
+Each template has personalised content, optional segment-level content (chosen
+by the customer's ``segment`` attribute) and generic content with no
+placeholders. Rendering tries them in that order (seed 001: "fall back to
+segment-level personalization, then to generic content"), so a message is
+never sent half-rendered: a missing or empty value makes the whole level fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, Field, model_validator
+
+from journeys.delivery.catalog_messages import CATALOG_MESSAGES
+from journeys.errors import InvalidInputError
+
+SEGMENT_ATTRIBUTE = "segment"
+"""The customer attribute naming the segment whose content is the first fallback."""
+
+_LINK = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+class MessageContent(BaseModel):
+    """Subject and body; ``{{ name }}`` placeholders use the customer's data."""
+
+    subject: str
+    body: str
+
+
+class MessageTemplate(MessageContent):
+    """A template: personalised content, per-segment content and generic content.
+
+    Attributes:
+        segments: Content by segment name, used when the personalised content
+            cannot be rendered (missing or empty data).
+        generic: Content with no customer data, the last fallback.
+    """
+
+    segments: dict[str, MessageContent] = Field(default_factory=dict)
+    generic: MessageContent
+
+    @model_validator(mode="after")
+    def _generic_renders_without_data(self) -> MessageTemplate:
+        try:
+            _render(self.generic, {})
+        except TemplateError as err:
+            raise ValueError(f"generic content must render without data: {err}") from err
+        return self
+
+
+class ContentSource(StrEnum):
+    """Which level of a template a message was rendered from."""
+
+    PERSONALISED = "personalised"
+    SEGMENT = "segment"
+    GENERIC = "generic"
+
+
+class RenderedMessage(BaseModel):
+    """A template rendered for one customer, with the links found in the body."""
+
+    subject: str
+    body: str
+    links: list[str] = Field(default_factory=list)
+    source: ContentSource = ContentSource.PERSONALISED
+
+
+_environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _compiled(source: str) -> Template:
+    """A template source compiled once (compiling costs far more than rendering)."""
+    return _environment.from_string(source)
+
+
+def _render(content: MessageContent, data: Mapping[str, Any]) -> RenderedMessage:
+    body = _compiled(content.body).render(data)
+    return RenderedMessage(
+        subject=_compiled(content.subject).render(data),
+        body=body,
+        links=_LINK.findall(body),
+    )
+
+
+TEMPLATES: dict[str, MessageTemplate] = {
+    "welcome": MessageTemplate(
+        subject="Welcome aboard, {{ first_name | default('there') }}!",
+        body="Hi {{ first_name | default('there') }}, thanks for signing up. "
+        "Here is how to get your first result in five minutes.",
+        generic=MessageContent(
+            subject="Welcome aboard!",
+            body="Thanks for signing up. Here is how to get your first result in five minutes.",
+        ),
+    ),
+    "great_start": MessageTemplate(
+        subject="Great start! Here are some advanced tips",
+        body="You completed your first workflow on day one. Ready for step 2?",
+        generic=MessageContent(
+            subject="Great start! Here are some advanced tips",
+            body="You completed your first workflow on day one. Ready for step 2?",
+        ),
+    ),
+    "getting_started_guide": MessageTemplate(
+        subject="Your getting started guide",
+        body="Complete your first analysis in 5 minutes: follow this guide.",
+        generic=MessageContent(
+            subject="Your getting started guide",
+            body="Complete your first analysis in 5 minutes: follow this guide.",
+        ),
+    ),
+    "tour_ping": MessageTemplate(
+        subject="Demo tour: {{ first_name | default('there') }}, this is a live journey",
+        body="This message was sent by a durable Temporal workflow"
+        " a few seconds after you enrolled.",
+        generic=MessageContent(
+            subject="Demo tour: this is a live journey",
+            body="This message was sent by a durable Temporal workflow"
+            " a few seconds after you enrolled.",
+        ),
+    ),
+    "tour_done": MessageTemplate(
+        subject="Demo tour complete",
+        body="You reached the end of the demo tour.",
+        generic=MessageContent(
+            subject="Demo tour complete", body="You reached the end of the demo tour."
+        ),
+    ),
+    "churn_outreach": MessageTemplate(
+        subject="{{ first_name }}, a quick check-in",
+        body="Hi {{ first_name }}, I noticed {{ risk_factor_statement }}. "
+        "I want to make sure you're getting the most value from your account: "
+        "book 15 minutes with us at https://example.com/book-a-call",
+        segments={
+            "enterprise": MessageContent(
+                subject="A check-in from your account team",
+                body="Hi, your account team noticed your usage changed recently. "
+                "I want to make sure your team is getting the most value: "
+                "book 15 minutes with us at https://example.com/book-a-call",
+            ),
+        },
+        generic=MessageContent(
+            subject="A quick check-in",
+            body="Hi, I want to make sure you're getting the most value from your account: "
+            "book 15 minutes with us at https://example.com/book-a-call",
+        ),
+    ),
+}
+"""The shipped templates, by id. ``churn_outreach`` is seed 000's Day-0 message."""
+
+TEMPLATES.update(
+    {
+        template_id: MessageTemplate(
+            subject=subject, body=body, generic=MessageContent(subject=subject, body=body)
+        )
+        for template_id, (subject, body) in CATALOG_MESSAGES.items()
+        if template_id not in TEMPLATES
+    }
+)
+
+
+def render_message(template_id: str, data: Mapping[str, Any]) -> RenderedMessage:
+    """Render a template for a customer, falling back to segment then generic content.
+
+    Values that are ``None`` or empty strings count as missing.
+
+    Raises:
+        InvalidInputError: the template id is unknown.
+    """
+    template = TEMPLATES.get(template_id)
+    if template is None:
+        raise InvalidInputError("template", f"unknown template {template_id!r}")
+    known = {name: value for name, value in data.items() if value is not None and value != ""}
+    levels: list[tuple[ContentSource, MessageContent]] = [(ContentSource.PERSONALISED, template)]
+    segment = template.segments.get(str(known.get(SEGMENT_ATTRIBUTE, "")))
+    if segment is not None:
+        levels.append((ContentSource.SEGMENT, segment))
+    for source, content in levels:
+        try:
+            return _render(content, known).model_copy(update={"source": source})
+        except TemplateError:
+            continue
+    return _render(template.generic, {}).model_copy(update={"source": ContentSource.GENERIC})

@@ -1,0 +1,1 @@
+"""Dev tooling: the embedded stack, the SMTP sink, simulation, binaries and synthetic data."""

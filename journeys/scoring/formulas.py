@@ -1,0 +1,243 @@
+"""The seed formulas, exactly as written, and the documented default predictive formulas.
+
+Behaviour events the formulas read (names the product sends):
+
+- ``login``: one per login; ``login_days`` counts distinct UTC dates.
+- ``feature_used`` with property ``feature``: distinct features used.
+- ``core_workflow_completed``: the core workflow (seed 000).
+- ``core_feature_used``: the trial's core feature (seed 000 template 3).
+- ``session_ended`` with property ``duration_minutes``.
+- ``csat_submitted`` with property ``score`` (0-10).
+- ``pricing_page_viewed``, ``support_ticket_opened``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from journeys.contracts.scoring import ScoreResult
+
+LOGIN = "login"
+FEATURE_USED = "feature_used"
+CORE_WORKFLOW_COMPLETED = "core_workflow_completed"
+CORE_FEATURE_USED = "core_feature_used"
+SESSION_ENDED = "session_ended"
+CSAT_SUBMITTED = "csat_submitted"
+PRICING_PAGE_VIEWED = "pricing_page_viewed"
+SUPPORT_TICKET_OPENED = "support_ticket_opened"
+
+ENGAGEMENT = "engagement"
+TRIAL_ENGAGEMENT = "trial_engagement"
+FEATURE_ADOPTION = "feature_adoption"
+CSAT = "csat"
+CHURN_RISK = "churn_risk"
+UPGRADE_LIKELIHOOD = "upgrade_likelihood"
+CONVERSION_PROBABILITY = "conversion_probability"
+NEXT_FEATURE = "next_feature"
+ONBOARDING_SUCCESS = "onboarding_success"
+
+RECOMMENDED_FEATURES: tuple[str, ...] = (
+    "dashboards",
+    "reports",
+    "automations",
+    "integrations",
+    "sharing",
+)
+"""The order in which the default next-feature scorer recommends features."""
+
+
+@dataclass
+class ActivitySummary:
+    """A customer's behaviour in a window, as the formulas need it."""
+
+    logins: int = 0
+    login_days: int = 0
+    features: set[str] = field(default_factory=set)
+    workflows_completed: int = 0
+    core_feature_used: bool = False
+    max_session_minutes: float = 0.0
+    pricing_page_views: int = 0
+    support_tickets: int = 0
+    latest_csat: float | None = None
+
+    def inputs(self) -> dict[str, object]:
+        """The summary as a JSON-friendly dict (the scorer's inputs)."""
+        return {
+            "logins": self.logins,
+            "login_days": self.login_days,
+            "features_used": len(self.features),
+            "workflows_completed": self.workflows_completed,
+            "core_feature_used": self.core_feature_used,
+            "max_session_minutes": self.max_session_minutes,
+            "pricing_page_views": self.pricing_page_views,
+            "support_tickets": self.support_tickets,
+            "latest_csat": self.latest_csat,
+        }
+
+
+def engagement_tier(score: float) -> str:
+    """Seed 000: ``high`` if score > 50, ``medium`` if > 20, else ``low``."""
+    return "high" if score > 50 else "medium" if score > 20 else "low"
+
+
+def engagement_score(
+    login_days: int, features_used: int, workflows_completed: int, max_session_minutes: float
+) -> float:
+    """Seed 000's engagement score, capped at 100.
+
+    ``logins*10 + features_used*5 + workflows_completed*20 + min(max_session_minutes, 30)``.
+    """
+    score = (
+        login_days * 10
+        + features_used * 5
+        + workflows_completed * 20
+        + min(max_session_minutes, 30)
+    )
+    return float(min(score, 100))
+
+
+def engagement(summary: ActivitySummary) -> ScoreResult:
+    """Seed 000 decision point #2 (default window: 3 days)."""
+    score = engagement_score(
+        summary.login_days,
+        len(summary.features),
+        summary.workflows_completed,
+        summary.max_session_minutes,
+    )
+    return ScoreResult(
+        scorer=ENGAGEMENT, score=score, tier=engagement_tier(score), inputs=summary.inputs()
+    )
+
+
+def onboarding_success(summary: ActivitySummary) -> ScoreResult:
+    """Seed 000 Day 30 success score: the engagement formula over the whole journey.
+
+    Tiers: ``highly_activated`` > 75, ``moderately_activated`` 40-75, ``poorly_activated`` < 40.
+    """
+    score = engagement(summary).score
+    tier = (
+        "highly_activated"
+        if score > 75
+        else "moderately_activated"
+        if score >= 40
+        else "poorly_activated"
+    )
+    return ScoreResult(scorer=ONBOARDING_SUCCESS, score=score, tier=tier, inputs=summary.inputs())
+
+
+def trial_engagement(summary: ActivitySummary) -> ScoreResult:
+    """Seed 000 template 3, Day 3: ``high`` with 3+ logins and the core feature used."""
+    high = summary.logins >= 3 and summary.core_feature_used
+    return ScoreResult(
+        scorer=TRIAL_ENGAGEMENT,
+        score=float(summary.logins),
+        tier="high" if high else "low",
+        inputs=summary.inputs(),
+    )
+
+
+def feature_adoption(summary: ActivitySummary) -> ScoreResult:
+    """Default adoption score: 10 points per distinct feature used, capped at 100.
+
+    Seed 001 tiers: ``expansion`` > 80, ``high`` > 70, ``low`` ≤ 70.
+    """
+    score = float(min(10 * len(summary.features), 100))
+    tier = "expansion" if score > 80 else "high" if score > 70 else "low"
+    return ScoreResult(scorer=FEATURE_ADOPTION, score=score, tier=tier, inputs=summary.inputs())
+
+
+def csat(summary: ActivitySummary) -> ScoreResult:
+    """Seed 001: the latest CSAT answer.
+
+    Tiers: ``satisfied`` ≥ 8, ``dissatisfied`` < 7, else ``neutral`` (``no_response``: none).
+    """
+    if summary.latest_csat is None:
+        return ScoreResult(scorer=CSAT, score=0.0, tier="no_response", inputs=summary.inputs())
+    value = summary.latest_csat
+    tier = "satisfied" if value >= 8 else "dissatisfied" if value < 7 else "neutral"
+    return ScoreResult(scorer=CSAT, score=value, tier=tier, inputs=summary.inputs())
+
+
+def _percent(scorer: str, points: int, summary: ActivitySummary) -> ScoreResult:
+    score = max(0, min(100, points))
+    tier = "high" if score > 60 else "medium" if score >= 30 else "low"
+    return ScoreResult(
+        scorer=scorer,
+        score=float(score),
+        probability=score / 100,
+        tier=tier,
+        inputs=summary.inputs(),
+        model_version="default-formula-1",
+    )
+
+
+def churn_risk(summary: ActivitySummary) -> ScoreResult:
+    """Default churn risk (%): ``80 - 8*login_days - 10*workflows + 10*support_tickets``, 0-100."""
+    points = (
+        80
+        - 8 * summary.login_days
+        - 10 * summary.workflows_completed
+        + 10 * summary.support_tickets
+    )
+    return _percent(CHURN_RISK, points, summary)
+
+
+def upgrade_likelihood(summary: ActivitySummary) -> ScoreResult:
+    """Default upgrade likelihood (%).
+
+    ``10*login_days + 15*workflows + 5*features + 20*pricing_page_views``, 0-100.
+    """
+    points = (
+        10 * summary.login_days
+        + 15 * summary.workflows_completed
+        + 5 * len(summary.features)
+        + 20 * summary.pricing_page_views
+    )
+    return _percent(UPGRADE_LIKELIHOOD, points, summary)
+
+
+def conversion_probability(summary: ActivitySummary) -> ScoreResult:
+    """Default trial conversion probability (%).
+
+    ``8*login_days + 12*workflows + 5*features + 15*pricing_page_views``, 0-100.
+    """
+    points = (
+        8 * summary.login_days
+        + 12 * summary.workflows_completed
+        + 5 * len(summary.features)
+        + 15 * summary.pricing_page_views
+    )
+    return _percent(CONVERSION_PROBABILITY, points, summary)
+
+
+def next_feature(summary: ActivitySummary) -> ScoreResult:
+    """Default next feature: the first of :data:`RECOMMENDED_FEATURES` not used yet (the tier)."""
+    unused = [name for name in RECOMMENDED_FEATURES if name not in summary.features]
+    used = len(RECOMMENDED_FEATURES) - len(unused)
+    return ScoreResult(
+        scorer=NEXT_FEATURE,
+        score=float(100 * used // len(RECOMMENDED_FEATURES)),
+        tier=unused[0] if unused else "all_adopted",
+        inputs=summary.inputs(),
+        model_version="default-formula-1",
+    )
+
+
+Formula = Callable[[ActivitySummary], ScoreResult]
+
+FORMULAS: dict[str, tuple[Formula, int]] = {
+    ENGAGEMENT: (engagement, 3),
+    ONBOARDING_SUCCESS: (onboarding_success, 30),
+    TRIAL_ENGAGEMENT: (trial_engagement, 3),
+    FEATURE_ADOPTION: (feature_adoption, 30),
+    CSAT: (csat, 30),
+    CHURN_RISK: (churn_risk, 14),
+    UPGRADE_LIKELIHOOD: (upgrade_likelihood, 14),
+    CONVERSION_PROBABILITY: (conversion_probability, 7),
+    NEXT_FEATURE: (next_feature, 30),
+}
+"""Scorer name -> (formula, default window in days)."""
+
+SCORER_NAMES: frozenset[str] = frozenset(FORMULAS)
+"""Every scorer a journey may name."""

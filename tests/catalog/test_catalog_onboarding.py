@@ -1,0 +1,26 @@
+"""journey_onboarding_v2 (seed 000 template 1): every documented branch, Day 0 to Day 30."""
+
+from __future__ import annotations
+
+import pytest
+
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from tests.support.journey_scenarios import (
+    Scenario,
+    check,
+    fresh_time_skipping_env,
+    run_scenario,
+)
+from tests.support.onboarding_scenarios import (
+    SCENARIOS,
+)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+async def test_onboarding_branch(
+    settings: JourneySettings, store: Store, scenario: Scenario
+) -> None:
+    async with fresh_time_skipping_env() as env:
+        run = await run_scenario(env, store, settings, scenario)
+    check(run, scenario)

@@ -1,0 +1,31 @@
+"""The PostgreSQL server the tests use, read from the environment."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from journeys.settings import JourneySettings
+
+POSTGRES_URL_VARIABLE = "JOURNEYS_TEST_POSTGRES_URL"
+
+
+def postgres_admin_url() -> str:
+    """The PostgreSQL URL from the environment; skip (or fail on CI) when unusable."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        reason = f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (e.g. postgresql://postgres@127.0.0.1:5432/postgres)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI must run them")
+        pytest.skip(reason)
+    url = JourneySettings(database_url=url).database_url
+    try:
+        with create_engine(url).connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL_VARIABLE} is unreachable on CI: {err}")
+        pytest.skip(f"no PostgreSQL server reachable at {POSTGRES_URL_VARIABLE}: {err}")
+    return url
