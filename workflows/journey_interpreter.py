@@ -5,7 +5,7 @@ and hands it its signals and queries. The definition is carried in the input
 (and through continue-as-new), so a running enrollment never changes when a new
 version is published.
 
-Deterministic: time comes from ``workflow.now()``, randomness from
+Deterministic: time comes from ``self._rt.now()``, randomness from
 ``workflow.random()``, side effects happen in activities, and nothing here keeps
 state between enrollments. The test suite and the replay gate run it in the
 workflow sandbox; production workers run it without (``workflow_sandbox``), and
@@ -17,16 +17,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from temporalio import workflow
-from temporalio.common import (
-    RetryPolicy,
-    SearchAttributePair,
-    SearchAttributeUpdate,
-    TypedSearchAttributes,
-)
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import RetryPolicy, SearchAttributePair, SearchAttributeUpdate
+
+from workflows.runtime import ActivityCallFailed, JourneyRuntime
 
 with workflow.unsafe.imports_passed_through():
     from journeys.contracts import search_attributes as sa
@@ -164,14 +160,16 @@ class JourneyInterpreter:
 
     Args:
         params: The workflow's input.
+        runtime: What runs it: a Temporal workflow, or the simulator's virtual clock.
     """
 
-    def __init__(self, params: EnrollmentInput) -> None:
+    def __init__(self, params: EnrollmentInput, runtime: JourneyRuntime) -> None:
+        self._rt = runtime
         self._params = params
         self._definition = params.definition
         self._progress = params.progress or EnrollmentProgress(
-            enrollment_id=workflow.info().run_id,
-            enrolled_at=workflow.now(),
+            enrollment_id=self._rt.run_id,
+            enrolled_at=self._rt.now(),
             current_step=params.definition.start,
             lifecycle_stage=params.lifecycle_stage,
         )
@@ -186,16 +184,17 @@ class JourneyInterpreter:
     async def run(self) -> EnrollmentResult:
         """Walk the step graph until an exit step or an exit/goal event."""
         if self._first_run:
-            if self._revision >= 1 or workflow.patched(LOCAL_BOOKKEEPING_PATCH):
-                status = await workflow.execute_local_activity(
+            if self._revision >= 1 or self._rt.patched(LOCAL_BOOKKEEPING_PATCH):
+                status = await self._rt.execute_activity(
                     BEGIN_ENROLLMENT_ACTIVITY,
                     self._enrollment_record(EnrollmentStatus.ACTIVE, None),
                     result_type=JourneyStatusResult,
                     start_to_close_timeout=STORE_TIMEOUT,
+                    local=True,
                 )
             else:
                 await self._record(EnrollmentStatus.ACTIVE, None)
-                status = await workflow.execute_activity(
+                status = await self._rt.execute_activity(
                     GET_JOURNEY_STATUS_ACTIVITY,
                     JourneyStatusRequest(journey_id=self._definition.id),
                     result_type=JourneyStatusResult,
@@ -216,7 +215,7 @@ class JourneyInterpreter:
                 self._entered = False
             if self._ending is None and self._should_continue_as_new():
                 await self._continue_as_new()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._rt.wait_for_handlers()
         ending = self._ending
         await self._record(ending.status, ending.outcome)
         self._publish(resting=True)
@@ -295,14 +294,14 @@ class JourneyInterpreter:
     def _enter(self, name: str) -> None:
         progress = self._progress
         progress.visits[name] = progress.visits.get(name, 0) + 1
-        progress.path.append(PathEntry(step=name, entered_at=workflow.now()))
+        progress.path.append(PathEntry(step=name, entered_at=self._rt.now()))
         progress.wait_until = None
         progress.step_event_seq = progress.last_event_seq
         if len(progress.path) == 1:
             # The first step starts at enrollment, not when its workflow task runs.
             since_entry = self._entry_event_seq()
             if since_entry != progress.step_event_seq and (
-                self._revision >= 1 or workflow.patched(EVENTS_SINCE_ENROLLMENT_PATCH)
+                self._revision >= 1 or self._rt.patched(EVENTS_SINCE_ENROLLMENT_PATCH)
             ):
                 progress.step_event_seq = since_entry
         self._profile = None
@@ -333,8 +332,8 @@ class JourneyInterpreter:
                     await self._sleep_until(self._deadline(step.duration), lambda: False)
                 else:
                     day = self._progress.enrolled_at + timedelta(days=step.day or 0)
-                    if day > workflow.now():
-                        await self._sleep_until(self._deadline(day - workflow.now()), lambda: False)
+                    if day > self._rt.now():
+                        await self._sleep_until(self._deadline(day - self._rt.now()), lambda: False)
                 return step.next
             case WaitUntilTimeStep() | WaitUntilDateStep():
                 until = await self._calendar_deadline(step)
@@ -368,7 +367,7 @@ class JourneyInterpreter:
     def _deadline(self, duration: timedelta) -> datetime:
         """The current wait's deadline, fixed when the wait first starts."""
         if self._progress.wait_until is None:
-            self._progress.wait_until = workflow.now() + duration
+            self._progress.wait_until = self._rt.now() + duration
             self._publish(resting=True)
         return self._progress.wait_until
 
@@ -379,19 +378,19 @@ class JourneyInterpreter:
         if self._progress.wait_until is not None:
             return self._progress.wait_until
         request = WaitDeadlineRequest(
-            org_id=self._params.org_id, customer_id=self._params.customer_id, now=workflow.now()
+            org_id=self._params.org_id, customer_id=self._params.customer_id, now=self._rt.now()
         )
         if isinstance(step, WaitUntilTimeStep):
             request.at, request.weekdays = step.at, list(step.weekdays)
         else:
             request.attribute, request.offset = step.attribute, step.offset
-        deadline: WaitDeadline = await workflow.execute_activity(
+        deadline: WaitDeadline = await self._rt.execute_activity(
             RESOLVE_WAIT_DEADLINE_ACTIVITY,
             request,
             result_type=WaitDeadline,
             start_to_close_timeout=STORE_TIMEOUT,
         )
-        if deadline.until is None or deadline.until <= workflow.now():
+        if deadline.until is None or deadline.until <= self._rt.now():
             return None
         self._progress.wait_until = deadline.until
         self._publish(resting=True)
@@ -408,13 +407,13 @@ class JourneyInterpreter:
                 return False
             if done():
                 return True
-            remaining = deadline - workflow.now()
+            remaining = deadline - self._rt.now()
             if remaining <= timedelta(0):
                 return False
             try:
-                await workflow.wait_condition(
+                await self._rt.wait_condition(
                     lambda: self._ending is not None or done() or self._should_continue_as_new(),
-                    timeout=remaining,
+                    within=remaining,
                 )
             except TimeoutError:
                 return done()
@@ -454,7 +453,7 @@ class JourneyInterpreter:
                 if condition.within is None:
                     count = self._progress.event_counts.get(condition.event, 0)
                 else:
-                    since = workflow.now() - condition.within
+                    since = self._rt.now() - condition.within
                     count = count_since(
                         [
                             e.occurred_at
@@ -477,7 +476,7 @@ class JourneyInterpreter:
     async def _load_profile(self) -> CustomerProfile:
         """The customer's profile, read once per step visit."""
         if self._profile is None:
-            self._profile = await workflow.execute_activity(
+            self._profile = await self._rt.execute_activity(
                 LOAD_CUSTOMER_PROFILE_ACTIVITY,
                 ProfileRequest(org_id=self._params.org_id, customer_id=self._params.customer_id),
                 result_type=CustomerProfile,
@@ -488,15 +487,15 @@ class JourneyInterpreter:
     async def _score(self, scorer: str, window_days: int | None) -> ScoreResult | None:
         """Ask a named scorer; None when it keeps failing."""
         context: dict[str, str | int | float | bool] = {
-            "as_of": workflow.now().isoformat(),
+            "as_of": self._rt.now().isoformat(),
             "enrolled_at": self._progress.enrolled_at.isoformat(),
             "step": self._progress.current_step,
-            "days_since_enrollment": (workflow.now() - self._progress.enrolled_at).days,
+            "days_since_enrollment": (self._rt.now() - self._progress.enrolled_at).days,
         }
         if window_days is not None:
             context["window_days"] = window_days
         try:
-            result: ScoreResult = await workflow.execute_activity(
+            result: ScoreResult = await self._rt.execute_activity(
                 COMPUTE_SCORE_ACTIVITY,
                 ScoreRequest(
                     scorer=scorer,
@@ -509,8 +508,8 @@ class JourneyInterpreter:
                 start_to_close_timeout=STORE_TIMEOUT,
                 retry_policy=SCORE_RETRY,
             )
-        except ActivityError as err:
-            workflow.logger.warning("scorer %s failed: %s", scorer, _error_kind(err))
+        except ActivityCallFailed as err:
+            self._rt.warn("scorer %s failed: %s", scorer, err.kind)
             return None
         return result
 
@@ -523,13 +522,13 @@ class JourneyInterpreter:
             score, tier, inputs = result.score, result.tier, dict(result.inputs)
             choice, rationale = self._choose(step, result)
         candidates = [DecisionCandidate(name=name, score=score) for name in _options(step)]
-        await workflow.execute_activity(
+        await self._rt.execute_activity(
             RECORD_DECISION_ACTIVITY,
             DecisionRecord(
                 org_id=self._params.org_id,
                 customer_id=self._params.customer_id,
                 journey_id=self._definition.id,
-                workflow_id=workflow.info().workflow_id,
+                workflow_id=self._rt.workflow_id,
                 enrollment_id=self._progress.enrollment_id,
                 step_key=self._step_key,
                 decision=self._progress.current_step,
@@ -539,7 +538,7 @@ class JourneyInterpreter:
                 candidates=candidates,
                 choice=choice,
                 rationale=rationale,
-                decided_at=workflow.now(),
+                decided_at=self._rt.now(),
             ),
             start_to_close_timeout=STORE_TIMEOUT,
         )
@@ -550,7 +549,7 @@ class JourneyInterpreter:
                 score=score,
                 tier=tier,
                 choice=choice,
-                decided_at=workflow.now(),
+                decided_at=self._rt.now(),
             )
         )
         return choice
@@ -571,7 +570,7 @@ class JourneyInterpreter:
         return step.otherwise, f"score {result.score:g} matched no band"
 
     async def _set_attributes(self, step: SetAttributeStep) -> None:
-        await workflow.execute_activity(
+        await self._rt.execute_activity(
             UPDATE_CUSTOMER_PROFILE_ACTIVITY,
             ProfileUpdate(
                 org_id=self._params.org_id,
@@ -586,13 +585,13 @@ class JourneyInterpreter:
             self._publish(resting=False)
 
     async def _human_task(self, step: HumanTaskStep) -> str | None:
-        await workflow.execute_activity(
+        await self._rt.execute_activity(
             CREATE_HUMAN_TASK_ACTIVITY,
             HumanTaskRequest(
                 org_id=self._params.org_id,
                 customer_id=self._params.customer_id,
                 journey_id=self._definition.id,
-                workflow_id=workflow.info().workflow_id,
+                workflow_id=self._rt.workflow_id,
                 enrollment_id=self._progress.enrollment_id,
                 task_key=self._step_key,
                 kind=step.kind,
@@ -611,20 +610,20 @@ class JourneyInterpreter:
 
     async def _transition(self, step: TransitionStep) -> None:
         """Enroll in the target journey, then end this enrollment with the step's outcome."""
-        result = await workflow.execute_activity(
+        result = await self._rt.execute_activity(
             ENROLL_IN_JOURNEY_ACTIVITY,
             TransitionRequest(
                 org_id=self._params.org_id,
                 customer_id=self._params.customer_id,
                 journey_id=step.journey,
                 from_journey_id=self._definition.id,
-                from_workflow_id=workflow.info().workflow_id,
+                from_workflow_id=self._rt.workflow_id,
             ),
             result_type=TransitionResult,
             start_to_close_timeout=STORE_TIMEOUT,
         )
         if not result.enrolled:
-            workflow.logger.warning("transition to %s refused: %s", step.journey, result.detail)
+            self._rt.warn("transition to %s refused: %s", step.journey, result.detail)
         self._ending = _Ending(EnrollmentStatus.COMPLETED, step.outcome)
 
     async def _hold_while_paused(self) -> None:
@@ -632,7 +631,7 @@ class JourneyInterpreter:
         if not self._progress.paused:
             return
         self._publish(resting=True)
-        await workflow.wait_condition(
+        await self._rt.wait_condition(
             lambda: (
                 not self._progress.paused
                 or self._ending is not None
@@ -667,7 +666,7 @@ class JourneyInterpreter:
                         customer_id=self._params.customer_id,
                         journey_id=self._definition.id,
                         journey_version=self._definition.version,
-                        workflow_id=workflow.info().workflow_id,
+                        workflow_id=self._rt.workflow_id,
                         enrollment_id=self._progress.enrollment_id,
                         step_key=step_key,
                         channel=channel,
@@ -675,7 +674,7 @@ class JourneyInterpreter:
                         data=data,
                         frequency_caps=list(self._definition.frequency_caps),
                         quiet_hours=self._definition.quiet_hours,
-                        requested_at=workflow.now(),
+                        requested_at=self._rt.now(),
                         attempts_allowed=retry.maximum_attempts,
                     ),
                     retry,
@@ -692,7 +691,7 @@ class JourneyInterpreter:
                     break
                 deferrals += 1
                 retry_at = (outcome.retry_at if outcome else None) or (
-                    workflow.now() + DEFAULT_RETRY_DELAY
+                    self._rt.now() + DEFAULT_RETRY_DELAY
                 )
                 await self._defer_until(retry_at)
             if self._ending is not None:
@@ -700,18 +699,18 @@ class JourneyInterpreter:
 
     async def _deliver(self, request: SendRequest, retry: RetryPolicy) -> SendOutcome | None:
         try:
-            outcome: SendOutcome = await workflow.execute_activity(
+            outcome: SendOutcome = await self._rt.execute_activity(
                 DELIVER_MESSAGE_ACTIVITY,
                 request,
                 result_type=SendOutcome,
                 start_to_close_timeout=SEND_TIMEOUT,
                 retry_policy=retry,
             )
-        except ActivityError as err:
-            workflow.logger.warning(
+        except ActivityCallFailed as err:
+            self._rt.warn(
                 "send failed on %s, trying the next channel (%s)",
                 request.channel.value,
-                _error_kind(err),
+                err.kind,
             )
             return None
         return outcome
@@ -720,10 +719,10 @@ class JourneyInterpreter:
         """A durable sleep until a deferred send may be retried (an ending cuts it short)."""
         self._progress.wait_until = retry_at
         self._publish(resting=True)
-        remaining = retry_at - workflow.now()
+        remaining = retry_at - self._rt.now()
         if remaining > timedelta(0):
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self._ending is not None, timeout=remaining)
+                await self._rt.wait_condition(lambda: self._ending is not None, within=remaining)
         self._progress.wait_until = None
         self._publish(resting=False)
 
@@ -736,12 +735,12 @@ class JourneyInterpreter:
 
     async def _record(self, status: EnrollmentStatus, outcome: str | None) -> None:
         record = self._enrollment_record(status, outcome)
-        if self._revision >= 1 or workflow.patched(LOCAL_BOOKKEEPING_PATCH):
-            await workflow.execute_local_activity(
-                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT
+        if self._revision >= 1 or self._rt.patched(LOCAL_BOOKKEEPING_PATCH):
+            await self._rt.execute_activity(
+                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT, local=True
             )
         else:
-            await workflow.execute_activity(
+            await self._rt.execute_activity(
                 RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT
             )
 
@@ -751,29 +750,29 @@ class JourneyInterpreter:
             customer_id=self._params.customer_id,
             journey_id=self._definition.id,
             journey_version=self._definition.version,
-            workflow_id=workflow.info().workflow_id,
+            workflow_id=self._rt.workflow_id,
             enrollment_id=self._progress.enrollment_id,
             status=status,
             outcome=outcome,
-            at=workflow.now(),
+            at=self._rt.now(),
         )
 
     def _should_continue_as_new(self) -> bool:
         return (
-            workflow.info().is_continue_as_new_suggested()
+            self._rt.continue_as_new_suggested()
             or self._signals_this_run >= self._params.max_signals_per_run
         )
 
     async def _continue_as_new(self) -> NoReturn:
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._rt.wait_for_handlers()
         if self._revision < 1:
-            workflow.continue_as_new(self._params.model_copy(update={"progress": self._progress}))
+            self._rt.continue_as_new(self._params.model_copy(update={"progress": self._progress}))
         self._progress.step_entered = self._entered
         # Steps passed since the last rest are not upserted yet: the next run starts with
         # the current attributes instead.
-        workflow.continue_as_new(
+        self._rt.continue_as_new(
             self._params.model_copy(update={"progress": self._progress}),
-            search_attributes=TypedSearchAttributes(self._wanted_attributes()),
+            self._wanted_attributes(),
         )
 
     def _publish(self, *, resting: bool) -> None:
@@ -786,15 +785,15 @@ class JourneyInterpreter:
                 waits costs no upsert; before it, every call upserted.
         """
         if resting or self._revision < 1:
-            current = workflow.info().typed_search_attributes
+            current = self._rt.search_attributes()
             changed: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]] = [
                 pair.key.value_set(pair.value)  # type: ignore[arg-type]
                 for pair in self._wanted_attributes()
                 if current.get(pair.key) != pair.value
             ]
             if changed:
-                workflow.upsert_search_attributes(changed)
-        workflow.set_current_details(self._describe())
+                self._rt.upsert_search_attributes(changed)
+        self._rt.set_details(self._describe())
 
     def _wanted_attributes(self) -> list[SearchAttributePair[str] | SearchAttributePair[int]]:
         """The search attributes the enrollment's state calls for now."""
@@ -838,8 +837,3 @@ def _options(step: DecideStep) -> list[str]:
     for name in [*step.tiers.values(), *(band.next for band in step.bands), step.otherwise]:
         seen.setdefault(name, None)
     return list(seen)
-
-
-def _error_kind(err: ActivityError) -> Any:
-    cause = err.cause
-    return cause.type if isinstance(cause, ApplicationError) else type(cause).__name__

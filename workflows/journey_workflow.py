@@ -13,6 +13,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 from workflows.journey_interpreter import JourneyInterpreter
+from workflows.runtime import TemporalRuntime
 
 with workflow.unsafe.imports_passed_through():
     from journeys.contracts.enrollment import (
@@ -31,7 +32,7 @@ class JourneyWorkflow:
 
     @workflow.init
     def __init__(self, params: EnrollmentInput) -> None:
-        self._interpreter = JourneyInterpreter(params)
+        self._interpreter = JourneyInterpreter(params, TemporalRuntime())
 
     @workflow.run
     async def run(self, params: EnrollmentInput) -> EnrollmentResult:

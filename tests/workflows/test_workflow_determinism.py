@@ -80,8 +80,19 @@ def determinism_problems(source: str) -> list[str]:
 
 
 def _is_workflow(node: ast.expr | None) -> bool:
-    """``workflow`` itself (``workflow.now()``; ``workflow.random().random()``)."""
-    return isinstance(node, ast.Name) and node.id == "workflow"
+    """``workflow`` itself, or the interpreter's runtime boundary ``self._rt``.
+
+    ``workflow.now()``, ``workflow.random().random()`` and ``self._rt.now()`` (a
+    :class:`workflows.runtime.JourneyRuntime`, Temporal's or the simulator's clock).
+    """
+    if isinstance(node, ast.Name):
+        return node.id == "workflow"
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "_rt"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
 
 
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.py")), ids=lambda p: p.name)
@@ -120,6 +131,10 @@ def test_the_check_finds_what_the_sandbox_would(source: str, problem: str) -> No
     assert any(problem in found for found in determinism_problems(source))
 
 
-def test_the_check_allows_the_workflow_api() -> None:
+def test_the_check_allows_the_workflow_api_and_the_runtime_boundary() -> None:
     source = "from temporalio import workflow\nx = workflow.now()\ny = workflow.random().random()"
     assert determinism_problems(source) == []
+    assert determinism_problems("x = self._rt.now()") == []
+    assert determinism_problems("x = self.clock.now()") == [
+        "line 1: calls now() outside workflow.now()"
+    ]
