@@ -380,9 +380,11 @@ def _started_a_run(handle: WorkflowHandle[Any, Any]) -> bool:
     """Whether the start began a run (False: signal-with-start signalled the running one).
 
     Only the server's response to signal-with-start says which it did, and the
-    SDK (temporalio 1.35) keeps that response on the handle alone.
+    SDK (temporalio 1.35) keeps that response on the handle alone. Servers that
+    leave out ``first_execution_run_id`` (the time-skipping test server) leave
+    out ``started`` too: their starts count as starts.
     """
     response = getattr(handle, "_start_workflow_response", None)
     if isinstance(response, SignalWithStartWorkflowExecutionResponse):
-        return response.started
+        return response.started or not response.first_execution_run_id
     return True
