@@ -46,12 +46,20 @@ class InvalidInputError(JourneyError, ValueError):
         self.problem = problem
 
 
+class InvalidTimeZoneError(InvalidInputError):
+    """A time zone is not an IANA time zone name (``Europe/Paris``, ``UTC``)."""
+
+
 class EnrollmentRefusedError(JourneyError):
     """An enrollment was refused by the journey's re-entry or conflict rules."""
 
 
 class EnrollmentNotFoundError(JourneyError):
     """No enrollment of that customer in that journey is known to Temporal."""
+
+
+class ClientClosedError(JourneyError):
+    """A call was made on a :class:`~journeys.client.JourneyClient` after ``aclose()``."""
 
 
 class StoreError(JourneyError):

@@ -72,6 +72,11 @@ class JourneySettings(BaseSettings):
         api_max_batch_events: Most events one ``/v1/batch`` request may carry.
         event_future_tolerance_seconds: Events dated further than this in the
             future are refused (clock skew allowance of senders).
+        unrouted_event_sweep_seconds: How often the worker routes events that
+            were stored but not routed (Temporal was down, or a process died
+            between storing and routing an event).
+        unrouted_event_grace_seconds: How long an unrouted event is left to the
+            ``track`` call routing it before the worker's sweep routes it.
         api_key_cache_seconds: How long the API trusts a verified API key before
             reading it again (a disabled key stops working within this time).
         decision_blackout_dates: Dates (UTC) on which the next-best-action
@@ -143,6 +148,8 @@ class JourneySettings(BaseSettings):
     api_max_body_bytes: int = Field(default=1_000_000, ge=1_024)
     api_max_batch_events: int = Field(default=500, ge=1, le=10_000)
     event_future_tolerance_seconds: int = Field(default=300, ge=0)
+    unrouted_event_sweep_seconds: float = Field(default=5.0, gt=0, le=3_600)
+    unrouted_event_grace_seconds: float = Field(default=10.0, ge=0, le=3_600)
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     delivery_frequency_caps: list[FrequencyCap] = Field(
         default_factory=lambda: list(BLUEPRINT_FREQUENCY_CAPS)

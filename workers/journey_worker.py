@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 import structlog
 from temporalio.client import Client
@@ -36,6 +37,8 @@ from journeys.client import JourneyClient
 from journeys.contracts.scoring import Scorer
 from journeys.errors import ConfigurationError
 from journeys.language.channels import Channel
+from journeys.routing.event_router import EventRouter
+from journeys.routing.unrouted_events import UnroutedEventSweeper
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
@@ -189,16 +192,40 @@ def build_worker(
     )
 
 
+@asynccontextmanager
+async def sweeping_unrouted_events(
+    client: Client, settings: JourneySettings, store: Store, catalog: Catalog
+) -> AsyncIterator[UnroutedEventSweeper]:
+    """Route events stored but never routed, every ``unrouted_event_sweep_seconds``, in the block.
+
+    Every worker process sweeps; two sweeping the same event route it twice,
+    which enrollments ignore (they drop event ids they have seen).
+    """
+    sweeper = UnroutedEventSweeper(
+        EventRouter(client, store, catalog, settings),
+        interval_seconds=settings.unrouted_event_sweep_seconds,
+        grace_seconds=settings.unrouted_event_grace_seconds,
+    )
+    sweeping = asyncio.create_task(sweeper.run())
+    try:
+        yield sweeper
+    finally:
+        sweeping.cancel()
+        await asyncio.gather(sweeping, return_exceptions=True)
+
+
 async def run_worker(settings: JourneySettings) -> None:
-    """Connect, migrate the store and run a worker until cancelled."""
+    """Connect, migrate the store and run a worker and the unrouted-event sweep until cancelled."""
     store = Store.from_settings(settings)
     await asyncio.to_thread(store.migrate)
     client = await connect_temporal(settings)
+    catalog = configured_catalog(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        worker = build_worker(client, settings, store, executor)
+        worker = build_worker(client, settings, store, executor, catalog=catalog)
         log.info("worker started", task_queue=settings.task_queue)
         try:
-            await worker.run()
+            async with sweeping_unrouted_events(client, settings, store, catalog):
+                await worker.run()
         finally:
             store.dispose()
 

@@ -56,7 +56,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
         try:
             yield
         finally:
-            client.store.dispose()
+            await client.aclose()
 
     app = FastAPI(
         title="Journeys API",

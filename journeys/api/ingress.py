@@ -36,8 +36,10 @@ def _tracked(org_id: str, body: TrackRequest, field: str) -> TrackedEvent:
 async def track(body: TrackRequest, org_id: OrgId, request: Request) -> TrackResult:
     """Store the event once and route it to the journeys that listen to it.
 
-    A repeated ``event_id`` is answered 200 with ``stored: false`` and routed
-    nowhere (idempotent retries). Events dated more than
+    A repeated ``event_id`` is answered 200 with ``stored: false`` (idempotent
+    retries); it is routed only if no earlier attempt could route it. An entry
+    event for a customer already in the journey is listed under ``signalled``.
+    Events dated more than
     ``event_future_tolerance_seconds`` ahead are refused with 422.
     """
     return await _client(request).track(_tracked(org_id, body, ""))

@@ -28,7 +28,8 @@ class TrackRequest(BaseModel):
 
     Attributes:
         org_id: Optional; when given it must be the API key's organisation (else 403).
-        event_id: Unique per organisation; a repeated id answers ``stored: false``.
+        event_id: Unique per organisation; a repeated id answers ``stored: false``
+            (and is routed then only if no earlier attempt routed it).
         occurred_at: Timezone-aware; at most a few minutes in the future.
         properties: At most 50 scalar values; ``lifecycle_stage`` moves the customer's stage.
     """

@@ -178,10 +178,8 @@ def _with_client(
                 f"cannot reach Temporal at {settings.temporal_address}"
                 f" (JOURNEYS_TEMPORAL_ADDRESS): {err}"
             ) from None
-        try:
+        async with client:
             return await work(client)
-        finally:
-            client.store.dispose()
 
     try:
         return asyncio.run(main()), EXIT_OK

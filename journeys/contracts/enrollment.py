@@ -33,6 +33,10 @@ take these behaviours only where their ``workflow.patched`` markers say so.
 """
 
 
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
+"""Org, customer and event ids: printable, no spaces, at most 128 characters."""
+
+
 def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> str:
     """The workflow id of a customer's enrollment.
 

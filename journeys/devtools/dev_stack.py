@@ -42,7 +42,7 @@ from journeys.errors import ConfigurationError, DevStackError
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.temporal_connection import connect_temporal
-from workers.journey_worker import ACTIVITY_THREADS, build_worker
+from workers.journey_worker import ACTIVITY_THREADS, build_worker, sweeping_unrouted_events
 
 log = structlog.get_logger(__name__)
 
@@ -494,9 +494,12 @@ async def run_dev_stack(
         say(f"  ok   store migrated ({display_url(store.url)})")
 
         executor = stack.enter_context(ThreadPoolExecutor(max_workers=ACTIVITY_THREADS))
-        worker = build_worker(temporal, settings, store, executor)
+        worker = build_worker(temporal, settings, store, executor, catalog=catalog)
         worker_run = asyncio.create_task(worker.run())
         stack.push_async_callback(_stop_worker, worker, worker_run)
+        await stack.enter_async_context(
+            sweeping_unrouted_events(temporal, settings, store, catalog)
+        )
         say(f"  ok   worker polling task queue {settings.task_queue!r}")
         watched: dict[asyncio.Task[Any], str] = {
             server_exit: "the Temporal dev server",

@@ -12,10 +12,11 @@ import asyncio
 from temporalio.client import Client
 
 from journeys.catalog import Catalog
-from journeys.contracts import search_attributes as sa
 from journeys.contracts.enrollment import PauseRequest
+from journeys.routing.visibility import enrollment_query
 from journeys.store import Store
 from journeys.store.journey_status import set_journey_status
+from workflows.journey_workflow import JourneyWorkflow
 
 
 async def set_journey_paused(
@@ -33,10 +34,11 @@ async def set_journey_paused(
             set_journey_status(session, journey_id, paused=paused, reason=reason)
 
     await asyncio.to_thread(write)
-    query = f"{sa.JOURNEY_ID.name} = '{journey_id}' AND ExecutionStatus = 'Running'"
     told = 0
-    async for execution in temporal.list_workflows(query):
-        handle = temporal.get_workflow_handle(execution.id)
-        await handle.signal("set_paused", PauseRequest(paused=paused, reason=reason))
+    async for execution in temporal.list_workflows(
+        enrollment_query(journey_id=journey_id, running=True)
+    ):
+        handle = temporal.get_workflow_handle_for(JourneyWorkflow.run, execution.id)
+        await handle.signal(JourneyWorkflow.set_paused, PauseRequest(paused=paused, reason=reason))
         told += 1
     return told

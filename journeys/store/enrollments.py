@@ -50,3 +50,18 @@ def latest_enrollment(
         .order_by(Enrollment.started_at.desc(), Enrollment.id.desc())
         .limit(1)
     ).one_or_none()
+
+
+def running_enrollment_workflow_ids(
+    session: Session, *, org_id: str, customer_id: str
+) -> list[str]:
+    """Workflow ids of the customer's enrollments the store has not seen end."""
+    return list(
+        session.scalars(
+            select(Enrollment.workflow_id).where(
+                Enrollment.org_id == org_id,
+                Enrollment.customer_id == customer_id,
+                Enrollment.ended_at.is_(None),
+            )
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -73,13 +73,29 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+UNROUTED = "routed_at IS NULL"
+"""The rows of ``events`` still to be routed (the partial index ``ix_events_unrouted``)."""
+
+
 class Event(Base):
-    """A behaviour event, stored once per (org, event id)."""
+    """A behaviour event, stored once per (org, event id), with its routing state.
+
+    ``routed_at`` is empty while the event still has to reach the enrollments
+    that listen to it: written in the transaction that stores the event, set once
+    it has been routed (migration 0010, :mod:`journeys.store.events`).
+    """
 
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("org_id", "event_id", name="uq_events_org_event"),
         Index("ix_events_customer_name_time", "org_id", "customer_id", "name", "occurred_at"),
+        Index(
+            "ix_events_unrouted",
+            "received_at",
+            "id",
+            sqlite_where=text(UNROUTED),
+            postgresql_where=text(UNROUTED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -90,6 +106,7 @@ class Event(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    routed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Enrollment(Base):

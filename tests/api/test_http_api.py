@@ -349,6 +349,14 @@ async def test_events_route_to_running_enrollments_and_fill_the_inbox(
         "/v1/track", json={"customer_id": who, "name": "demo_started"}, headers=headers
     )
     assert entry.json()["enrolled"] == [f"journey:acme:demo_tour:{who}"]
+    # Entering again while enrolled only delivers the event to the running enrollment.
+    again = await http.post(
+        "/v1/track", json={"customer_id": who, "name": "demo_started"}, headers=headers
+    )
+    assert (again.json()["enrolled"], again.json()["signalled"]) == (
+        [],
+        [f"journey:acme:demo_tour:{who}"],
+    )
 
     async def waiting() -> bool:
         state = await http.get(f"/v1/enrollments/{who}/demo_tour", headers=headers)

@@ -7,52 +7,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from journeys.catalog import Catalog
-from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.client import JourneyClient, TrackedEvent
 from journeys.contracts.activities import EnrollmentRecord
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import EnrollmentNotFoundError, InvalidInputError
-from journeys.language import EntryTrigger, JourneyDefinition, ReentryPolicy
+from journeys.language import EntryTrigger, ReentryPolicy
 from journeys.language.steps import AttributeCondition
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import is_opted_out
 from journeys.store.enrollments import upsert_enrollment
 from journeys.store.models import Customer, Event
-from tests.support.network import free_port, new_customer_id
+from tests.support.network import new_customer_id
+from tests.support.routing import journey_variant, unreachable_temporal
 from tests.support.temporal import journey_client, running_worker
 from tests.support.waiting import eventually
-
-
-def variant(
-    journey_id: str,
-    event: str,
-    *,
-    group: str | None = None,
-    priority: int = 0,
-    status: str = "active",
-) -> JourneyDefinition:
-    return DEMO_TOUR_V1.model_copy(
-        update={
-            "id": journey_id,
-            "entry": EntryTrigger(event=event),
-            "conflict_group": group,
-            "priority": priority,
-            "metadata": DEMO_TOUR_V1.metadata.model_copy(update={"status": status}),
-        }
-    )
-
-
-async def unreachable_temporal() -> Client:
-    """A lazy client to a port with no server: any Temporal call through it fails."""
-    return await Client.connect(
-        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
-    )
 
 
 async def test_an_event_nobody_listens_to_costs_one_store_write_and_no_temporal_call(
@@ -106,10 +78,10 @@ async def test_conflict_groups_priority_and_journey_status_decide_entries(
 ) -> None:
     catalog = Catalog(
         [
-            variant("trial_low", "trial_started", group="trials", priority=1),
-            variant("trial_high", "trial_started", group="trials", priority=10),
-            variant("trial_paused", "trial_started", status="paused"),
-            variant("trial_solo", "trial_started"),
+            journey_variant("trial_low", "trial_started", group="trials", priority=1),
+            journey_variant("trial_high", "trial_started", group="trials", priority=10),
+            journey_variant("trial_paused", "trial_started", status="paused"),
+            journey_variant("trial_solo", "trial_started"),
         ]
     )
     client = journey_client(dev_env.client, store, settings, catalog)
@@ -259,7 +231,7 @@ async def test_lifecycle_stage_property_updates_the_profile(
 async def test_entry_conditions_and_minimum_time_between_entries_refuse_without_temporal(
     settings: JourneySettings, store: Store
 ) -> None:
-    starter_only = variant("starter_only", "trial_started").model_copy(
+    starter_only = journey_variant("starter_only", "trial_started").model_copy(
         update={
             "entry": EntryTrigger(
                 event="trial_started",
@@ -267,7 +239,7 @@ async def test_entry_conditions_and_minimum_time_between_entries_refuse_without_
             )
         }
     )
-    spaced = variant("spaced", "pinged").model_copy(
+    spaced = journey_variant("spaced", "pinged").model_copy(
         update={
             "reentry": ReentryPolicy.AFTER_EXIT,
             "min_time_between_entries": timedelta(hours=24),

@@ -1,0 +1,507 @@
+"""JourneyClient: enroll customers and track their behaviour events.
+
+Product code calls :meth:`JourneyClient.track` with each behaviour event: the
+event is stored once (idempotent on its id) with its routing state, journeys
+whose entry trigger it is are started by signal-with-start, and running
+enrollments that listen to it are signalled. Events no journey listens to cost
+one store write and nothing else.
+
+The client is a facade: entry rules are pure functions in
+:mod:`journeys.routing.entry_planning`, Temporal starts and signals are made by
+:class:`journeys.routing.event_router.EventRouter`, and every query is a
+function of :mod:`journeys.store`. Like ``httpx.AsyncClient`` it is closed with
+:meth:`JourneyClient.aclose` or used as an async context manager::
+
+    async with await JourneyClient.connect(settings) as journeys:
+        await journeys.track(TrackedEvent(org_id="acme", customer_id="c-1", name="signed_up"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import structlog
+from temporalio.client import Client, WorkflowExecution
+from temporalio.service import RPCError, RPCStatusCode
+
+from journeys.catalog import Catalog
+from journeys.catalog.configured import configured_catalog
+from journeys.client.events import LIFECYCLE_STAGE_PROPERTY, TrackedEvent
+from journeys.client.results import EnrollmentSummary, EnrollResult, OptOutResult, TrackResult
+from journeys.contracts import search_attributes
+from journeys.contracts.enrollment import (
+    EnrollmentState,
+    EnrollmentStatus,
+    ExitRequest,
+    enrollment_workflow_id,
+)
+from journeys.decisioning.client_journey_service import (
+    JOURNEY_STAGE_PROPERTY,
+    keep_journey_score_current,
+)
+from journeys.errors import (
+    ClientClosedError,
+    EnrollmentNotFoundError,
+    EnrollmentRefusedError,
+    InvalidInputError,
+)
+from journeys.language.time_zones import validate_time_zone
+from journeys.routing.entry_planning import reentry_refusal
+from journeys.routing.event_router import EventRouter, PendingRoute
+from journeys.routing.group_commit import GroupCommit
+from journeys.routing.visibility import enrollment_query
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from journeys.store.consent import (
+    ALL_CHANNELS,
+    CONSENT_CHANNELS,
+    ConsentStatus,
+    record_consent,
+)
+from journeys.store.customers import upsert_customer
+from journeys.store.enrollments import running_enrollment_workflow_ids
+from journeys.store.events import StoredEvent, find_unrouted_event, record_event
+from journeys.temporal_connection import connect_temporal
+from workflows.journey_workflow import JourneyWorkflow
+
+log = structlog.get_logger(__name__)
+
+MAX_LISTED_ENROLLMENTS = 1_000
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What storing one event decided: whether it is new, and what to route."""
+
+    new: bool
+    route: PendingRoute | None = None
+
+
+class JourneyClient:
+    """Enrolls customers and routes their events to journeys.
+
+    Args:
+        temporal: A Temporal client using the pydantic data converter.
+        store: The store.
+        catalog: The journeys to route to.
+        settings: Settings (task queue, signal bound).
+    """
+
+    def __init__(self, temporal: Client, store: Store, catalog: Catalog, settings: JourneySettings):
+        self.temporal = temporal
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
+        self.router = EventRouter(temporal, store, catalog, settings)
+        self._event_writes: GroupCommit[TrackedEvent, _Stored] = GroupCommit(self._store_events)
+        self._owns_store = False
+        self._closed = False
+
+    @classmethod
+    async def connect(
+        cls, settings: JourneySettings | None = None, catalog: Catalog | None = None
+    ) -> JourneyClient:
+        """Connect to Temporal and the store named by ``settings``.
+
+        The client owns the store it opens here: :meth:`aclose` closes it.
+        """
+        settings = settings or JourneySettings()
+        temporal = await connect_temporal(settings)
+        client = cls(
+            temporal,
+            Store.from_settings(settings),
+            catalog or configured_catalog(settings),
+            settings,
+        )
+        client._owns_store = True
+        return client
+
+    async def aclose(self) -> None:
+        """Close the client; later calls raise :class:`~journeys.errors.ClientClosedError`.
+
+        Closes the store's connections when :meth:`connect` opened the store; a
+        store (or Temporal client) passed in is left to its owner. Idempotent.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_store:
+            await asyncio.to_thread(self.store.dispose)
+
+    async def __aenter__(self) -> JourneyClient:
+        """Use the client for the duration of an ``async with`` block."""
+        self._check_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the client (:meth:`aclose`)."""
+        await self.aclose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError("the JourneyClient has been closed")
+
+    async def identify(
+        self,
+        org_id: str,
+        customer_id: str,
+        *,
+        attributes: dict[str, Any] | None = None,
+        timezone: str | None = None,
+        lifecycle_stage: str | None = None,
+    ) -> None:
+        """Create or update a customer's profile.
+
+        Raises:
+            InvalidTimeZoneError: ``timezone`` is not an IANA time zone name.
+        """
+        self._check_open()
+        if timezone is not None:
+            validate_time_zone(timezone)
+
+        def write() -> None:
+            with self.store.transaction() as session:
+                upsert_customer(
+                    session,
+                    org_id=org_id,
+                    customer_id=customer_id,
+                    attributes=attributes,
+                    timezone=timezone,
+                    lifecycle_stage=lifecycle_stage,
+                )
+
+        await asyncio.to_thread(write)
+
+    async def track(self, event: TrackedEvent) -> TrackResult:
+        """Store an event once and route it to the journeys that need it.
+
+        Raises:
+            InvalidInputError: ``occurred_at`` is further in the future than allowed.
+            RPCError: Temporal could not be reached. The event is stored: a retry
+                with the same ``event_id`` routes it, and so does the worker's
+                sweep of unrouted events.
+        """
+        return (await self.track_batch([event]))[0]
+
+    async def track_batch(self, events: Sequence[TrackedEvent]) -> list[TrackResult]:
+        """Store events in one transaction, then route the new ones.
+
+        Events tracked concurrently (by other tasks, or other API requests) share
+        the transaction when they arrive while another is being written.
+
+        Every event is checked before anything is stored (all or nothing). Events
+        of one customer are routed in the order given; customers in parallel. An
+        event stored earlier but not routed (its routing failed) is routed now.
+
+        Raises:
+            InvalidInputError: an event's ``occurred_at`` is too far in the future;
+                the field names its position (``events[3].occurred_at``).
+            RPCError: Temporal could not be reached; the events not routed stay
+                stored for a retry and the worker's sweep.
+        """
+        self._check_open()
+        limit = self.latest_acceptable_time()
+        for index, event in enumerate(events):
+            if event.occurred_at > limit:
+                field = "occurred_at" if len(events) == 1 else f"events[{index}].occurred_at"
+                raise InvalidInputError(
+                    field,
+                    f"is more than {self.settings.event_future_tolerance_seconds}s in the future",
+                )
+        # One organisation per shared transaction: the API scopes each to its request's.
+        orgs = frozenset(event.org_id for event in events)
+        stored = await self._event_writes.submit(events, partition=orgs)
+        results = [
+            TrackResult(event_id=event.event_id, stored=outcome.new)
+            for event, outcome in zip(events, stored, strict=True)
+        ]
+        to_route = [(index, outcome.route) for index, outcome in enumerate(stored) if outcome.route]
+        if not to_route:
+            return results
+        outcomes = await self.router.route_all([route for _, route in to_route])
+        failure: Exception | None = None
+        for (index, _), outcome in zip(to_route, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                failure = failure or outcome
+                continue
+            results[index].enrolled = outcome.enrolled
+            results[index].signalled = outcome.signalled
+            results[index].skipped = outcome.skipped
+        if failure is not None:
+            raise failure
+        return results
+
+    def latest_acceptable_time(self) -> datetime:
+        """Events dated after this are refused (``event_future_tolerance_seconds`` from now)."""
+        return datetime.now(UTC) + timedelta(seconds=self.settings.event_future_tolerance_seconds)
+
+    def _store_events(self, events: Sequence[TrackedEvent]) -> list[_Stored]:
+        """Insert the events (idempotent); apply ``lifecycle_stage`` properties of new ones.
+
+        Returns, per event, whether it is new and what to route: a new event
+        some journey needs, with its entry plan decided in the same transaction,
+        or an event stored earlier that was never routed.
+        New events carrying a ``journey_stage`` property also feed the client
+        journey stream and rescore the client (separate transactions).
+        """
+        stored = self._insert_events(events)
+        for event, outcome in zip(events, stored, strict=True):
+            if outcome.new and JOURNEY_STAGE_PROPERTY in event.properties:
+                keep_journey_score_current(
+                    self.store,
+                    org_id=event.org_id,
+                    customer_id=event.customer_id,
+                    event_name=event.name,
+                    properties=event.properties,
+                    occurred_at=event.occurred_at,
+                )
+        return stored
+
+    def _insert_events(self, events: Sequence[TrackedEvent]) -> list[_Stored]:
+        stored: list[_Stored] = []
+        inserted: set[tuple[str, str]] = set()
+        now = datetime.now(UTC)
+        with self.store.transaction() as session:
+            for event in events:
+                routes = self.router.routes(event.name)
+                new = record_event(
+                    session,
+                    org_id=event.org_id,
+                    event_id=event.event_id,
+                    customer_id=event.customer_id,
+                    name=event.name,
+                    occurred_at=event.occurred_at,
+                    properties=event.properties,
+                    route=routes,
+                    received_at=now,
+                )
+                key = (event.org_id, event.event_id)
+                if new:
+                    inserted.add(key)
+                    stage = event.properties.get(LIFECYCLE_STAGE_PROPERTY)
+                    if isinstance(stage, str) and stage:
+                        upsert_customer(
+                            session,
+                            org_id=event.org_id,
+                            customer_id=event.customer_id,
+                            lifecycle_stage=stage,
+                        )
+                    if not routes:
+                        stored.append(_Stored(new=True))
+                        continue
+                    fresh = StoredEvent(
+                        org_id=event.org_id,
+                        event_id=event.event_id,
+                        customer_id=event.customer_id,
+                        name=event.name,
+                        occurred_at=event.occurred_at,
+                        properties=dict(event.properties),
+                        received_at=now,
+                    )
+                    plan = self.router.plan(session, fresh, now=now, again=False)
+                    stored.append(_Stored(new=True, route=PendingRoute(fresh, plan)))
+                    continue
+                # A repeated id: route the stored event if no attempt has routed it yet.
+                earlier = (
+                    None
+                    if key in inserted
+                    else find_unrouted_event(session, org_id=event.org_id, event_id=event.event_id)
+                )
+                if earlier is None:
+                    stored.append(_Stored(new=False))
+                    continue
+                plan = self.router.plan(session, earlier, now=now, again=True)
+                stored.append(_Stored(new=False, route=PendingRoute(earlier, plan)))
+        return stored
+
+    async def enroll(
+        self, org_id: str, customer_id: str, journey_id: str, *, version: int | None = None
+    ) -> EnrollResult:
+        """Enroll a customer in a journey explicitly (API-triggered entry).
+
+        Raises:
+            UnknownJourneyError: the journey or version is not in the catalog.
+            EnrollmentRefusedError: the customer is enrolled already, or the
+                journey's re-entry policy refuses a new enrollment.
+        """
+        self._check_open()
+        definition = self.catalog.get(journey_id, version)
+
+        def check_reentry() -> str | None:
+            with self.store.transaction() as session:
+                facts = self.router.customer_facts(session, org_id, customer_id, [definition])
+            refusal = reentry_refusal(
+                definition, customer_id, facts.latest.get(definition.id), now=datetime.now(UTC)
+            )
+            if refusal is not None:
+                raise EnrollmentRefusedError(refusal)
+            return facts.stage
+
+        stage = await asyncio.to_thread(check_reentry)
+        start = await self.router.start(org_id, customer_id, definition, trigger=None, stage=stage)
+        return EnrollResult(
+            workflow_id=start.workflow_id,
+            run_id=start.run_id,
+            journey_id=definition.id,
+            journey_version=definition.version,
+        )
+
+    async def exit(self, org_id: str, customer_id: str, journey_id: str, reason: str) -> str:
+        """Ask a running enrollment to end now; returns its workflow id.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+            EnrollmentNotFoundError: the customer has no running enrollment in it.
+        """
+        self._check_open()
+        definition = self.catalog.get(journey_id)
+        workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
+        if not await self._signal_exit(workflow_id, ExitRequest(reason=reason)):
+            raise EnrollmentNotFoundError(
+                f"{customer_id} has no running enrollment in {definition.id}"
+            )
+        return workflow_id
+
+    async def get_enrollment(
+        self, org_id: str, customer_id: str, journey_id: str
+    ) -> EnrollmentState:
+        """The enrollment's state, from the workflow's ``state`` query.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+            EnrollmentNotFoundError: Temporal knows no enrollment of the customer in it.
+        """
+        self._check_open()
+        definition = self.catalog.get(journey_id)
+        workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
+        handle = self.temporal.get_workflow_handle_for(JourneyWorkflow.run, workflow_id)
+        try:
+            return await handle.query(JourneyWorkflow.state)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise EnrollmentNotFoundError(
+                    f"{customer_id} has no enrollment in {definition.id}"
+                ) from err
+            raise
+
+    async def list_enrollments(
+        self,
+        org_id: str,
+        *,
+        customer_id: str | None = None,
+        journey_id: str | None = None,
+        status: EnrollmentStatus | None = None,
+        limit: int = 100,
+    ) -> list[EnrollmentSummary]:
+        """Enrollments from Temporal's visibility store, newest first.
+
+        Visibility is eventually consistent: an enrollment started a moment ago
+        may take a second to be listed.
+
+        Raises:
+            InvalidInputError: ``limit`` is out of range, or an id is not one.
+        """
+        self._check_open()
+        if not 1 <= limit <= MAX_LISTED_ENROLLMENTS:
+            raise InvalidInputError("limit", f"must be between 1 and {MAX_LISTED_ENROLLMENTS}")
+        query = enrollment_query(
+            org_id=org_id, customer_id=customer_id, journey_id=journey_id, status=status
+        )
+        # No ORDER BY: not every visibility store supports it (the dev server's does not).
+        found: list[EnrollmentSummary] = []
+        async for execution in self.temporal.list_workflows(query, limit=limit):
+            found.append(_summary(execution))
+        return sorted(found, key=lambda e: e.started_at, reverse=True)
+
+    async def opt_out(
+        self,
+        org_id: str,
+        customer_id: str,
+        *,
+        channel: str = ALL_CHANNELS,
+        source: str = "api",
+    ) -> OptOutResult:
+        """Record an opt-out; a global one (``all``) also ends every running enrollment.
+
+        The consent row stops every later send at once (checked at send time); the
+        exit requests end the enrollments themselves. The enrollments asked are
+        every journey of the catalog (their workflow ids follow from the
+        customer, so one started a moment ago is included) plus any other
+        running one found in Temporal's visibility store or the store's rows.
+
+        Raises:
+            InvalidInputError: ``channel`` is neither a channel nor ``all``.
+        """
+        self._check_open()
+        if channel not in CONSENT_CHANNELS:
+            known = ", ".join(CONSENT_CHANNELS)
+            raise InvalidInputError("channel", f"unknown channel {channel!r}; one of {known}")
+
+        def write() -> list[str]:
+            with self.store.transaction() as session:
+                record_consent(
+                    session,
+                    org_id=org_id,
+                    customer_id=customer_id,
+                    channel=channel,
+                    status=ConsentStatus.OPTED_OUT,
+                    source=source,
+                    at=datetime.now(UTC),
+                )
+                return running_enrollment_workflow_ids(
+                    session, org_id=org_id, customer_id=customer_id
+                )
+
+        recorded_running = await asyncio.to_thread(write)
+        result = OptOutResult(customer_id=customer_id, channel=channel)
+        if channel != ALL_CHANNELS:
+            return result
+        listed = await self.list_enrollments(
+            org_id, customer_id=customer_id, status=EnrollmentStatus.ACTIVE
+        )
+        request = ExitRequest(reason=f"opt_out:{source}"[:200])
+        by_catalog = {
+            enrollment_workflow_id(org_id, journey.routing_key, customer_id)
+            for journey in self.catalog.current_versions()
+        }
+        candidates = sorted({*by_catalog, *recorded_running, *(e.workflow_id for e in listed)})
+        asked = await asyncio.gather(
+            *(self._signal_exit(workflow_id, request) for workflow_id in candidates)
+        )
+        result.exited = [w for w, running in zip(candidates, asked, strict=True) if running]
+        log.info("opted out", org_id=org_id, customer_id=customer_id, exited=len(result.exited))
+        return result
+
+    async def _signal_exit(self, workflow_id: str, request: ExitRequest) -> bool:
+        """Ask an enrollment to exit if one is running; False when there is none."""
+        return await self.router.signal_if_running(
+            workflow_id, JourneyWorkflow.request_exit, request
+        )
+
+
+def _summary(execution: WorkflowExecution) -> EnrollmentSummary:
+    attrs = execution.typed_search_attributes
+    return EnrollmentSummary(
+        workflow_id=execution.id,
+        run_id=execution.run_id,
+        org_id=attrs.get(search_attributes.ORG_ID) or "",
+        customer_id=attrs.get(search_attributes.CUSTOMER_ID) or "",
+        journey_id=attrs.get(search_attributes.JOURNEY_ID) or "",
+        journey_version=attrs.get(search_attributes.JOURNEY_VERSION),
+        status=attrs.get(search_attributes.STATUS),
+        current_step=attrs.get(search_attributes.CURRENT_STEP),
+        lifecycle_stage=attrs.get(search_attributes.LIFECYCLE_STAGE),
+        execution_status=execution.status.name if execution.status else None,
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
+    )
