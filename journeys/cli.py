@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import os
 import sys
@@ -29,11 +30,21 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
+DISTRIBUTION = "journeys"
+"""The installed package whose metadata gives ``journeys --version``."""
+
+
+def installed_version() -> str:
+    """The version of the installed ``journeys`` package (its metadata, set from pyproject)."""
+    return importlib.metadata.version(DISTRIBUTION)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
         prog="journeys", description="Customer-journey orchestration on Temporal."
     )
+    parser.add_argument("--version", action="version", version=f"journeys {installed_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)

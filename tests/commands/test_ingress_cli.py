@@ -88,6 +88,21 @@ async def test_track_enroll_show_list_and_catalog(
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.3)
         assert [e["workflow_id"] for e in listed] == ["journey:acme:demo_tour:c-2"]
+        code, table, _ = await cli("list", "--org", "acme", "--customer", "c-2")
+        header, row = table.splitlines()
+        assert header.split() == [
+            "CUSTOMER",
+            "JOURNEY",
+            "VERSION",
+            "STATUS",
+            "STEP",
+            "STARTED",
+            "(UTC)",
+        ]
+        assert row.split()[:3] == ["c-2", "demo_tour", "1"]
+        for column in ("JOURNEY", "VERSION", "STATUS", "STARTED"):
+            at = header.index(column)
+            assert row[at - 1] == " " and row[at] != " ", (column, table)
         for customer_id in ("c-1", "c-2"):
             handle = dev_env.client.get_workflow_handle(f"journey:acme:demo_tour:{customer_id}")
             with contextlib.suppress(RPCError):

@@ -1,0 +1,79 @@
+"""The ``journeys`` command itself: --version, a fast --help, aligned tables."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import subprocess
+import sys
+
+import pytest
+
+import journeys
+from journeys.cli import main
+from journeys.commands.text_tables import render_table
+from tests.support.api_process import ROOT
+
+HEAVY_LIBRARIES = ("sklearn", "scipy", "numpy", "joblib", "alembic")
+"""Libraries the CLI needs only for some commands (models, migrations): not for --help."""
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"journeys {importlib.metadata.version('journeys')}\n"
+    assert importlib.metadata.version("journeys") == journeys.__version__
+
+
+def test_the_cli_and_its_help_import_no_model_or_migration_library() -> None:
+    probe = (
+        "import json, sys\n"
+        "from journeys.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        f"heavy = {HEAVY_LIBRARIES!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == []
+
+
+def test_model_training_still_finds_scikit_learn() -> None:
+    probe = (
+        "import sys\n"
+        "from journeys.scoring.predictive_models import ModelName, fit_model\n"
+        "rows = [[float(i % 7), float(i % 3)] for i in range(80)]\n"
+        "labels = [int(row[0] > 3) for row in rows]\n"
+        "pipeline, metrics = fit_model(ModelName.CHURN_RISK, rows, labels)\n"
+        "print('sklearn' in sys.modules, metrics.train_rows)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["True", "60"]
+
+
+def test_tables_have_a_header_and_aligned_columns() -> None:
+    table = render_table(
+        ["CUSTOMER", "JOURNEY", "STEP"],
+        [["a-very-long-customer-id", "demo_tour", "ping"], ["ada", "journey_welcome", ""]],
+    )
+    assert table.splitlines() == [
+        "CUSTOMER                 JOURNEY          STEP",
+        "a-very-long-customer-id  demo_tour        ping",
+        "ada                      journey_welcome",
+    ]
+    with pytest.raises(ValueError, match="a row has 2 cells for 3 columns"):
+        render_table(["A", "B", "C"], [["1", "2"]])
+
+
+def test_the_catalog_listing_is_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["journeys"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["JOURNEY", "VERSION", "STATUS", "ENTRY", "EVENT", "STEPS", "NAME"]
+    welcome = next(row for row in rows if row.startswith("journey_welcome "))
+    for column in ("VERSION", "STATUS", "ENTRY EVENT", "STEPS", "NAME"):
+        assert all(row[header.index(column) - 1] == " " for row in rows), column
+    assert welcome[header.index("ENTRY EVENT") :].startswith("account_created ")
