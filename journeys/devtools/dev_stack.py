@@ -52,6 +52,9 @@ TEMPORAL_DB_FILE = "temporal.db"
 TEMPORAL_LOG_FILE = "temporal.log"
 """The dev server's output under the data folder."""
 
+ENGINE_LOG_FILE = "journeys.log"
+"""The log of ``journeys dev``'s own process (worker, API, demo) under the data folder."""
+
 OUTBOX_FILE = "outbox.jsonl"
 """Messages of channels with no provider configured (see ``workers.journey_worker``)."""
 
@@ -108,6 +111,11 @@ def dev_settings(settings: JourneySettings) -> JourneySettings:
     return settings.model_copy(
         update={"temporal_address": f"{LOCAL_HOST}:{settings.temporal_port}"}
     )
+
+
+def engine_log_path(settings: JourneySettings) -> Path:
+    """Where ``journeys dev`` writes the log of its worker, API and demo."""
+    return settings.data_dir.resolve() / ENGINE_LOG_FILE
 
 
 def load_api_factory() -> tuple[ApiFactory | None, str]:
@@ -424,15 +432,18 @@ def banner(settings: JourneySettings, *, api: bool, cli_commands: Iterable[str])
         "",
         "Journey engine is running.",
         f"  Temporal UI  {ui}/namespaces/{settings.temporal_namespace}/workflows",
-        f'               filter: JourneyOrgId = "{settings.default_org}"; each row shows'
-        " JourneyStep and JourneyStatus",
+        f"               filter: JourneyOrgId = '{settings.default_org}'; to see each"
+        " customer's step, add the JourneyStep and JourneyStatus columns",
+        "               (Configure Columns, above the list); open a workflow: its User"
+        " Metadata tab shows Current Details",
         f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace},"
         f" task queue {settings.task_queue})",
         f"  HTTP API     {api_line}",
         f"  Store        {display_url(settings.resolved_database_url)}",
         f"  Outbox       {data_dir / OUTBOX_FILE}  (email, SMS and push messages, one JSON"
         " line each; in-app messages are in the store)",
-        f"  Server log   {data_dir / TEMPORAL_LOG_FILE}",
+        f"  Logs         {engine_log_path(settings)}  (worker, API and demo; `tail -f` it)",
+        f"               {data_dir / TEMPORAL_LOG_FILE}  (the Temporal dev server)",
         "Enroll a customer and send an event from Python:",
         "  client = await JourneyClient.connect(JourneySettings())",
         f'  await client.track(TrackedEvent(org_id="{settings.default_org}",'

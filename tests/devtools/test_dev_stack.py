@@ -40,6 +40,9 @@ from tests.support.temporal import journey_client
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120.0
 STOP_SECONDS = 60.0
+PROGRESS_LINE = re.compile(r"^(journeys dev: |  (ok|\.\.|--)   )")
+"""A line of ``journeys dev``'s startup progress (and nothing else may come before its banner)."""
+
 DEMO_ENROLLMENTS = 2 * len(DEMO_CUSTOMERS)
 """Every demo customer enrolls in the welcome journey and in the demo tour."""
 
@@ -167,6 +170,11 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     server_pid = await asyncio.to_thread(first.wait_for_banner)
     assert f"http://localhost:{ui_port}" in first.output
     assert str(tmp_path / "data" / "outbox.jsonl") in first.output
+    progress, banner = first.output.split("Journey engine is running.")
+    assert all(PROGRESS_LINE.match(line) for line in progress.splitlines() if line), progress
+    assert f"Logs         {tmp_path / 'data' / 'journeys.log'}" in banner
+    assert "add the JourneyStep and JourneyStatus columns" in banner
+    assert "User Metadata tab shows Current Details" in banner
     before = await demo_workflows(address, DEMO_ENROLLMENTS)
     assert set(before) == {
         f"journey:demo:{journey}:{customer.customer_id}"
@@ -177,7 +185,8 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     assert "journeys dev: stopped" in first.output
     assert process_gone(server_pid)
     assert (tmp_path / "data" / "temporal.db").exists()
-    assert '"customer_id": "ada"' in first.stderr_path.read_text()
+    assert first.stderr_path.read_text() == "", first.diagnostics()
+    assert '"customer_id": "ada"' in (tmp_path / "data" / "journeys.log").read_text()
 
     second = DevProcess(tmp_path, env, "second")
     dev_processes.append(second)
