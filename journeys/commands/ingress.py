@@ -22,7 +22,7 @@ from typing import Any, TextIO, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
-from journeys.commands.runtime import load_settings
+from journeys.commands.runtime import load_settings, one_shot_log_settings
 from journeys.commands.text_tables import render_table
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import (
@@ -170,7 +170,7 @@ def _with_client(
     from journeys.structured_logs import configure_logging
 
     settings = load_settings()
-    configure_logging(settings)
+    configure_logging(one_shot_log_settings(settings))
 
     async def main() -> T:
         try:

@@ -45,6 +45,21 @@ def load_settings(**overrides: Any) -> JourneySettings:
         raise InvalidInputError(f"{name} ({origin})", first["msg"]) from None
 
 
+ONE_SHOT_LOG_LEVEL = "warning"
+"""Log level of commands that print an answer and exit, unless JOURNEYS_LOG_LEVEL is set."""
+
+
+def one_shot_log_settings(settings: JourneySettings) -> JourneySettings:
+    """The settings a one-shot command (track, enroll, list...) configures logging with.
+
+    Its answer is its output: the client's info lines (``enrolled``...) would only
+    interleave with it, so they are left out unless ``JOURNEYS_LOG_LEVEL`` asks.
+    """
+    if "log_level" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"log_level": ONE_SHOT_LOG_LEVEL})
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``dev``, ``worker``, ``migrate`` and ``temporal-setup``."""
     dev = subparsers.add_parser(

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import shutil
 import socket
+import sys
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
@@ -59,6 +61,7 @@ OUTBOX_FILE = "outbox.jsonl"
 """Messages of channels with no provider configured (see ``workers.journey_worker``)."""
 
 LOCAL_HOST = "127.0.0.1"
+CLI_NAME = "journeys"
 SERVER_STOP_SECONDS = 15.0
 API_START_SECONDS = 30.0
 RETRY_PAUSE_SECONDS = 0.25
@@ -411,16 +414,47 @@ def _demo_event(org_id: str, customer: DemoCustomer, name: str) -> TrackedEvent:
 
 
 CLI_HINTS = {
-    "track": "journeys track --customer you --event " + SIGN_UP_EVENT,
-    "enroll": "journeys enroll --customer you --journey demo_tour",
-    "list": "journeys list --journey demo_tour",
-    "api-key": "journeys api-key create --org {org}   (a key for the HTTP API)",
+    "track": "{cli} track --customer you --event " + SIGN_UP_EVENT,
+    "enroll": "{cli} enroll --customer you --journey demo_tour",
+    "list": "{cli} list --journey demo_tour",
+    "api-key": "{cli} api-key create --org {org}   (a key for the HTTP API)",
 }
 """CLI commands the banner points to when they are installed."""
 
 
-def banner(settings: JourneySettings, *, api: bool, cli_commands: Iterable[str]) -> str:
-    """What is running and where to look, printed once the stack is up."""
+def cli_invocation(script: str, on_path: str | None, cwd: Path) -> str:
+    """How to type the CLI in another terminal of the same folder.
+
+    ``journeys`` when the running script is the one on PATH (an activated
+    virtualenv, a global install), else its path, relative to ``cwd`` where it
+    can be (``make run`` runs ``.venv/bin/journeys``).
+
+    Args:
+        script: The running program (``sys.argv[0]``).
+        on_path: What ``journeys`` resolves to on PATH, if anything.
+        cwd: The folder the user is in.
+    """
+    path = Path(script)
+    if path.name != CLI_NAME or (on_path and Path(on_path).resolve() == path.resolve()):
+        return CLI_NAME
+    absolute = path if path.is_absolute() else cwd / path
+    try:
+        return str(absolute.relative_to(cwd))
+    except ValueError:
+        return str(absolute)
+
+
+def banner(
+    settings: JourneySettings,
+    *,
+    api: bool,
+    cli_commands: Iterable[str],
+    cli: str = CLI_NAME,
+) -> str:
+    """What is running and where to look, printed once the stack is up.
+
+    ``cli`` is how the hints spell the CLI (see :func:`cli_invocation`).
+    """
     data_dir = settings.data_dir.resolve()
     ui = f"http://localhost:{settings.temporal_ui_port}"
     api_line = (
@@ -451,7 +485,7 @@ def banner(settings: JourneySettings, *, api: bool, cli_commands: Iterable[str])
     ]
     installed = set(cli_commands)
     hints = [
-        hint.format(org=settings.default_org)
+        hint.format(org=settings.default_org, cli=cli)
         for name, hint in CLI_HINTS.items()
         if name in installed
     ]
@@ -545,7 +579,8 @@ async def run_dev_stack(
                 send_demo_clicks(journeys, settings.default_org, DEMO_CLICK_DELAY_SECONDS)
             )
             stack.push_async_callback(_cancel, clicks)
-        say(banner(settings, api=factory is not None, cli_commands=cli_commands))
+        cli = cli_invocation(sys.argv[0], shutil.which(CLI_NAME), Path.cwd())
+        say(banner(settings, api=factory is not None, cli_commands=cli_commands, cli=cli))
         try:
             await _first_to_end(watched)
         except asyncio.CancelledError:

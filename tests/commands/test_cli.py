@@ -11,7 +11,9 @@ import pytest
 
 import journeys
 from journeys.cli import main
+from journeys.commands.runtime import one_shot_log_settings
 from journeys.commands.text_tables import render_table
+from journeys.settings import JourneySettings
 from tests.support.api_process import ROOT
 
 HEAVY_LIBRARIES = ("sklearn", "scipy", "numpy", "joblib", "alembic")
@@ -53,6 +55,15 @@ def test_model_training_still_finds_scikit_learn() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["True", "60"]
+
+
+def test_one_shot_commands_log_warnings_only_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JOURNEYS_LOG_LEVEL", raising=False)
+    assert one_shot_log_settings(JourneySettings()).log_level == "warning"
+    monkeypatch.setenv("JOURNEYS_LOG_LEVEL", "debug")
+    assert one_shot_log_settings(JourneySettings()).log_level == "debug"
 
 
 def test_tables_have_a_header_and_aligned_columns() -> None:

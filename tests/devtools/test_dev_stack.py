@@ -27,6 +27,8 @@ from journeys.contracts import search_attributes
 from journeys.devtools.dev_stack import (
     DEMO_CUSTOMERS,
     TemporalDevServer,
+    banner,
+    cli_invocation,
     demo_event_id,
     run_dev_stack,
 )
@@ -240,6 +242,25 @@ async def test_dev_with_a_catalog_without_the_demo_journeys_skips_the_demo(
             await stack
     assert "  ok   catalog: team_tour@1" in lines
     assert "  --   demo: skipped, the catalog has no demo_tour / journey_welcome" in lines
+
+
+def test_the_banner_spells_the_cli_as_it_can_be_typed_here(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    venv_script = project / ".venv" / "bin" / "journeys"
+    assert cli_invocation(".venv/bin/journeys", None, project) == ".venv/bin/journeys"
+    assert cli_invocation(str(venv_script), None, project) == ".venv/bin/journeys"
+    assert cli_invocation(str(venv_script), str(venv_script), project) == "journeys"
+    assert cli_invocation("/opt/tools/bin/journeys", None, project) == "/opt/tools/bin/journeys"
+    assert cli_invocation(str(ROOT / "journeys" / "cli.py"), None, project) == "journeys"
+    text = banner(
+        JourneySettings(data_dir=tmp_path),
+        api=True,
+        cli_commands=["track", "api-key"],
+        cli=".venv/bin/journeys",
+    )
+    assert "  .venv/bin/journeys track --customer you --event account_created" in text
+    assert "  .venv/bin/journeys api-key create --org demo" in text
+    assert "enroll --customer" not in text
 
 
 def test_dev_refuses_a_port_in_use(tmp_path: Path) -> None:
