@@ -466,10 +466,10 @@ def banner(
         "",
         "Journey engine is running.",
         f"  Temporal UI  {ui}/namespaces/{settings.temporal_namespace}/workflows",
-        f"               filter: JourneyOrgId = '{settings.default_org}'; to see each"
-        " customer's step, add the JourneyStep and JourneyStatus columns",
-        "               (Configure Columns, above the list); open a workflow: its User"
-        " Metadata tab shows Current Details",
+        f"               filter: JourneyOrgId = '{settings.default_org}'; add the JourneyStep"
+        " and JourneyStatus columns with",
+        "               Configure Columns (the sliders icon under the list); a workflow's"
+        " User Metadata tab shows its Current Details",
         f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace},"
         f" task queue {settings.task_queue})",
         f"  HTTP API     {api_line}",

@@ -42,6 +42,14 @@ def validate(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_the_readme_shows_the_example_module_as_it_is() -> None:
+    readme = (ROOT / "README.md").read_text()
+    guide = readme[readme.index("## Write your own journey") :]
+    shown = guide[guide.index("```python\n") + len("```python\n") : guide.index("```\n")]
+    module = Path(first_project.__file__).read_text()
+    assert shown == module[module.index("from __future__") :]
+
+
 def test_the_example_yaml_validates_against_the_example_catalog(tmp_path: Path) -> None:
     done = validate(EXAMPLE_YAML, JOURNEYS_CATALOG=EXAMPLE_CATALOG)
     assert (done.returncode, done.stdout) == (0, "ok: first_project@2 (8 steps) is valid\n")

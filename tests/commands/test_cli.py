@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
 import json
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import pytest
 
 import journeys
-from journeys.cli import main
+from journeys.cli import build_parser, main
 from journeys.commands.runtime import one_shot_log_settings
 from journeys.commands.text_tables import render_table
 from journeys.settings import JourneySettings
@@ -18,6 +19,38 @@ from tests.support.api_process import ROOT
 
 HEAVY_LIBRARIES = ("sklearn", "scipy", "numpy", "joblib", "alembic")
 """Libraries the CLI needs only for some commands (models, migrations): not for --help."""
+
+
+def readme_command_rows() -> set[str]:
+    """The commands named in the first column of the README's table of commands."""
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("### The commands") :]
+    table = table[: table.index("\n\n", table.index("| Command |"))]
+    rows = [line for line in table.splitlines() if line.startswith("| `journeys ")]
+    return {" ".join(row.split("`")[1].split()[:3]) for row in rows}
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """A parser's subcommands by name (none for a leaf command)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def test_every_command_and_action_is_in_the_readme() -> None:
+    expected: set[str] = set()
+    for name, parser in subcommands(build_parser()).items():
+        actions = subcommands(parser)
+        expected |= {f"journeys {name} {a}" for a in actions} if actions else {f"journeys {name}"}
+    documented = readme_command_rows()
+    missing = sorted(
+        command
+        for command in expected
+        if not any(row == command or row.startswith(command + " ") for row in documented)
+    )
+    assert missing == [], f"commands missing from the README's table of commands: {missing}"
+    assert len(expected) >= 23
 
 
 def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:

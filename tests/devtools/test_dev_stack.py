@@ -175,8 +175,8 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     progress, banner = first.output.split("Journey engine is running.")
     assert all(PROGRESS_LINE.match(line) for line in progress.splitlines() if line), progress
     assert f"Logs         {tmp_path / 'data' / 'journeys.log'}" in banner
-    assert "add the JourneyStep and JourneyStatus columns" in banner
-    assert "User Metadata tab shows Current Details" in banner
+    assert "add the JourneyStep and JourneyStatus columns with" in banner
+    assert "User Metadata tab shows its Current Details" in banner
     before = await demo_workflows(address, DEMO_ENROLLMENTS)
     assert set(before) == {
         f"journey:demo:{journey}:{customer.customer_id}"
