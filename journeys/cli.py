@@ -12,6 +12,7 @@ import importlib
 import importlib.metadata
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -28,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 DISTRIBUTION = "journeys"
@@ -72,8 +74,17 @@ def run() -> None:
     client has been used, the interpreter's finalization can crash
     (``PyGILState_Release``, status 134; an open SDK issue), and that status
     would replace the command's own.
+
+    A reader that stops early (``journeys api-key create | head -1``) ends the
+    command quietly with status 141, as a tool killed by SIGPIPE reports.
     """
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Send what is still buffered nowhere, so no later flush raises again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

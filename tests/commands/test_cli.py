@@ -99,6 +99,21 @@ def test_one_shot_commands_log_warnings_only_unless_asked(
     assert one_shot_log_settings(JourneySettings()).log_level == "debug"
 
 
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    # `journeys journeys | head -1`, with the reader gone before the first write.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "journeys.cli", "journeys"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (141, "")
+
+
 def test_tables_have_a_header_and_aligned_columns() -> None:
     table = render_table(
         ["CUSTOMER", "JOURNEY", "STEP"],
