@@ -414,12 +414,31 @@ def _demo_event(org_id: str, customer: DemoCustomer, name: str) -> TrackedEvent:
 
 
 CLI_HINTS = {
-    "track": "{cli} track --customer you --event " + SIGN_UP_EVENT,
-    "enroll": "{cli} enroll --customer you --journey demo_tour",
-    "list": "{cli} list --journey demo_tour",
+    "track": "{cli} track --customer you --event {event}",
+    "enroll": "{cli} enroll --customer you --journey {journey}",
+    "list": "{cli} list --journey {journey}",
     "api-key": "{cli} api-key create --org {org}   (a key for the HTTP API)",
 }
 """CLI commands the banner points to when they are installed."""
+
+
+@dataclass(frozen=True)
+class BannerExample:
+    """The journey and entry event the banner's examples use: the catalog's own."""
+
+    journey_id: str
+    entry_event: str | None
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> BannerExample:
+        """The demo's journeys when the catalog serves them, else its first with an entry event."""
+        served = catalog.current_versions()
+        ids = {journey.id for journey in served}
+        if DEMO_TOUR_V1.id in ids and WELCOME_V1.id in ids:
+            return cls(DEMO_TOUR_V1.id, SIGN_UP_EVENT)
+        entered = [journey for journey in served if journey.entry.event]
+        first = (entered or served)[0]
+        return cls(first.id, first.entry.event)
 
 
 def cli_invocation(script: str, on_path: str | None, cwd: Path) -> str:
@@ -450,11 +469,14 @@ def banner(
     api: bool,
     cli_commands: Iterable[str],
     cli: str = CLI_NAME,
+    example: BannerExample | None = None,
 ) -> str:
     """What is running and where to look, printed once the stack is up.
 
-    ``cli`` is how the hints spell the CLI (see :func:`cli_invocation`).
+    ``cli`` is how the hints spell the CLI (see :func:`cli_invocation`);
+    ``example`` the journey and event they use (by default the demo's).
     """
+    example = example or BannerExample(DEMO_TOUR_V1.id, SIGN_UP_EVENT)
     data_dir = settings.data_dir.resolve()
     ui = f"http://localhost:{settings.temporal_ui_port}"
     api_line = (
@@ -478,19 +500,30 @@ def banner(
         " line each; in-app messages are in the store)",
         f"  Logs         {engine_log_path(settings)}  (worker, API and demo; `tail -f` it)",
         f"               {data_dir / TEMPORAL_LOG_FILE}  (the Temporal dev server)",
-        "Enroll a customer and send an event from Python:",
-        "  client = await JourneyClient.connect(JourneySettings())",
-        f'  await client.track(TrackedEvent(org_id="{settings.default_org}",'
-        f' customer_id="you", name="{SIGN_UP_EVENT}"))',
     ]
-    installed = set(cli_commands)
+    if example.entry_event:
+        lines += [
+            "Enroll a customer and send an event from Python:",
+            "  client = await JourneyClient.connect(JourneySettings())",
+            f'  await client.track(TrackedEvent(org_id="{settings.default_org}",'
+            f' customer_id="you", name="{example.entry_event}"))',
+        ]
+    installed = set(cli_commands) - (set() if example.entry_event else {"track"})
     hints = [
-        hint.format(org=settings.default_org, cli=cli)
+        hint.format(
+            org=settings.default_org,
+            cli=cli,
+            event=example.entry_event,
+            journey=example.journey_id,
+        )
         for name, hint in CLI_HINTS.items()
         if name in installed
     ]
     if hints:
-        lines.append("or the CLI (another terminal, same folder):")
+        lines.append(
+            ("or the CLI" if example.entry_event else "From the CLI")
+            + " (another terminal, same folder):"
+        )
         lines += [f"  {hint}" for hint in hints]
     lines.append(f"Ctrl-C stops everything; the data stays in {data_dir} for the next start.")
     return "\n".join(lines)
@@ -580,7 +613,15 @@ async def run_dev_stack(
             )
             stack.push_async_callback(_cancel, clicks)
         cli = cli_invocation(sys.argv[0], shutil.which(CLI_NAME), Path.cwd())
-        say(banner(settings, api=factory is not None, cli_commands=cli_commands, cli=cli))
+        say(
+            banner(
+                settings,
+                api=factory is not None,
+                cli_commands=cli_commands,
+                cli=cli,
+                example=BannerExample.of(catalog),
+            )
+        )
         try:
             await _first_to_end(watched)
         except asyncio.CancelledError:

@@ -19,13 +19,15 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from journeys.catalog import Catalog
+from journeys.catalog import Catalog, default_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
+from journeys.catalog.examples.first_project import FIRST_PROJECT_V1
 from journeys.cli import main
 from journeys.client import TrackedEvent
 from journeys.contracts import search_attributes
 from journeys.devtools.dev_stack import (
     DEMO_CUSTOMERS,
+    BannerExample,
     TemporalDevServer,
     banner,
     cli_invocation,
@@ -34,6 +36,7 @@ from journeys.devtools.dev_stack import (
 )
 from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.errors import ConfigurationError, DevStackError
+from journeys.language import EntryTrigger
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from tests.support.network import free_port
@@ -261,6 +264,28 @@ def test_the_banner_spells_the_cli_as_it_can_be_typed_here(tmp_path: Path) -> No
     assert "  .venv/bin/journeys track --customer you --event account_created" in text
     assert "  .venv/bin/journeys api-key create --org demo" in text
     assert "enroll --customer" not in text
+
+
+def test_the_banner_examples_use_the_served_catalog(tmp_path: Path) -> None:
+    assert BannerExample.of(default_catalog()) == BannerExample("demo_tour", "account_created")
+    own = BannerExample.of(Catalog([FIRST_PROJECT_V1]))
+    assert own == BannerExample("first_project", "workspace_created")
+    text = banner(
+        JourneySettings(data_dir=tmp_path),
+        api=True,
+        cli_commands=["track", "enroll", "list"],
+        example=own,
+    )
+    assert "  journeys track --customer you --event workspace_created" in text
+    assert "  journeys enroll --customer you --journey first_project" in text
+    assert 'name="workspace_created"' in text
+    assert "demo_tour" not in text and "account_created" not in text
+    api_only = BannerExample.of(Catalog([TEAM_TOUR.model_copy(update={"entry": EntryTrigger()})]))
+    assert api_only == BannerExample("team_tour", None)
+    quiet = banner(
+        JourneySettings(data_dir=tmp_path), api=True, cli_commands=["track"], example=api_only
+    )
+    assert "track" not in quiet.split("Logs")[1]
 
 
 def test_dev_refuses_a_port_in_use(tmp_path: Path) -> None:
