@@ -77,8 +77,15 @@ def register(subparsers: Any) -> None:
         command.set_defaults(handler=_set_paused, paused=paused)
 
 
+def _definition_file(path: Path, option: str) -> JourneyDefinition:
+    """The definition in ``path``; a missing file is named as such, not as a bad journey."""
+    if not path.is_file():
+        raise InvalidInputError(option, f"{path} is not a file")
+    return load_definition(path)
+
+
 def _validate(arguments: argparse.Namespace) -> int:
-    definition = load_definition(arguments.file)
+    definition = _definition_file(arguments.file, "file")
     configured_catalog(JourneySettings()).check(definition)
     print(f"ok: {definition.key} ({len(definition.steps)} steps) is valid")
     return EXIT_OK
@@ -87,7 +94,7 @@ def _validate(arguments: argparse.Namespace) -> int:
 def _resolve(name: str, version: int | None) -> JourneyDefinition:
     path = Path(name)
     if path.suffix in {".yaml", ".yml", ".json"}:
-        return load_definition(path)
+        return _definition_file(path, "journey")
     return configured_catalog(JourneySettings()).get(name, version)
 
 

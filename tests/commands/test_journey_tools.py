@@ -48,6 +48,16 @@ def test_validate_refuses_a_bad_file_naming_the_step(
     )
 
 
+def test_validate_and_graph_name_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert main(["validate", str(missing)]) == 1
+    assert capsys.readouterr().err == f"error: file: {missing} is not a file\n"
+    assert main(["graph", str(missing)]) == 1
+    assert capsys.readouterr().err == f"error: journey: {missing} is not a file\n"
+
+
 def test_graph_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "journey_onboarding_v2"]) == 0
     out = capsys.readouterr().out
