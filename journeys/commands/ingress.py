@@ -178,7 +178,8 @@ def _with_client(
         except RuntimeError as err:
             raise ConfigurationError(
                 f"cannot reach Temporal at {settings.temporal_address}"
-                f" (JOURNEYS_TEMPORAL_ADDRESS): {err}"
+                " (JOURNEYS_TEMPORAL_ADDRESS); is `journeys dev` running?"
+                f" ({err})"
             ) from None
         try:
             return await work(client)

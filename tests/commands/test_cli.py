@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from journeys.commands.runtime import one_shot_log_settings
 from journeys.commands.text_tables import render_table
 from journeys.settings import JourneySettings
 from tests.support.api_process import ROOT
+from tests.support.network import free_port
 
 HEAVY_LIBRARIES = ("sklearn", "scipy", "numpy", "joblib", "alembic")
 """Libraries the CLI needs only for some commands (models, migrations): not for --help."""
@@ -112,6 +115,24 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     process.stdout.close()
     _, err = process.communicate(timeout=120)
     assert (process.returncode, err) == (141, "")
+
+
+def test_a_command_without_temporal_says_what_to_start(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "journeys.cli", "list"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYS_")},
+            "JOURNEYS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+            "JOURNEYS_DATA_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "(JOURNEYS_TEMPORAL_ADDRESS); is `journeys dev` running?" in done.stderr
 
 
 def test_tables_have_a_header_and_aligned_columns() -> None:
