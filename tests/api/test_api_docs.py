@@ -53,5 +53,11 @@ async def test_the_bundled_swagger_ui_reads_openapi_3_1(docs: httpx.AsyncClient)
     assert response_type(await docs.get("/docs/assets/swagger-ui.css")) == "text/css"
 
 
+async def test_the_api_descriptions_cite_no_seed_documents(docs: httpx.AsyncClient) -> None:
+    # Users read the rules themselves, not the product brief's document numbers.
+    spec = (await docs.get("/openapi.json")).text
+    assert re.findall(r".{0,60}\bseed \d{3}.{0,60}", spec, flags=re.IGNORECASE) == []
+
+
 def response_type(response: httpx.Response) -> str:
     return response.headers["content-type"].split(";")[0]

@@ -6,6 +6,7 @@ import argparse
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,20 @@ def test_every_command_and_action_is_in_the_readme() -> None:
     )
     assert missing == [], f"commands missing from the README's table of commands: {missing}"
     assert len(expected) >= 23
+
+
+SEED_CITATION = re.compile(r"\bseeds? \d{3}", re.IGNORECASE)
+"""How the product brief's documents are cited in code comments: not for users."""
+
+
+def test_the_readme_and_the_help_state_rules_not_seed_numbers() -> None:
+    texts = {"README.md": (ROOT / "README.md").read_text()}
+    for name, parser in subcommands(build_parser()).items():
+        texts[f"journeys {name} --help"] = parser.format_help()
+        for action, leaf in subcommands(parser).items():
+            texts[f"journeys {name} {action} --help"] = leaf.format_help()
+    cited = {where: SEED_CITATION.findall(text) for where, text in texts.items()}
+    assert {where: found for where, found in cited.items() if found} == {}
 
 
 def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
