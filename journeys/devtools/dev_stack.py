@@ -490,7 +490,7 @@ def banner(
         f"  Temporal UI  {ui}/namespaces/{settings.temporal_namespace}/workflows",
         f"               filter: JourneyOrgId = '{settings.default_org}'; add the JourneyStep"
         " and JourneyStatus columns with",
-        "               Configure Columns (the sliders icon under the list); a workflow's"
+        "               Configure Columns (in the bar under the list); a workflow's"
         " User Metadata tab shows its Current Details",
         f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace},"
         f" task queue {settings.task_queue})",
