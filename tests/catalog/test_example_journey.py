@@ -68,65 +68,53 @@ def test_the_example_yaml_validates_against_the_example_catalog(tmp_path: Path) 
 
 
 async def test_the_example_catalog_runs_and_sends_its_own_templates(
-    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
 ) -> None:
-    settings = JourneySettings(
-        data_dir=tmp_path / "data",
-        task_queue="example-first-project",
-        database_url=f"sqlite:///{tmp_path / 'store.db'}",
-        catalog=EXAMPLE_CATALOG,
-    )
-    store = Store(settings.resolved_database_url)
-    store.migrate()
+    settings = settings.model_copy(update={"catalog": EXAMPLE_CATALOG})
     catalog = configured_catalog(settings)
     assert [journey.key for journey in catalog.current_versions()] == ["first_project@1"]
     client = journey_client(time_skipping_env.client, store, settings, catalog)
-    try:
-        for customer in ("maker", "browser"):
-            await client.identify("acme", customer, attributes={"first_name": customer.title()})
-        async with running_worker(time_skipping_env.client, settings, store):
-            maker = await client.track(
-                TrackedEvent(org_id="acme", customer_id="maker", name="workspace_created")
-            )
-            browser = await client.track(
-                TrackedEvent(org_id="acme", customer_id="browser", name="workspace_created")
-            )
-            assert maker.enrolled == ["journey:acme:first_project:maker"]
-            assert browser.enrolled == ["journey:acme:first_project:browser"]
-
-            # wait_for_event counts only the events that arrive once it has started.
-            async def waiting_for_project() -> bool:
-                state = await client.get_enrollment("acme", "maker", "first_project")
-                return state.current_step == "wait_for_project"
-
-            await eventually(waiting_for_project)
-            routed = await client.track(
-                TrackedEvent(org_id="acme", customer_id="maker", name="project_created")
-            )
-            assert routed.signalled == maker.enrolled
-            made = await finished(time_skipping_env, maker.enrolled[0])
-            nudged = await finished(time_skipping_env, browser.enrolled[0])
-
-        assert (made.outcome, made.path) == (
-            "activated",
-            ["welcome", "wait_for_project", "tips", "activated"],
+    for customer in ("maker", "browser"):
+        await client.identify("acme", customer, attributes={"first_name": customer.title()})
+    async with running_worker(time_skipping_env.client, settings, store):
+        maker = await client.track(
+            TrackedEvent(org_id="acme", customer_id="maker", name="workspace_created")
         )
-        assert (nudged.outcome, nudged.path) == (
-            "nudged",
-            ["welcome", "wait_for_project", "nudge", "not_yet"],
+        browser = await client.track(
+            TrackedEvent(org_id="acme", customer_id="browser", name="workspace_created")
         )
-        with store.transaction() as session:
-            sends = session.scalars(select(CommunicationLog).order_by(CommunicationLog.id)).all()
-        by_customer = {
-            customer: [
-                (s.template, s.channel, s.status, s.subject)
-                for s in sends
-                if s.customer_id == customer
-            ]
-            for customer in ("maker", "browser")
-        }
-    finally:
-        store.dispose()
+        assert maker.enrolled == ["journey:acme:first_project:maker"]
+        assert browser.enrolled == ["journey:acme:first_project:browser"]
+
+        # wait_for_event counts only the events that arrive once it has started.
+        async def waiting_for_project() -> bool:
+            state = await client.get_enrollment("acme", "maker", "first_project")
+            return state.current_step == "wait_for_project"
+
+        await eventually(waiting_for_project)
+        routed = await client.track(
+            TrackedEvent(org_id="acme", customer_id="maker", name="project_created")
+        )
+        assert routed.signalled == maker.enrolled
+        made = await finished(time_skipping_env, maker.enrolled[0])
+        nudged = await finished(time_skipping_env, browser.enrolled[0])
+
+    assert (made.outcome, made.path) == (
+        "activated",
+        ["welcome", "wait_for_project", "tips", "activated"],
+    )
+    assert (nudged.outcome, nudged.path) == (
+        "nudged",
+        ["welcome", "wait_for_project", "nudge", "not_yet"],
+    )
+    with store.transaction() as session:
+        sends = session.scalars(select(CommunicationLog).order_by(CommunicationLog.id)).all()
+    by_customer = {
+        customer: [
+            (s.template, s.channel, s.status, s.subject) for s in sends if s.customer_id == customer
+        ]
+        for customer in ("maker", "browser")
+    }
     assert by_customer == {
         "maker": [
             ("first_project_welcome", "email", "sent", "Welcome, Maker: your workspace is ready"),
