@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +29,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
+DISTRIBUTION = "journeys"
+"""The installed package whose metadata gives ``journeys --version``."""
+
+
+def installed_version() -> str:
+    """The version of the installed ``journeys`` package (its metadata, set from pyproject)."""
+    return importlib.metadata.version(DISTRIBUTION)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="journeys", description="Customer-journey orchestration on Temporal."
     )
+    parser.add_argument("--version", action="version", version=f"journeys {installed_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
@@ -61,8 +74,17 @@ def run() -> None:
     client has been used, the interpreter's finalization can crash
     (``PyGILState_Release``, status 134; an open SDK issue), and that status
     would replace the command's own.
+
+    A reader that stops early (``journeys api-key create | head -1``) ends the
+    command quietly with status 141, as a tool killed by SIGPIPE reports.
     """
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Send what is still buffered nowhere, so no later flush raises again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -80,12 +80,13 @@ class JourneySettings(BaseSettings):
         api_key_cache_seconds: How long the API trusts a verified API key before
             reading it again (a disabled key stops working within this time).
         decision_blackout_dates: Dates (UTC) on which the next-best-action
-            engine makes no offers (seed 001's blackout dates), as a JSON list.
+            engine makes no offers (a business rule, e.g. during a price change),
+            as a JSON list.
         delivery_frequency_caps: Frequency caps over every journey's sends to a
             customer (JSON list of ``{"channel", "limit", "window"}``; channel
-            null = all channels). Default: seed 001's blueprint, email 2/week,
-            push 3/week, SMS 1/week, in-app 5/week, total 8/week. A journey's
-            own caps apply on top.
+            null = all channels). Default: email 2/week, push 3/week, SMS
+            1/week, in-app 5/week, total 8/week. A journey's own caps apply on
+            top.
         delivery_quiet_hours: Default quiet hours in the customer's time zone
             (``{"start": "21:00", "end": "08:00"}``); null = none. A journey's
             quiet hours replace them.

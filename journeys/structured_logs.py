@@ -1,9 +1,10 @@
-"""structlog configuration: JSON lines unless stderr is a terminal."""
+"""structlog configuration: JSON lines unless the log stream is a terminal."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
@@ -38,15 +39,21 @@ def lift_temporal_context(
     return event
 
 
-def configure_logging(settings: JourneySettings) -> None:
+def configure_logging(settings: JourneySettings, stream: TextIO | None = None) -> None:
     """Configure structlog and the standard library's logging for this process.
 
     Log records carry whatever the caller binds (org_id, customer_id,
     journey_id, workflow_id) plus level and ISO timestamp.
+
+    Args:
+        settings: Level and format (``auto``: JSON unless the stream is a terminal).
+        stream: Where records go; stderr by default (``journeys dev`` gives a file,
+            so that its terminal shows its progress and banner only).
     """
+    stream = stream or sys.stderr
     level = getattr(logging, settings.log_level.upper())
     as_json = settings.log_format == "json" or (
-        settings.log_format == "auto" and not sys.stderr.isatty()
+        settings.log_format == "auto" and not stream.isatty()
     )
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
@@ -63,7 +70,7 @@ def configure_logging(settings: JourneySettings) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, lift_temporal_context],

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from journeys.api import client_journeys, customers, enrollments, ingress
@@ -23,6 +24,9 @@ from journeys.store.tenancy_tables import apply_row_level_security
 log = structlog.get_logger(__name__)
 
 API_VERSION = "1.0.0"
+
+DOCS_ASSETS_URL = "/docs/assets"
+"""Where the API serves Swagger UI's and ReDoc's scripts and styles itself (no CDN)."""
 
 
 def _check_store(store: Store) -> None:
@@ -58,7 +62,10 @@ def create_app(settings: JourneySettings) -> FastAPI:
         finally:
             await client.aclose()
 
-    app = FastAPI(
+    # FastAPI's own /docs and /redoc load their scripts from a CDN and are blank
+    # offline; fastapi-offline ships the same assets and serves them from the app.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS_URL,
         title="Journeys API",
         version=API_VERSION,
         summary="Behaviour events in, journeys out: track, enroll, inspect, consent.",

@@ -1,7 +1,7 @@
-"""Seed 003's client journey intelligence endpoints (``/api/journey/...``).
+"""The client journey intelligence endpoints (``/api/journey/...``): stages, score, risk, action.
 
 They call :class:`ClientJourneyService` and :class:`NextBestActionEngine` for the
-API key's organisation; field names are the seed's (``clientId``, ``eventType``).
+API key's organisation; field names are camelCase (``clientId``, ``eventType``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ MAX_METADATA_KEYS = 50
 
 
 class JourneyEventRequest(BaseModel):
-    """A client journey event: seed 003's request body, with its camelCase field names."""
+    """A client journey event: the client, its lifecycle stage (one of nine) and the event.
+
+    Field names are camelCase (``clientId``, ``eventType``), as the endpoint's
+    existing callers send them.
+    """
 
     model_config = ConfigDict(extra="forbid")
 

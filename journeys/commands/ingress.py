@@ -15,13 +15,15 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
-from journeys.commands.runtime import load_settings
+from journeys.commands.runtime import load_settings, one_shot_log_settings
+from journeys.commands.text_tables import render_table
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import (
     ConfigurationError,
@@ -168,7 +170,7 @@ def _with_client(
     from journeys.structured_logs import configure_logging
 
     settings = load_settings()
-    configure_logging(settings)
+    configure_logging(one_shot_log_settings(settings))
 
     async def main() -> T:
         try:
@@ -176,7 +178,8 @@ def _with_client(
         except RuntimeError as err:
             raise ConfigurationError(
                 f"cannot reach Temporal at {settings.temporal_address}"
-                f" (JOURNEYS_TEMPORAL_ADDRESS): {err}"
+                " (JOURNEYS_TEMPORAL_ADDRESS); is `journeys dev` running?"
+                f" ({err})"
             ) from None
         async with client:
             return await work(client)
@@ -528,15 +531,24 @@ def run_list(arguments: argparse.Namespace) -> int:
     )
     if found is None:
         return code
-    lines = [
-        f"{e.customer_id:<24} {e.journey_id}@{e.journey_version}  {e.status or '?':<9}"
-        f" {e.current_step or '':<24} {e.started_at:%Y-%m-%d %H:%M:%S}"
-        for e in found
-    ]
+    table = render_table(
+        ["CUSTOMER", "JOURNEY", "VERSION", "STATUS", "STEP", "STARTED (UTC)"],
+        [
+            [
+                e.customer_id,
+                e.journey_id,
+                "" if e.journey_version is None else str(e.journey_version),
+                e.status or "?",
+                e.current_step or "",
+                f"{e.started_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+            ]
+            for e in found
+        ],
+    )
     _emit(
         arguments,
         [e.model_dump(mode="json") for e in found],
-        "\n".join(lines) or "no enrollments",
+        table if found else "no enrollments",
     )
     return code
 
@@ -586,11 +598,19 @@ def run_catalog(arguments: argparse.Namespace) -> int:
         }
         for journey in catalog.all_versions()
     ]
-    lines = [
-        f"{r['id']:<28} v{r['version']:<3}{'*' if r['current'] else ' '} {r['status']:<8}"
-        f" entry: {r['entry_event'] or 'API'}"
-        f"  ({r['steps']} steps) {r['name']}"
-        for r in rows
-    ]
-    _emit(arguments, rows, "\n".join(lines))
+    table = render_table(
+        ["JOURNEY", "VERSION", "STATUS", "ENTRY EVENT", "STEPS", "NAME"],
+        [
+            [
+                r["id"],
+                f"{r['version']}{' (current)' if r['current'] else ''}",
+                r["status"],
+                r["entry_event"] or "(API only)",
+                str(r["steps"]),
+                r["name"],
+            ]
+            for r in rows
+        ],
+    )
+    _emit(arguments, rows, table)
     return EXIT_OK

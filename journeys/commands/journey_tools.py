@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,17 @@ from journeys.language import (
     WaitForEventStep,
 )
 from journeys.language.loading import load_definition
-from journeys.language.steps import Step
+from journeys.language.steps import (
+    AttributeCondition,
+    Condition,
+    EventCountCondition,
+    LifecycleStageCondition,
+    ScoreCondition,
+    Step,
+    WaitStep,
+    WaitUntilDateStep,
+    WaitUntilTimeStep,
+)
 from journeys.routing.journey_controls import set_journey_paused
 from journeys.settings import JourneySettings
 from journeys.store import Store
@@ -55,17 +66,26 @@ def register(subparsers: Any) -> None:
     sim.add_argument("--seed", type=int, default=7, help="random seed of the population")
     sim.set_defaults(handler=_simulate)
 
+    pause_help = {
+        "pause": "pause a whole journey (running enrollments hold before their next send)",
+        "resume": "resume a paused journey (held enrollments send again)",
+    }
     for name, paused in (("pause", True), ("resume", False)):
-        command = subparsers.add_parser(
-            name, help=f"{name} a whole journey (running enrollments hold before their next send)"
-        )
+        command = subparsers.add_parser(name, help=pause_help[name])
         command.add_argument("journey", help="a journey id of the catalog")
         command.add_argument("--reason", default="", help="why (kept with the status)")
         command.set_defaults(handler=_set_paused, paused=paused)
 
 
+def _definition_file(path: Path, option: str) -> JourneyDefinition:
+    """The definition in ``path``; a missing file is named as such, not as a bad journey."""
+    if not path.is_file():
+        raise InvalidInputError(option, f"{path} is not a file")
+    return load_definition(path)
+
+
 def _validate(arguments: argparse.Namespace) -> int:
-    definition = load_definition(arguments.file)
+    definition = _definition_file(arguments.file, "file")
     configured_catalog(JourneySettings()).check(definition)
     print(f"ok: {definition.key} ({len(definition.steps)} steps) is valid")
     return EXIT_OK
@@ -74,7 +94,7 @@ def _validate(arguments: argparse.Namespace) -> int:
 def _resolve(name: str, version: int | None) -> JourneyDefinition:
     path = Path(name)
     if path.suffix in {".yaml", ".yml", ".json"}:
-        return load_definition(path)
+        return _definition_file(path, "journey")
     return configured_catalog(JourneySettings()).get(name, version)
 
 
@@ -132,10 +152,89 @@ def _set_paused(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+OPERATOR_SYMBOLS = {
+    "eq": "=",
+    "ne": "!=",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "in": "in",
+}
+"""How the graph writes the comparison operators of the journey language."""
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def duration_text(value: timedelta) -> str:
+    """A duration as the graph writes it: ``3d``, ``1d 12h``, ``45s``, ``90ms``."""
+    total = value // timedelta(milliseconds=1)
+    if total < 1000:
+        return f"{total}ms"
+    parts = []
+    seconds = total // 1000
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts)
+
+
+def condition_text(condition: Condition) -> str:
+    """A branch condition as it reads: ``engagement >= 70``, ``clicked within 2d``."""
+    match condition:
+        case EventCountCondition():
+            text = condition.event
+            if condition.at_most == 0:
+                text = f"no {condition.event}"
+            elif condition.at_most is not None:
+                text += f" {condition.at_least}-{condition.at_most} times"
+            elif condition.at_least != 1:
+                text += f" >= {condition.at_least} times"
+            if condition.within is not None:
+                return f"{text} within {duration_text(condition.within)}"
+            return f"{text} since enrollment"
+        case AttributeCondition():
+            if condition.op == "exists":
+                return f"{condition.attribute} exists"
+            value = condition.value
+            shown = (
+                "[" + ", ".join(str(v) for v in value) + "]"
+                if isinstance(value, list)
+                else str(value)
+            )
+            return f"{condition.attribute} {OPERATOR_SYMBOLS[condition.op]} {shown}"
+        case LifecycleStageCondition():
+            if len(condition.stages) == 1:
+                return f"stage = {condition.stages[0]}"
+            return f"stage in [{', '.join(condition.stages)}]"
+        case ScoreCondition():
+            return f"{condition.scorer} {OPERATOR_SYMBOLS[condition.op]} {condition.value:g}"
+    return str(condition.kind)
+
+
 def _label(name: str, step: Step) -> str:
     match step:
         case SendStep():
             detail = f"send {step.template} via {'/'.join(c.value for c in step.channels)}"
+        case WaitStep():
+            if step.duration is not None:
+                detail = f"wait {duration_text(step.duration)}"
+            else:
+                detail = f"wait until day {step.day}"
+        case WaitUntilTimeStep():
+            days = (
+                ""
+                if len(step.weekdays) == 7
+                else " " + "/".join(WEEKDAY_NAMES[day] for day in step.weekdays)
+            )
+            detail = f"wait until {step.at:%H:%M}{days} (local time)"
+        case WaitUntilDateStep():
+            offset = ""
+            if step.offset:
+                sign = "-" if step.offset < timedelta(0) else "+"
+                offset = f" {sign} {duration_text(abs(step.offset))}"
+            detail = f"wait until {step.attribute}{offset}"
         case DecideStep():
             detail = f"decide by {step.scorer}"
         case BranchStep():
@@ -143,16 +242,16 @@ def _label(name: str, step: Step) -> str:
         case ExperimentStep():
             detail = f"experiment {step.experiment}"
         case WaitForEventStep():
-            detail = f"wait for {' or '.join(step.events)}"
+            detail = f"wait up to {duration_text(step.timeout)} for {' or '.join(step.events)}"
         case HumanTaskStep():
-            detail = f"task {step.kind}"
+            detail = f"task {step.kind}, due in {duration_text(step.due_in)}"
         case TransitionStep():
             detail = f"to {step.journey}"
         case ExitStep():
             detail = f"exit {step.outcome}"
         case _:
             detail = step.description or step.type.replace("_", " ")
-    return f"{name}: {detail}".replace('"', "'")
+    return f"{name}: {detail}"
 
 
 def _edges(step: Step) -> list[tuple[str, str]]:
@@ -160,22 +259,32 @@ def _edges(step: Step) -> list[tuple[str, str]]:
     edges: list[tuple[str, str]]
     match step:
         case BranchStep():
-            edges = [(str(case.when.kind), case.next) for case in step.cases]
+            edges = [
+                (" and ".join(condition_text(c) for c in case.conditions), case.next)
+                for case in step.cases
+            ]
             return [*edges, ("otherwise", step.otherwise)]
         case DecideStep():
-            edges = [(f"tier {tier}", target) for tier, target in step.tiers.items()]
+            edges = [(f"{step.scorer} tier {tier}", target) for tier, target in step.tiers.items()]
             for band in step.bands:
-                bound = f"> {band.above:g}" if band.above is not None else f">= {band.at_least:g}"
-                edges.append((bound, band.next))
+                bounds = []
+                if band.above is not None:
+                    bounds.append(f"{step.scorer} > {band.above:g}")
+                if band.at_least is not None:
+                    bounds.append(f"{step.scorer} >= {band.at_least:g}")
+                edges.append((" and ".join(bounds) or "any score", band.next))
             return [*edges, ("otherwise", step.otherwise)]
         case ExperimentStep():
             return [(f"{arm.name} {arm.weight}%", arm.next) for arm in step.arms]
         case WaitForEventStep():
-            return [*step.events.items(), ("timeout", step.on_timeout)]
+            return [
+                *step.events.items(),
+                (f"no event in {duration_text(step.timeout)}", step.on_timeout),
+            ]
         case HumanTaskStep():
             edges = list(step.outcomes.items())
-            if step.on_timeout is not None:
-                edges.append(("timeout", step.on_timeout))
+            if step.on_timeout is not None and step.timeout is not None:
+                edges.append((f"no outcome in {duration_text(step.timeout)}", step.on_timeout))
             if step.next is not None:
                 edges.append(("", step.next))
             return edges
@@ -193,15 +302,25 @@ def _shape(step: Step) -> tuple[str, str]:
     return '["', '"]'
 
 
+def _quoted(text: str) -> str:
+    """Text safe inside a quoted Mermaid label (Mermaid has no escape for ``"``)."""
+    return text.replace('"', "'")
+
+
 def mermaid(definition: JourneyDefinition) -> str:
-    """The journey's step graph as a Mermaid flowchart."""
+    """The journey's step graph as a Mermaid flowchart.
+
+    Nodes say what a step does (``wait 3d``, ``send welcome via email``); edges
+    leaving a branch or a decision carry their condition (``engagement >= 70``,
+    ``clicked within 2d``), and timeouts their duration.
+    """
     ids = {name: f"s{index}" for index, name in enumerate(definition.steps)}
     lines = ["flowchart TD", f'    start(["{definition.key}"]) --> {ids[definition.start]}']
     for name, step in definition.steps.items():
         opening, closing = _shape(step)
-        lines.append(f"    {ids[name]}{opening}{_label(name, step)}{closing}")
+        lines.append(f"    {ids[name]}{opening}{_quoted(_label(name, step))}{closing}")
     for name, step in definition.steps.items():
         for label, target in _edges(step):
-            arrow = f"-->|{label}|" if label else "-->"
+            arrow = f'-->|"{_quoted(label)}"|' if label else "-->"
             lines.append(f"    {ids[name]} {arrow} {ids[target]}")
     return "\n".join(lines)

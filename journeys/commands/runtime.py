@@ -45,6 +45,21 @@ def load_settings(**overrides: Any) -> JourneySettings:
         raise InvalidInputError(f"{name} ({origin})", first["msg"]) from None
 
 
+ONE_SHOT_LOG_LEVEL = "warning"
+"""Log level of commands that print an answer and exit, unless JOURNEYS_LOG_LEVEL is set."""
+
+
+def one_shot_log_settings(settings: JourneySettings) -> JourneySettings:
+    """The settings a one-shot command (track, enroll, list...) configures logging with.
+
+    Its answer is its output: the client's info lines (``enrolled``...) would only
+    interleave with it, so they are left out unless ``JOURNEYS_LOG_LEVEL`` asks.
+    """
+    if "log_level" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"log_level": ONE_SHOT_LOG_LEVEL})
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``dev``, ``worker``, ``migrate`` and ``temporal-setup``."""
     dev = subparsers.add_parser(
@@ -104,7 +119,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_dev(arguments: argparse.Namespace) -> int:
     """``journeys dev``: run the embedded stack until SIGINT/SIGTERM."""
-    from journeys.devtools.dev_stack import run_dev_stack
+    from journeys.devtools.dev_stack import engine_log_path, run_dev_stack
     from journeys.structured_logs import configure_logging
 
     settings = load_settings(
@@ -114,9 +129,14 @@ def run_dev(arguments: argparse.Namespace) -> int:
         api_port=arguments.api_port,
         demo=arguments.demo,
     )
-    configure_logging(settings)
     commands: Iterable[str] = list(arguments.cli_commands)
-    asyncio.run(_until_stopped(run_dev_stack(settings, cli_commands=commands)))
+    log_path = engine_log_path(settings)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # The worker's, the API's and the demo's log lines go to a file: the terminal
+    # keeps the startup progress and the banner (which says where the log is).
+    with log_path.open("a", encoding="utf-8", buffering=1) as log_file:
+        configure_logging(settings, log_file)
+        asyncio.run(_until_stopped(run_dev_stack(settings, cli_commands=commands)))
     print("journeys dev: stopped", flush=True)
     return 0
 

@@ -193,7 +193,7 @@ class UpsellCandidate(BaseModel):
 
 
 class ClientNextAction(BaseModel):
-    """Seed 003's next best action: the first recommended action, its priority and reason."""
+    """The client's next best action: the first recommended action, its priority and reason."""
 
     action: str
     priority: Priority

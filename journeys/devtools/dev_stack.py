@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import shutil
 import socket
+import sys
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
@@ -52,10 +54,14 @@ TEMPORAL_DB_FILE = "temporal.db"
 TEMPORAL_LOG_FILE = "temporal.log"
 """The dev server's output under the data folder."""
 
+ENGINE_LOG_FILE = "journeys.log"
+"""The log of ``journeys dev``'s own process (worker, API, demo) under the data folder."""
+
 OUTBOX_FILE = "outbox.jsonl"
 """Messages of channels with no provider configured (see ``workers.journey_worker``)."""
 
 LOCAL_HOST = "127.0.0.1"
+CLI_NAME = "journeys"
 SERVER_STOP_SECONDS = 15.0
 API_START_SECONDS = 30.0
 RETRY_PAUSE_SECONDS = 0.25
@@ -108,6 +114,11 @@ def dev_settings(settings: JourneySettings) -> JourneySettings:
     return settings.model_copy(
         update={"temporal_address": f"{LOCAL_HOST}:{settings.temporal_port}"}
     )
+
+
+def engine_log_path(settings: JourneySettings) -> Path:
+    """Where ``journeys dev`` writes the log of its worker, API and demo."""
+    return settings.data_dir.resolve() / ENGINE_LOG_FILE
 
 
 def load_api_factory() -> tuple[ApiFactory | None, str]:
@@ -403,16 +414,69 @@ def _demo_event(org_id: str, customer: DemoCustomer, name: str) -> TrackedEvent:
 
 
 CLI_HINTS = {
-    "track": "journeys track --customer you --event " + SIGN_UP_EVENT,
-    "enroll": "journeys enroll --customer you --journey demo_tour",
-    "list": "journeys list --journey demo_tour",
-    "api-key": "journeys api-key create --org {org}   (a key for the HTTP API)",
+    "track": "{cli} track --customer you --event {event}",
+    "enroll": "{cli} enroll --customer you --journey {journey}",
+    "list": "{cli} list --journey {journey}",
+    "api-key": "{cli} api-key create --org {org}   (a key for the HTTP API)",
 }
 """CLI commands the banner points to when they are installed."""
 
 
-def banner(settings: JourneySettings, *, api: bool, cli_commands: Iterable[str]) -> str:
-    """What is running and where to look, printed once the stack is up."""
+@dataclass(frozen=True)
+class BannerExample:
+    """The journey and entry event the banner's examples use: the catalog's own."""
+
+    journey_id: str
+    entry_event: str | None
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> BannerExample:
+        """The demo's journeys when the catalog serves them, else its first with an entry event."""
+        served = catalog.current_versions()
+        ids = {journey.id for journey in served}
+        if DEMO_TOUR_V1.id in ids and WELCOME_V1.id in ids:
+            return cls(DEMO_TOUR_V1.id, SIGN_UP_EVENT)
+        entered = [journey for journey in served if journey.entry.event]
+        first = (entered or served)[0]
+        return cls(first.id, first.entry.event)
+
+
+def cli_invocation(script: str, on_path: str | None, cwd: Path) -> str:
+    """How to type the CLI in another terminal of the same folder.
+
+    ``journeys`` when the running script is the one on PATH (an activated
+    virtualenv, a global install), else its path, relative to ``cwd`` where it
+    can be (``make run`` runs ``.venv/bin/journeys``).
+
+    Args:
+        script: The running program (``sys.argv[0]``).
+        on_path: What ``journeys`` resolves to on PATH, if anything.
+        cwd: The folder the user is in.
+    """
+    path = Path(script)
+    if path.name != CLI_NAME or (on_path and Path(on_path).resolve() == path.resolve()):
+        return CLI_NAME
+    absolute = path if path.is_absolute() else cwd / path
+    try:
+        return str(absolute.relative_to(cwd))
+    except ValueError:
+        return str(absolute)
+
+
+def banner(
+    settings: JourneySettings,
+    *,
+    api: bool,
+    cli_commands: Iterable[str],
+    cli: str = CLI_NAME,
+    example: BannerExample | None = None,
+) -> str:
+    """What is running and where to look, printed once the stack is up.
+
+    ``cli`` is how the hints spell the CLI (see :func:`cli_invocation`);
+    ``example`` the journey and event they use (by default the demo's).
+    """
+    example = example or BannerExample(DEMO_TOUR_V1.id, SIGN_UP_EVENT)
     data_dir = settings.data_dir.resolve()
     ui = f"http://localhost:{settings.temporal_ui_port}"
     api_line = (
@@ -424,28 +488,42 @@ def banner(settings: JourneySettings, *, api: bool, cli_commands: Iterable[str])
         "",
         "Journey engine is running.",
         f"  Temporal UI  {ui}/namespaces/{settings.temporal_namespace}/workflows",
-        f'               filter: JourneyOrgId = "{settings.default_org}"; each row shows'
-        " JourneyStep and JourneyStatus",
+        f"               filter: JourneyOrgId = '{settings.default_org}'; add the JourneyStep"
+        " and JourneyStatus columns with",
+        "               Configure Columns (in the bar under the list); a workflow's"
+        " User Metadata tab shows its Current Details",
         f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace},"
         f" task queue {settings.task_queue})",
         f"  HTTP API     {api_line}",
         f"  Store        {display_url(settings.resolved_database_url)}",
         f"  Outbox       {data_dir / OUTBOX_FILE}  (email, SMS and push messages, one JSON"
         " line each; in-app messages are in the store)",
-        f"  Server log   {data_dir / TEMPORAL_LOG_FILE}",
-        "Enroll a customer and send an event from Python:",
-        "  client = await JourneyClient.connect(JourneySettings())",
-        f'  await client.track(TrackedEvent(org_id="{settings.default_org}",'
-        f' customer_id="you", name="{SIGN_UP_EVENT}"))',
+        f"  Logs         {engine_log_path(settings)}  (worker, API and demo; `tail -f` it)",
+        f"               {data_dir / TEMPORAL_LOG_FILE}  (the Temporal dev server)",
     ]
-    installed = set(cli_commands)
+    if example.entry_event:
+        lines += [
+            "Enroll a customer and send an event from Python:",
+            "  client = await JourneyClient.connect(JourneySettings())",
+            f'  await client.track(TrackedEvent(org_id="{settings.default_org}",'
+            f' customer_id="you", name="{example.entry_event}"))',
+        ]
+    installed = set(cli_commands) - (set() if example.entry_event else {"track"})
     hints = [
-        hint.format(org=settings.default_org)
+        hint.format(
+            org=settings.default_org,
+            cli=cli,
+            event=example.entry_event,
+            journey=example.journey_id,
+        )
         for name, hint in CLI_HINTS.items()
         if name in installed
     ]
     if hints:
-        lines.append("or the CLI (another terminal, same folder):")
+        lines.append(
+            ("or the CLI" if example.entry_event else "From the CLI")
+            + " (another terminal, same folder):"
+        )
         lines += [f"  {hint}" for hint in hints]
     lines.append(f"Ctrl-C stops everything; the data stays in {data_dir} for the next start.")
     return "\n".join(lines)
@@ -537,7 +615,16 @@ async def run_dev_stack(
                 send_demo_clicks(journeys, settings.default_org, DEMO_CLICK_DELAY_SECONDS)
             )
             stack.push_async_callback(_cancel, clicks)
-        say(banner(settings, api=factory is not None, cli_commands=cli_commands))
+        cli = cli_invocation(sys.argv[0], shutil.which(CLI_NAME), Path.cwd())
+        say(
+            banner(
+                settings,
+                api=factory is not None,
+                cli_commands=cli_commands,
+                cli=cli,
+                example=BannerExample.of(catalog),
+            )
+        )
         try:
             await _first_to_end(watched)
         except asyncio.CancelledError:

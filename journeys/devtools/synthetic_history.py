@@ -15,7 +15,6 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel
 
 from journeys.decisioning.retention_offers import Offer
@@ -65,6 +64,8 @@ def generate_history(
     *, org_id: str, customers: int, as_of: datetime, seed: int = 42
 ) -> SyntheticHistory:
     """Generate ``customers`` customers with behaviour before and outcomes after ``as_of``."""
+    import numpy as np  # imported when history is generated, not with the CLI
+
     rng = np.random.default_rng(seed)
     profiles: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []

@@ -7,6 +7,10 @@ artifact under ``<data_dir>/models/<name>/v<NNNN>/`` (``model.joblib`` plus
 ``metadata.json`` with the version, feature list and held-out metrics).
 Workers load the newest version of each model.
 
+scikit-learn, numpy and joblib are imported only where a model is fitted,
+saved or loaded: importing this module (and with it the CLI, the API and the
+worker) stays fast, and scoring with the formula fallback never loads them.
+
 Fallback: until a model is trained, its score comes from the hand-set
 formula in :data:`FALLBACK_WEIGHTS` (a logistic of the same features), and
 the result's model version says ``formula-1``, so the audit trail shows which
@@ -21,19 +25,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-import numpy as np
 from pydantic import BaseModel, Field
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss, roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from journeys.decisioning.retention_offers import Offer
 from journeys.errors import InvalidInputError, UnknownModelError
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 FORMULA_VERSION = "formula-1"
 """Model version reported by a score computed with the fallback formula."""
@@ -282,8 +282,8 @@ class TrainedModel:
     def __init__(self, pipeline: Pipeline, metadata: ModelMetadata):
         self.pipeline = pipeline
         self.metadata = metadata
-        scaler: StandardScaler = pipeline[0]
-        regression: LogisticRegression = pipeline[-1]
+        scaler = pipeline[0]
+        regression = pipeline[-1]
         self._means = [float(value) for value in scaler.mean_]
         self._scales = [float(value) for value in scaler.scale_]
         self._weights = [float(value) for value in regression.coef_[0]]
@@ -322,6 +322,13 @@ def fit_model(
     Raises:
         InvalidInputError: Too few rows, or only one class among the labels.
     """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss, roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     if len(rows) < 40:
         raise InvalidInputError(name.value, f"needs at least 40 training rows, got {len(rows)}")
     y = np.asarray(labels, dtype=int)
@@ -367,6 +374,7 @@ class ModelRegistry:
         self, name: ModelName, pipeline: Pipeline, metadata_without_version: dict[str, Any]
     ) -> ModelMetadata:
         """Save a new version of ``name``; returns its metadata."""
+        import joblib
         import sklearn
 
         with self._lock:
@@ -418,6 +426,8 @@ class ModelRegistry:
             raise UnknownModelError(
                 f"model {metadata.label} was trained on other features; retrain it"
             )
+        import joblib
+
         pipeline: Pipeline = joblib.load(folder / "model.joblib")
         return TrainedModel(pipeline, metadata)
 

@@ -9,8 +9,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Table, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -62,6 +60,11 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
+        # Alembic (with Mako) is imported here, not at the top: it costs every
+        # process that opens a store, the CLI's --help included, half a second.
+        from alembic import command
+        from alembic.config import Config
+
         if self.dialect == "sqlite":
             Path(self.engine.url.database or ".").parent.mkdir(parents=True, exist_ok=True)
         config = Config()

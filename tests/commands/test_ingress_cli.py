@@ -88,7 +88,30 @@ async def test_track_enroll_show_list_and_catalog(
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.3)
         assert [e["workflow_id"] for e in listed] == ["journey:acme:demo_tour:c-2"]
-        for customer_id in ("c-1", "c-2"):
+        # Without JOURNEYS_LOG_LEVEL, a one-shot command prints its answer and no log lines.
+        quiet = Cli(settings, dev_env)
+        del quiet.env["JOURNEYS_LOG_LEVEL"]
+        code, answer, err = await quiet(
+            "track", "--org", "acme", "--customer", "c-3", "--event", "demo_started"
+        )
+        assert (code, err) == (0, ""), err
+        assert "enrolled journey:acme:demo_tour:c-3" in answer
+        code, table, _ = await cli("list", "--org", "acme", "--customer", "c-2")
+        header, row = table.splitlines()
+        assert header.split() == [
+            "CUSTOMER",
+            "JOURNEY",
+            "VERSION",
+            "STATUS",
+            "STEP",
+            "STARTED",
+            "(UTC)",
+        ]
+        assert row.split()[:3] == ["c-2", "demo_tour", "1"]
+        for column in ("JOURNEY", "VERSION", "STATUS", "STARTED"):
+            at = header.index(column)
+            assert row[at - 1] == " " and row[at] != " ", (column, table)
+        for customer_id in ("c-1", "c-2", "c-3"):
             handle = dev_env.client.get_workflow_handle(f"journey:acme:demo_tour:{customer_id}")
             with contextlib.suppress(RPCError):
                 await handle.terminate("test over")

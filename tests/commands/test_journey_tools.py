@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
 from journeys.catalog.welcome import WELCOME_V1
 from journeys.cli import main
+from journeys.commands.journey_tools import duration_text, mermaid
 from journeys.devtools.simulation import simulate
+from journeys.language import (
+    AttributeCondition,
+    BranchCase,
+    BranchStep,
+    EntryTrigger,
+    EventCountCondition,
+    ExitStep,
+    JourneyDefinition,
+    JourneyMetadata,
+    LifecycleStageCondition,
+    ScoreCondition,
+    WaitForEventStep,
+    WaitStep,
+    WaitUntilTimeStep,
+)
 from journeys.language.loading import dump_definition
 
 
@@ -31,14 +48,90 @@ def test_validate_refuses_a_bad_file_naming_the_step(
     )
 
 
+def test_validate_and_graph_name_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert main(["validate", str(missing)]) == 1
+    assert capsys.readouterr().err == f"error: file: {missing} is not a file\n"
+    assert main(["graph", str(missing)]) == 1
+    assert capsys.readouterr().err == f"error: journey: {missing} is not a file\n"
+
+
 def test_graph_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "journey_onboarding_v2"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("flowchart TD")
     assert "day_30_success: decide by onboarding_success" in out
-    assert "-->|> 75|" in out
+    assert '-->|"onboarding_success > 75"|' in out
+    assert '-->|"day_3_engagement tier high"|' not in out
+    assert '-->|"engagement tier high"|' in out
     assert main(["graph", "no_such_journey"]) == 1
     assert "no journey 'no_such_journey'" in capsys.readouterr().err
+
+
+GRAPHED = JourneyDefinition(
+    id="graphed",
+    version=1,
+    metadata=JourneyMetadata(name="Every label the graph writes"),
+    entry=EntryTrigger(event="signed_up"),
+    start="by_engagement",
+    steps={
+        "by_engagement": BranchStep(
+            cases=[
+                BranchCase(
+                    when=ScoreCondition(scorer="engagement", op="gte", value=70), next="pause"
+                ),
+                BranchCase(
+                    when=EventCountCondition(event="clicked", within=timedelta(days=2)),
+                    also=[AttributeCondition(attribute="plan", op="in", value=["pro", "team"])],
+                    next="pause",
+                ),
+                BranchCase(
+                    when=EventCountCondition(event="login", at_least=0, at_most=0),
+                    next="pause",
+                ),
+                BranchCase(when=LifecycleStageCondition(stages=["trial"]), next="pause"),
+            ],
+            otherwise="until_nine",
+        ),
+        "pause": WaitStep(duration=timedelta(days=3), next="reply"),
+        "until_nine": WaitUntilTimeStep(at=time(9), weekdays=[0, 1, 2, 3, 4], next="reply"),
+        "reply": WaitForEventStep(
+            events={"replied": "done"}, timeout=timedelta(hours=36), on_timeout="done"
+        ),
+        "done": ExitStep(),
+    },
+)
+
+
+def test_graph_labels_edges_with_their_conditions_and_waits_with_durations() -> None:
+    graph = mermaid(GRAPHED)
+    ids = {"by_engagement": "s0", "pause": "s1", "until_nine": "s2", "reply": "s3", "done": "s4"}
+    assert f'{ids["by_engagement"]} -->|"engagement >= 70"| {ids["pause"]}' in graph
+    assert '-->|"clicked within 2d and plan in [pro, team]"|' in graph
+    assert '-->|"no login since enrollment"|' in graph
+    assert '-->|"stage = trial"|' in graph
+    assert f'{ids["by_engagement"]} -->|"otherwise"| {ids["until_nine"]}' in graph
+    assert '["pause: wait 3d"]' in graph
+    assert '["until_nine: wait until 09:00 Mon/Tue/Wed/Thu/Fri (local time)"]' in graph
+    assert '["reply: wait up to 1d 12h for replied"]' in graph
+    assert f'{ids["reply"]} -->|"no event in 1d 12h"| {ids["done"]}' in graph
+    assert "|event_count|" not in graph and "|score|" not in graph
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (timedelta(days=3), "3d"),
+        (timedelta(days=1, hours=12), "1d 12h"),
+        (timedelta(minutes=90), "1h 30m"),
+        (timedelta(seconds=45), "45s"),
+        (timedelta(milliseconds=250), "250ms"),
+    ],
+)
+def test_durations_are_written_compactly(duration: timedelta, text: str) -> None:
+    assert duration_text(duration) == text
 
 
 def test_simulate_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:

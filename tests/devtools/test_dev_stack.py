@@ -19,19 +19,24 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from journeys.catalog import Catalog
+from journeys.catalog import Catalog, default_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
+from journeys.catalog.examples.first_project import FIRST_PROJECT_V1
 from journeys.cli import main
 from journeys.client import TrackedEvent
 from journeys.contracts import search_attributes
 from journeys.devtools.dev_stack import (
     DEMO_CUSTOMERS,
+    BannerExample,
     TemporalDevServer,
+    banner,
+    cli_invocation,
     demo_event_id,
     run_dev_stack,
 )
 from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.errors import ConfigurationError, DevStackError
+from journeys.language import EntryTrigger
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from tests.support.network import free_port
@@ -40,6 +45,9 @@ from tests.support.temporal import journey_client
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120.0
 STOP_SECONDS = 60.0
+PROGRESS_LINE = re.compile(r"^(journeys dev: |  (ok|\.\.|--)   )")
+"""A line of ``journeys dev``'s startup progress (and nothing else may come before its banner)."""
+
 DEMO_ENROLLMENTS = 2 * len(DEMO_CUSTOMERS)
 """Every demo customer enrolls in the welcome journey and in the demo tour."""
 
@@ -167,6 +175,11 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     server_pid = await asyncio.to_thread(first.wait_for_banner)
     assert f"http://localhost:{ui_port}" in first.output
     assert str(tmp_path / "data" / "outbox.jsonl") in first.output
+    progress, banner = first.output.split("Journey engine is running.")
+    assert all(PROGRESS_LINE.match(line) for line in progress.splitlines() if line), progress
+    assert f"Logs         {tmp_path / 'data' / 'journeys.log'}" in banner
+    assert "add the JourneyStep and JourneyStatus columns with" in banner
+    assert "User Metadata tab shows its Current Details" in banner
     before = await demo_workflows(address, DEMO_ENROLLMENTS)
     assert set(before) == {
         f"journey:demo:{journey}:{customer.customer_id}"
@@ -177,7 +190,8 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     assert "journeys dev: stopped" in first.output
     assert process_gone(server_pid)
     assert (tmp_path / "data" / "temporal.db").exists()
-    assert '"customer_id": "ada"' in first.stderr_path.read_text()
+    assert first.stderr_path.read_text() == "", first.diagnostics()
+    assert '"customer_id": "ada"' in (tmp_path / "data" / "journeys.log").read_text()
 
     second = DevProcess(tmp_path, env, "second")
     dev_processes.append(second)
@@ -231,6 +245,47 @@ async def test_dev_with_a_catalog_without_the_demo_journeys_skips_the_demo(
             await stack
     assert "  ok   catalog: team_tour@1" in lines
     assert "  --   demo: skipped, the catalog has no demo_tour / journey_welcome" in lines
+
+
+def test_the_banner_spells_the_cli_as_it_can_be_typed_here(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    venv_script = project / ".venv" / "bin" / "journeys"
+    assert cli_invocation(".venv/bin/journeys", None, project) == ".venv/bin/journeys"
+    assert cli_invocation(str(venv_script), None, project) == ".venv/bin/journeys"
+    assert cli_invocation(str(venv_script), str(venv_script), project) == "journeys"
+    assert cli_invocation("/opt/tools/bin/journeys", None, project) == "/opt/tools/bin/journeys"
+    assert cli_invocation(str(ROOT / "journeys" / "cli.py"), None, project) == "journeys"
+    text = banner(
+        JourneySettings(data_dir=tmp_path),
+        api=True,
+        cli_commands=["track", "api-key"],
+        cli=".venv/bin/journeys",
+    )
+    assert "  .venv/bin/journeys track --customer you --event account_created" in text
+    assert "  .venv/bin/journeys api-key create --org demo" in text
+    assert "enroll --customer" not in text
+
+
+def test_the_banner_examples_use_the_served_catalog(tmp_path: Path) -> None:
+    assert BannerExample.of(default_catalog()) == BannerExample("demo_tour", "account_created")
+    own = BannerExample.of(Catalog([FIRST_PROJECT_V1]))
+    assert own == BannerExample("first_project", "workspace_created")
+    text = banner(
+        JourneySettings(data_dir=tmp_path),
+        api=True,
+        cli_commands=["track", "enroll", "list"],
+        example=own,
+    )
+    assert "  journeys track --customer you --event workspace_created" in text
+    assert "  journeys enroll --customer you --journey first_project" in text
+    assert 'name="workspace_created"' in text
+    assert "demo_tour" not in text and "account_created" not in text
+    api_only = BannerExample.of(Catalog([TEAM_TOUR.model_copy(update={"entry": EntryTrigger()})]))
+    assert api_only == BannerExample("team_tour", None)
+    quiet = banner(
+        JourneySettings(data_dir=tmp_path), api=True, cli_commands=["track"], example=api_only
+    )
+    assert "track" not in quiet.split("Logs")[1]
 
 
 def test_dev_refuses_a_port_in_use(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Example journeys of the README's "Write your own journey" (not in the shipped catalog)."""
