@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from journeys.catalog import default_catalog
 from journeys.catalog.welcome import WELCOME_V1
 from journeys.cli import main
-from journeys.devtools.simulation import simulate
+from journeys.devtools.simulation import simulate_on_temporal
 from journeys.language.loading import dump_definition
 
 
@@ -50,7 +51,8 @@ def test_simulate_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> Non
 
 async def test_simulation_reports_outcomes_and_paths() -> None:
     lines: list[str] = []
-    report = await simulate("journey_celebration", 5, 2, progress=lines.append)
+    journey = default_catalog().get("journey_celebration")
+    report = await simulate_on_temporal(journey, 5, 2, progress=lines.append)
     assert report.outcomes == {"celebrated": 5}
     assert sum(report.profiles.values()) == 5
     assert report.paths == {"celebrated": 5}
