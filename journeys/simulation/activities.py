@@ -113,6 +113,17 @@ class SimulatedSend:
 
 
 @dataclass(frozen=True)
+class HeldBackSend:
+    """A send attempt not made: suppressed (consent), deferred (quiet hours) or capped."""
+
+    channel: Channel
+    template: str
+    status: SendStatus
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
 class SimulatedDecision:
     """A decide step's decision."""
 
@@ -129,9 +140,7 @@ class EnrollmentTrace:
     """What one simulated enrollment did (what production would have written)."""
 
     sends: list[SimulatedSend] = field(default_factory=list)
-    capped: list[tuple[Channel, datetime]] = field(default_factory=list)
-    deferred: list[tuple[Channel, datetime]] = field(default_factory=list)
-    suppressed: list[tuple[Channel, str]] = field(default_factory=list)
+    held_back: list[HeldBackSend] = field(default_factory=list)
     decisions: list[SimulatedDecision] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     transitions: list[str] = field(default_factory=list)
@@ -220,28 +229,39 @@ class SimulatedActivities:
             customer.suppressions.get(channel.value) or customer.suppressions.get(ALL_CHANNELS),
         )
         if forbidden is not None:
-            self._trace.suppressed.append((channel, forbidden))
-            return SendOutcome(
-                status=SendStatus.SUPPRESSED, channel=channel, idempotency_key=key, detail=forbidden
-            )
+            return self._held_back(request, key, SendStatus.SUPPRESSED, forbidden)
         quiet = request.quiet_hours or self._rules.quiet_hours
         if quiet is not None:
             ends = quiet_hours_end(quiet, now, customer_zone(customer.timezone))
             if ends is not None:
-                self._trace.deferred.append((channel, now))
-                return SendOutcome(
-                    status=SendStatus.DEFERRED, channel=channel, idempotency_key=key, retry_at=ends
-                )
+                return self._held_back(request, key, SendStatus.DEFERRED, "quiet hours", ends)
         caps = [*self._rules.frequency_caps, *request.frequency_caps]
         frees_at = slot_frees_at(caps, channel, self._slots, now) if caps else None
         if frees_at is not None:
-            self._trace.capped.append((channel, now))
-            return SendOutcome(
-                status=SendStatus.CAPPED, channel=channel, idempotency_key=key, retry_at=frees_at
-            )
+            return self._held_back(request, key, SendStatus.CAPPED, "frequency cap", frees_at)
         self._slots.append((channel, now))
         self._trace.sends.append(SimulatedSend(channel, request.template, now, request.step_key))
         return SendOutcome(status=SendStatus.SENT, channel=channel, idempotency_key=key)
+
+    def _held_back(
+        self,
+        request: SendRequest,
+        key: str,
+        status: SendStatus,
+        detail: str,
+        retry_at: datetime | None = None,
+    ) -> SendOutcome:
+        assert request.requested_at is not None
+        self._trace.held_back.append(
+            HeldBackSend(request.channel, request.template, status, request.requested_at, detail)
+        )
+        return SendOutcome(
+            status=status,
+            channel=request.channel,
+            idempotency_key=key,
+            detail=detail,
+            retry_at=retry_at,
+        )
 
     def _score(self, request: ScoreRequest) -> ScoreResult:
         """The formula over the customer's events in the window (``EventWindowScorer``'s rule)."""

@@ -75,12 +75,15 @@ def simulate_customer(
     settings: SimulationSettings,
     org_id: str = SIMULATION_ORG,
     entry_event_id: str | None = None,
+    deliver_earlier_events: bool = False,
 ) -> tuple[EnrollmentRun, EnrollmentTrace]:
     """Enroll one customer at ``enrolled_at`` and run the journey for ``days`` days.
 
     The customer's delivered events after ``enrolled_at`` reach the enrollment
     at their times (the entry event, if any, starts it); the others are only
-    seen by scorers. Returns how it ended and what it did.
+    seen by scorers. With ``deliver_earlier_events``, delivered events dated
+    before the enrollment reach it as it starts (a client signalling them right
+    after enrolling the customer). Returns how it ended and what it did.
     """
     trace = EnrollmentTrace()
     activities = SimulatedActivities(customer, trace, settings.rules, settings.journeys)
@@ -90,7 +93,7 @@ def simulate_customer(
         )
         for event in customer.events
         if (event.delivered or event.event_id == entry_event_id)
-        and event.occurred_at >= enrolled_at
+        and (deliver_earlier_events or event.occurred_at >= enrolled_at)
     ]
     entry = next((s for s in signals if s.event_id == entry_event_id), None)
     run = run_enrollment(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from journeys.contracts.activities import SendStatus
 from journeys.language import BranchStep, DecideStep, ExperimentStep, JourneyDefinition
 from journeys.simulation.activities import EnrollmentTrace
 from journeys.simulation.runtime import EnrollmentRun
@@ -98,9 +99,13 @@ class SimulationReport:
         self.paths[path_signature(definition, run.path)] += 1
         for send in trace.sends:
             self.sends[send.channel.value, journey_day(send.at, enrolled_at)] += 1
-        self.capped.update(channel.value for channel, _ in trace.capped)
-        self.quiet_hours.update(channel.value for channel, _ in trace.deferred)
-        self.suppressed.update(reason for _, reason in trace.suppressed)
+        for held in trace.held_back:
+            if held.status is SendStatus.CAPPED:
+                self.capped[held.channel.value] += 1
+            elif held.status is SendStatus.DEFERRED:
+                self.quiet_hours[held.channel.value] += 1
+            else:
+                self.suppressed[held.detail] += 1
         self.decisions.update((decision.step, decision.choice) for decision in trace.decisions)
         self.tasks.update(trace.tasks)
         self.transitions.update(trace.transitions)
