@@ -37,7 +37,7 @@ from journeys.errors import InvalidInputError
 from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.simulation.engine import MAX_CUSTOMERS, SIMULATION_ORG, check_days
-from journeys.simulation.population import BehaviourProfiles, load_profiles, synthetic_customer
+from journeys.simulation.population import BehaviourProfiles, PopulationSampler, load_profiles
 from journeys.simulation.report import path_signature
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
@@ -198,13 +198,17 @@ def _plan_population(
     report: SimulationReport,
 ) -> list[tuple[str, list[EventSignal]]]:
     """Create the customers and store their events; return the Day-0 signals per customer."""
-    listened = frozenset(definition.listened_events())
+    sampler = PopulationSampler(
+        profiles,
+        seed=seed,
+        start=start,
+        horizon_days=days,
+        delivered=frozenset(definition.listened_events()),
+    )
     plans: list[tuple[str, list[EventSignal]]] = []
     with store.transaction() as session:
         for index in cohort:
-            customer = synthetic_customer(
-                profiles, index, seed=seed, start=start, horizon_days=days, delivered=listened
-            )
+            customer = sampler.customer(index)
             report.profiles[customer.profile_name] += 1
             upsert_customer(
                 session,

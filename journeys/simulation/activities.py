@@ -63,7 +63,7 @@ from journeys.store.consent import ALL_CHANNELS, consent_forbids
 from workflows.runtime import ActivityCallFailed
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CustomerEvent:
     """One behaviour event of a simulated customer.
 
@@ -236,7 +236,7 @@ class SimulatedActivities:
             if ends is not None:
                 return self._held_back(request, key, SendStatus.DEFERRED, "quiet hours", ends)
         caps = [*self._rules.frequency_caps, *request.frequency_caps]
-        frees_at = slot_frees_at(caps, channel, self._slots, now) if caps else None
+        frees_at = slot_frees_at(caps, channel, self._slots, now) if caps and self._slots else None
         if frees_at is not None:
             return self._held_back(request, key, SendStatus.CAPPED, "frequency cap", frees_at)
         self._slots.append((channel, now))

@@ -28,7 +28,7 @@ from journeys.simulation.activities import (
     SimulatedActivities,
     SimulatedCustomer,
 )
-from journeys.simulation.population import BehaviourProfiles, load_profiles, synthetic_customer
+from journeys.simulation.population import BehaviourProfiles, PopulationSampler, load_profiles
 from journeys.simulation.report import SimulationReport
 from journeys.simulation.runtime import EnrollmentRun, run_enrollment
 
@@ -88,9 +88,7 @@ def simulate_customer(
     trace = EnrollmentTrace()
     activities = SimulatedActivities(customer, trace, settings.rules, settings.journeys)
     signals = [
-        EventSignal.model_construct(
-            event_id=event.event_id, name=event.name, occurred_at=event.occurred_at, properties={}
-        )
+        EventSignal(event_id=event.event_id, name=event.name, occurred_at=event.occurred_at)
         for event in customer.events
         if (event.delivered or event.event_id == entry_event_id)
         and (deliver_earlier_events or event.occurred_at >= enrolled_at)
@@ -164,17 +162,16 @@ def simulate_chunk(
         steps=list(definition.steps),
         seed=population.seed,
     )
-    delivered = frozenset(definition.listened_events())
+    sampler = PopulationSampler(
+        population.profiles,
+        seed=population.seed,
+        start=population.start,
+        horizon_days=days,
+        delivered=frozenset(definition.listened_events()),
+        spread=ENROLLMENT_SPREAD,
+    )
     for index in indexes:
-        customer = synthetic_customer(
-            population.profiles,
-            index,
-            seed=population.seed,
-            start=population.start,
-            horizon_days=days,
-            delivered=delivered,
-            spread=ENROLLMENT_SPREAD,
-        )
+        customer = sampler.customer(index)
         assert customer.enrolled_at is not None
         run, trace = simulate_customer(
             definition, customer, enrolled_at=customer.enrolled_at, days=days, settings=settings

@@ -155,21 +155,11 @@ def load_profiles(path: Path | None = None) -> BehaviourProfiles:
         raise InvalidInputError(f"{field}: {location}", first["msg"]) from err
 
 
-def synthetic_customer(
-    profiles: BehaviourProfiles,
-    index: int,
-    *,
-    seed: int,
-    start: datetime,
-    horizon_days: float,
-    delivered: frozenset[str],
-    spread: timedelta = timedelta(0),
-) -> SimulatedCustomer:
-    """Customer ``index`` of the population of ``seed`` (the same for the same arguments).
+class PopulationSampler:
+    """Draws customers of a population, one at a time (see the module docs).
 
     Args:
         profiles: The behaviour mix.
-        index: The customer's number in the population.
         seed: The population's seed.
         start: The population's first enrollment time.
         horizon_days: Days of behaviour to produce.
@@ -177,41 +167,83 @@ def synthetic_customer(
         spread: Enrollments are spread evenly at random over this time after
             ``start`` (whole seconds); each customer's events are dated from its own.
     """
-    rng = random.Random(f"{seed}/{index}")
-    enrolled_at = start + timedelta(seconds=int(rng.random() * spread.total_seconds()))
-    choices = profiles.profiles
-    profile = rng.choices(choices, weights=[p.weight for p in choices])[0]
-    customer_id = f"sim-{index:06d}"
-    attributes: dict[str, Any] = {
-        name: rng.choice(values) for name, values in profile.attributes.items()
-    }
-    events: list[CustomerEvent] = []
-    for rule in profile.events:
-        number = 0
-        for day in rule.days(horizon_days):
-            for _ in range(rule.count):
-                if rule.probability < 1 and rng.random() >= rule.probability:
-                    continue
-                events.append(
-                    CustomerEvent(
-                        event_id=f"{customer_id}-{len(events)}",
-                        name=rule.name,
-                        occurred_at=enrolled_at + timedelta(days=day),
-                        properties=_numbered(rule.properties, number),
-                        delivered=rule.name in delivered,
-                    )
+
+    def __init__(
+        self,
+        profiles: BehaviourProfiles,
+        *,
+        seed: int,
+        start: datetime,
+        horizon_days: float,
+        delivered: frozenset[str],
+        spread: timedelta = timedelta(0),
+    ) -> None:
+        self._profiles = profiles.profiles
+        self._weights = [profile.weight for profile in self._profiles]
+        self._seed = seed
+        self._start = start
+        self._spread_seconds = spread.total_seconds()
+        # Each profile's possible events, dated from enrollment, worked out once.
+        self._events = {
+            profile.name: [
+                (
+                    timedelta(days=day),
+                    rule.name,
+                    rule.properties,
+                    rule.probability,
+                    rule.name in delivered,
                 )
-                number += 1
-    events.sort(key=lambda event: event.occurred_at)
-    return SimulatedCustomer(
-        customer_id=customer_id,
-        attributes=attributes,
-        timezone=rng.choice(profile.timezones),
-        consents={channel: status.value for channel, status in profile.consents.items()},
-        events=events,
-        profile_name=profile.name,
-        enrolled_at=enrolled_at,
-    )
+                for rule in profile.events
+                for day in rule.days(horizon_days)
+                for _ in range(rule.count)
+            ]
+            for profile in self._profiles
+        }
+        self._numbers = {
+            profile.name: [
+                number
+                for rule in profile.events
+                for number in range(sum(1 for _ in rule.days(horizon_days)) * rule.count)
+            ]
+            for profile in self._profiles
+        }
+
+    def customer(self, index: int) -> SimulatedCustomer:
+        """Customer ``index`` (the same for the same population and index)."""
+        rng = random.Random(f"{self._seed}/{index}")
+        enrolled_at = self._start + timedelta(seconds=int(rng.random() * self._spread_seconds))
+        profile = rng.choices(self._profiles, weights=self._weights)[0]
+        customer_id = f"sim-{index:06d}"
+        attributes: dict[str, Any] = {
+            name: rng.choice(values) for name, values in profile.attributes.items()
+        }
+        events: list[CustomerEvent] = []
+        possible = self._events[profile.name]
+        numbers = self._numbers[profile.name]
+        for (offset, name, properties, probability, delivered), number in zip(
+            possible, numbers, strict=True
+        ):
+            if probability < 1 and rng.random() >= probability:
+                continue
+            events.append(
+                CustomerEvent(
+                    event_id=f"{customer_id}-{len(events)}",
+                    name=name,
+                    occurred_at=enrolled_at + offset,
+                    properties=_numbered(properties, number) if properties else {},
+                    delivered=delivered,
+                )
+            )
+        events.sort(key=lambda event: event.occurred_at)
+        return SimulatedCustomer(
+            customer_id=customer_id,
+            attributes=attributes,
+            timezone=rng.choice(profile.timezones),
+            consents={channel: status.value for channel, status in profile.consents.items()},
+            events=events,
+            profile_name=profile.name,
+            enrolled_at=enrolled_at,
+        )
 
 
 def _numbered(properties: dict[str, PropertyValue], number: int) -> dict[str, Any]:

@@ -31,13 +31,27 @@ def still_running(step: str) -> str:
     return f"still running at {step}"
 
 
-def path_signature(definition: JourneyDefinition, path: list[str]) -> str:
-    """The choices a path made: steps chosen by a branch, decision or split, then the last step."""
-    chosen = [
-        step
-        for previous, step in pairwise(path)
-        if isinstance(definition.steps.get(previous), BranchStep | DecideStep | ExperimentStep)
-    ]
+def choice_steps(definition: JourneyDefinition) -> frozenset[str]:
+    """The steps that choose where a path goes: branches, decisions and splits."""
+    return frozenset(
+        name
+        for name, step in definition.steps.items()
+        if isinstance(step, BranchStep | DecideStep | ExperimentStep)
+    )
+
+
+def path_signature(
+    definition: JourneyDefinition, path: list[str], choosing: frozenset[str] | None = None
+) -> str:
+    """The choices a path made: steps chosen by a branch, decision or split, then the last step.
+
+    Args:
+        definition: The journey.
+        path: The steps visited.
+        choosing: :func:`choice_steps` of the journey, if already known.
+    """
+    choosing = choice_steps(definition) if choosing is None else choosing
+    chosen = [step for previous, step in pairwise(path) if previous in choosing]
     if path and (not chosen or chosen[-1] != path[-1]):
         chosen.append(path[-1])
     return " > ".join(chosen)
@@ -81,6 +95,7 @@ class SimulationReport:
     profiles: Counter[str] = field(default_factory=Counter)
     continued_as_new: int = 0
     not_enrolled: int = 0
+    _choosing: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def add(
         self,
@@ -96,7 +111,9 @@ class SimulationReport:
         outcome = run.result.outcome if run.result else still_running(run.current_step)
         self.outcomes[outcome] += 1
         self.funnel.update(set(run.path))
-        self.paths[path_signature(definition, run.path)] += 1
+        if self._choosing is None:
+            self._choosing = choice_steps(definition)
+        self.paths[path_signature(definition, run.path, self._choosing)] += 1
         for send in trace.sends:
             self.sends[send.channel.value, journey_day(send.at, enrolled_at)] += 1
         for held in trace.held_back:

@@ -73,17 +73,27 @@ class _Wait:
 
 
 class _AttributeMirror(TypedSearchAttributes):
-    """Search attributes with a lookup by name (the interpreter compares them at every rest)."""
+    """Search attributes kept by name (the interpreter compares them at every rest)."""
 
-    def __init__(self, pairs: Iterable[SearchAttributePair[Any]]) -> None:
-        # Not sorted and checked as the SDK's constructor does: names are unique here.
-        listed = list(pairs)
-        object.__setattr__(self, "search_attributes", listed)
-        object.__setattr__(self, "_by_name", {pair.key.name: pair.value for pair in listed})
+    def __init__(self) -> None:
+        object.__setattr__(self, "search_attributes", [])
+        object.__setattr__(self, "pairs", {})
+
+    def set(self, pairs: Iterable[SearchAttributePair[Any]], *, replace: bool = False) -> None:
+        """Set these attributes (``replace``: and unset every other)."""
+        by_name: dict[str, SearchAttributePair[Any]] = self.pairs  # type: ignore[attr-defined]
+        if replace:
+            by_name.clear()
+        by_name.update((pair.key.name, pair) for pair in pairs)
+        object.__setattr__(self, "search_attributes", list(by_name.values()))
+
+    def remove(self, name: str) -> None:
+        """Unset an attribute."""
+        self.pairs.pop(name, None)  # type: ignore[attr-defined]
+        object.__setattr__(self, "search_attributes", list(self.pairs.values()))  # type: ignore[attr-defined]
 
     def __getitem__(self, key: SearchAttributeKey[Any]) -> Any:
-        by_name: dict[str, Any] = self._by_name  # type: ignore[attr-defined]
-        return by_name[key.name]
+        return self.pairs[key.name].value  # type: ignore[attr-defined]
 
 
 class ContinuedAsNew(Exception):
@@ -111,14 +121,13 @@ class SimulatedRuntime:
         run_id: str,
         clock: Callable[[], datetime],
         activities: ActivityCaller,
-        attributes: dict[str, Any],
+        attributes: _AttributeMirror,
     ) -> None:
         self._workflow_id = workflow_id
         self._run_id = run_id
         self._clock = clock
         self._activities = activities
         self._attributes = attributes
-        self._mirror = _AttributeMirror(attributes.values())
         self.details: Callable[[], str] = str
 
     @property
@@ -179,14 +188,12 @@ class SimulatedRuntime:
     ) -> NoReturn:
         """End the run; the driver starts the next one with ``params``."""
         if search_attributes is not None:
-            self._attributes.clear()
-            self._attributes.update({pair.key.name: pair for pair in search_attributes})
-            self._mirror = _AttributeMirror(self._attributes.values())
+            self._attributes.set(search_attributes, replace=True)
         raise ContinuedAsNew(params)
 
     def search_attributes(self) -> TypedSearchAttributes:
         """The enrollment's search attributes as the interpreter last set them."""
-        return self._mirror
+        return self._attributes
 
     def upsert_search_attributes(
         self, updates: Sequence[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]]
@@ -195,10 +202,9 @@ class SimulatedRuntime:
         for update in updates:
             key = cast(SearchAttributeKey[Any], update.key)
             if update.value is None:
-                self._attributes.pop(key.name, None)
+                self._attributes.remove(key.name)
             else:
-                self._attributes[key.name] = SearchAttributePair(key, update.value)
-        self._mirror = _AttributeMirror(self._attributes.values())
+                self._attributes.set([SearchAttributePair(key, update.value)])
 
     def set_details(self, details: Callable[[], str]) -> None:
         """Keep how to describe the enrollment; a simulation shows no details, so never asks."""
@@ -264,7 +270,7 @@ def run_enrollment(
         sequence += 1
     heapq.heapify(queue)
     workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
-    attributes: dict[str, Any] = {}
+    attributes = _AttributeMirror()
     # Built without validation: the definition was validated when loaded, and
     # validating it again per enrollment would cost more than running it.
     params = EnrollmentInput.model_construct(
