@@ -76,8 +76,12 @@ class _AttributeMirror(TypedSearchAttributes):
     """Search attributes kept by name (the interpreter compares them at every rest)."""
 
     def __init__(self) -> None:
-        object.__setattr__(self, "search_attributes", [])
         object.__setattr__(self, "pairs", {})
+
+    @property
+    def search_attributes(self) -> list[SearchAttributePair[Any]]:
+        """The attributes as the SDK lists them (built only when asked)."""
+        return list(self.pairs.values())  # type: ignore[attr-defined]
 
     def set(self, pairs: Iterable[SearchAttributePair[Any]], *, replace: bool = False) -> None:
         """Set these attributes (``replace``: and unset every other)."""
@@ -85,12 +89,10 @@ class _AttributeMirror(TypedSearchAttributes):
         if replace:
             by_name.clear()
         by_name.update((pair.key.name, pair) for pair in pairs)
-        object.__setattr__(self, "search_attributes", list(by_name.values()))
 
     def remove(self, name: str) -> None:
         """Unset an attribute."""
         self.pairs.pop(name, None)  # type: ignore[attr-defined]
-        object.__setattr__(self, "search_attributes", list(self.pairs.values()))  # type: ignore[attr-defined]
 
     def __getitem__(self, key: SearchAttributeKey[Any]) -> Any:
         return self.pairs[key.name].value  # type: ignore[attr-defined]
