@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from journeys.language import JourneyDefinition
 from journeys.language.evaluation import entry_conditions_hold
@@ -38,6 +38,19 @@ STORE_PROFILE = "store"
 def backtest_since(since: date) -> datetime:
     """Midnight UTC of the backtest's first day."""
     return datetime.combine(since, clock_time(0), tzinfo=UTC)
+
+
+def customers_with_events(store: Store, org_id: str, since: datetime) -> int:
+    """How many of the org's customers have events since ``since``."""
+    with store.transaction() as session:
+        return int(
+            session.scalar(
+                select(func.count(func.distinct(Event.customer_id))).where(
+                    Event.org_id == org_id, Event.occurred_at >= since
+                )
+            )
+            or 0
+        )
 
 
 def stored_customers(
@@ -149,6 +162,9 @@ def backtest(
     )
     delivered = frozenset(definition.listened_events())
     entry = definition.entry
+    total = customers_with_events(store, org_id, start)
+    say = progress or (lambda _done, _total: None)
+    say(0, total)
     skipped = 0
     for customer in stored_customers(store, org_id, start, delivered):
         enrolled_at = start
@@ -159,6 +175,7 @@ def backtest(
                 entry.conditions, customer.attributes, customer.lifecycle_stage
             ):
                 skipped += 1
+                say(report.customers + skipped, total)
                 continue
             enrolled_at, entry_event_id = first.occurred_at, first.event_id
         run, trace = simulate_customer(
@@ -171,8 +188,7 @@ def backtest(
             entry_event_id=entry_event_id,
         )
         report.add(definition, run, trace, enrolled_at, customer.profile_name)
-        if progress is not None:
-            progress(report.customers, report.customers + skipped)
+        say(report.customers + skipped, total)
     report.not_enrolled = skipped
     report.wall_seconds = time.perf_counter() - began
     return report

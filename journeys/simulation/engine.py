@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from journeys.contracts.enrollment import EventSignal
+from journeys.contracts.enrollment import EnrollmentInput, EventSignal
 from journeys.errors import InvalidInputError
 from journeys.language import JourneyDefinition
 from journeys.simulation.activities import (
@@ -47,6 +47,8 @@ ENROLLMENT_SPREAD = timedelta(days=1)
 CHUNK_SIZE = 500
 """Customers a worker process simulates per task (and between progress reports)."""
 
+DEFAULT_MAX_SIGNALS_PER_RUN: int = EnrollmentInput.model_fields["max_signals_per_run"].default
+
 Progress = Callable[[int, int], None]
 """Called with (customers simulated, customers in all) as the simulation advances."""
 
@@ -63,7 +65,7 @@ class SimulationSettings:
 
     rules: DeliveryRules = field(default_factory=DeliveryRules)
     journeys: frozenset[str] = frozenset()
-    max_signals_per_run: int = 2_000
+    max_signals_per_run: int = DEFAULT_MAX_SIGNALS_PER_RUN
 
 
 def simulate_customer(

@@ -130,7 +130,6 @@ class SimulatedRuntime:
         self._clock = clock
         self._activities = activities
         self._attributes = attributes
-        self.details: Callable[[], str] = str
 
     @property
     def workflow_id(self) -> str:
@@ -209,8 +208,7 @@ class SimulatedRuntime:
                 self._attributes.set([SearchAttributePair(key, update.value)])
 
     def set_details(self, details: Callable[[], str]) -> None:
-        """Keep how to describe the enrollment; a simulation shows no details, so never asks."""
-        self.details = details
+        """A simulation shows no current details: the describer is never called."""
 
     def warn(self, message: str, *args: object) -> None:
         """Warnings are not logged per enrollment in a simulation."""
@@ -249,7 +247,7 @@ def run_enrollment(
     events: Iterable[EventSignal],
     activities: ActivityCaller,
     horizon: datetime,
-    max_signals_per_run: int = 2_000,
+    max_signals_per_run: int,
     lifecycle_stage: str | None = None,
     entry_event: EventSignal | None = None,
 ) -> EnrollmentRun:
@@ -287,15 +285,16 @@ def run_enrollment(
     )
     runs = 0
 
-    def start(params: EnrollmentInput) -> tuple[JourneyInterpreter, SimulatedRuntime]:
+    def start(params: EnrollmentInput) -> JourneyInterpreter:
+        """A new workflow run of the enrollment (the first, or after continue-as-new)."""
         nonlocal runs
         runs += 1
         runtime = SimulatedRuntime(
             workflow_id, f"{workflow_id}/run-{runs}", lambda: clock[0], activities, attributes
         )
-        return JourneyInterpreter(params, runtime), runtime
+        return JourneyInterpreter(params, runtime)
 
-    interpreter, runtime = start(params)
+    interpreter = start(params)
     coroutine = interpreter.run()
     pending: _Wait | None = None
     result: EnrollmentResult | None = None
@@ -304,7 +303,7 @@ def run_enrollment(
 
     def advance() -> None:
         """Run the coroutine to its next wait (through any continue-as-new) or its end."""
-        nonlocal pending, result, interpreter, runtime, coroutine, sequence
+        nonlocal pending, result, interpreter, coroutine, sequence
         while True:
             try:
                 yielded = coroutine.send(None)
@@ -313,7 +312,7 @@ def run_enrollment(
                 pending = None
                 return
             except ContinuedAsNew as continued:
-                interpreter, runtime = start(continued.params)
+                interpreter = start(continued.params)
                 coroutine = interpreter.run()
                 continue
             pending = cast(_Wait, yielded)

@@ -14,7 +14,11 @@ from datetime import timedelta
 
 from journeys.catalog import default_catalog
 from journeys.simulation.activities import CustomerEvent, DeliveryRules, SimulatedCustomer
-from journeys.simulation.engine import SimulationSettings, simulate_customer
+from journeys.simulation.engine import (
+    DEFAULT_MAX_SIGNALS_PER_RUN,
+    SimulationSettings,
+    simulate_customer,
+)
 from journeys.simulation.report import journey_day
 from journeys.simulation.runtime import EnrollmentRun
 from tests.support.journey_scenarios import ORG, JourneyTrace, Scenario, ScenarioRun
@@ -24,14 +28,14 @@ HORIZON_DAYS = 365
 
 
 def simulated_trace(
-    scenario: Scenario, run: ScenarioRun, *, max_signals_per_run: int = 2_000
+    scenario: Scenario, run: ScenarioRun, *, max_signals_per_run: int = DEFAULT_MAX_SIGNALS_PER_RUN
 ) -> JourneyTrace:
     """The scenario's trace on the simulator, replaying the Temporal run's inputs."""
     return simulated_run(scenario, run, max_signals_per_run=max_signals_per_run)[0]
 
 
 def simulated_run(
-    scenario: Scenario, run: ScenarioRun, *, max_signals_per_run: int = 2_000
+    scenario: Scenario, run: ScenarioRun, *, max_signals_per_run: int = DEFAULT_MAX_SIGNALS_PER_RUN
 ) -> tuple[JourneyTrace, EnrollmentRun]:
     """The scenario on the simulator: its trace, and how its enrollment ran."""
     customer = SimulatedCustomer(
