@@ -244,6 +244,10 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(counter.items())) or "none"
 
 
+LABEL = 60
+"""Width of the row labels of a comparison."""
+
+
 def render_comparison(first: SimulationReport, second: SimulationReport) -> str:
     """Two reports of the same population side by side, with the difference."""
     a, b = first.customers or 1, second.customers or 1
@@ -252,7 +256,8 @@ def render_comparison(first: SimulationReport, second: SimulationReport) -> str:
         f"what-if: {first.journey} vs {second.journey}, the same {first.customers} customers"
         f" for {first.days} days ({first.source})",
         "",
-        f"{'':44s}{first.journey:>{width}s}  {second.journey:>{width}s}  {'difference':>10s}",
+        f"{'':{LABEL + 2}s}{first.journey:>{width}s}  {second.journey:>{width}s}"
+        f"  {'difference':>10s}",
     ]
 
     def share_rows(title: str, x: Counter[str], y: Counter[str], keys: list[str]) -> None:
@@ -260,7 +265,8 @@ def render_comparison(first: SimulationReport, second: SimulationReport) -> str:
         for key in keys:
             pa, pb = 100 * x[key] / a, 100 * y[key] / b
             lines.append(
-                f"  {key[:42]:42s}{pa:{width - 1}.1f}%  {pb:{width - 1}.1f}%  {pb - pa:+9.1f}pp"
+                f"  {key[:LABEL]:{LABEL}s}{pa:{width - 1}.1f}%  {pb:{width - 1}.1f}%"
+                f"  {pb - pa:+9.1f}pp"
             )
 
     def count_rows(title: str, x: Counter[Any], y: Counter[Any], keys: list[Any]) -> None:
@@ -268,7 +274,8 @@ def render_comparison(first: SimulationReport, second: SimulationReport) -> str:
         for key in keys:
             label = " -> ".join(key) if isinstance(key, tuple) else str(key)
             lines.append(
-                f"  {label[:42]:42s}{x[key]:{width}d}  {y[key]:{width}d}  {y[key] - x[key]:+10d}"
+                f"  {label[:LABEL]:{LABEL}s}{x[key]:{width}d}  {y[key]:{width}d}"
+                f"  {y[key] - x[key]:+10d}"
             )
 
     outcomes = sorted(set(first.outcomes) | set(second.outcomes))
