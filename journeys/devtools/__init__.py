@@ -1,1 +1,2 @@
-"""Dev tooling: the embedded stack, the SMTP sink, simulation, binaries and synthetic data."""
+"""Dev tooling: the embedded stack, the SMTP sink, the time-skipping simulation engine,
+binaries and synthetic data."""

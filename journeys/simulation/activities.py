@@ -204,11 +204,13 @@ class SimulatedActivities:
         """Run one activity.
 
         Raises:
-            ActivityCallFailed: an unknown activity, scorer or bad input (not retried).
+            ActivityCallFailed: an unknown scorer or bad input (not retried).
+            NotImplementedError: an activity the simulator does not have: it must
+                get one before it can run the interpreter that calls it.
         """
         handler = self._handlers.get(activity)
         if handler is None:
-            raise ActivityCallFailed(f"unknown activity {activity!r}")
+            raise NotImplementedError(f"the simulator has no activity {activity!r}")
         return handler(arg)
 
     def _journey_status(self, _: Any) -> JourneyStatusResult:
