@@ -12,7 +12,12 @@ from journeys.catalog import default_catalog
 from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.errors import InvalidInputError
 from journeys.language import QuietHours
-from journeys.simulation.activities import DeliveryRules
+from journeys.simulation.activities import (
+    DeliveryRules,
+    EnrollmentTrace,
+    SimulatedActivities,
+    SimulatedCustomer,
+)
 from journeys.simulation.engine import (
     SimulationSettings,
     simulate_population,
@@ -181,3 +186,11 @@ def test_the_progress_bar_reports_every_tenth() -> None:
     lines = stream.getvalue().splitlines()
     assert len(lines) == 11
     assert "100.0%  100/100 customers" in lines[-1]
+
+
+def test_an_activity_the_simulator_lacks_stops_it() -> None:
+    activities = SimulatedActivities(
+        SimulatedCustomer(customer_id="c"), EnrollmentTrace(), DeliveryRules(), JOURNEYS
+    )
+    with pytest.raises(NotImplementedError, match="no activity 'record_step_visit'"):
+        activities.call("record_step_visit", None)
