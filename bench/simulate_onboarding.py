@@ -3,7 +3,9 @@
 For each population size (default 1,000 and 100,000) a fresh process runs
 ``journeys simulate``'s engine (shipped behaviour profiles, seed 7, the default
 delivery rules, one worker process per core) and reports its wall time and peak
-RSS (the largest resident set of the process or any of its workers). Prints the
+RSS (the largest resident set of the process or any of its workers), and the CPU
+seconds it used with its workers (on a shared machine the wall time also counts
+the other processes' turns). Prints the
 figures and saves them to ``bench/results/simulate_onboarding.json`` and the
 1,000-customer report to ``bench/results/simulate_onboarding.txt``.
 
@@ -46,18 +48,24 @@ def run_one(customers: int) -> dict[str, Any]:
         journeys=frozenset(journey.id for journey in catalog.current_versions()),
     )
     workers = default_workers(customers)
+    load_before = os.getloadavg()[0]
     report = simulate_population(
         catalog.get(JOURNEY), synthetic_population(customers), DAYS, simulation, workers=workers
     )
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "customers": customers,
         "days": DAYS,
         "workers": workers,
         "wall_seconds": round(report.wall_seconds, 2),
         "customers_per_second": round(customers / report.wall_seconds),
-        "peak_rss_mb": round(max(own, children) / 1024, 1),
+        "cpu_seconds": round(
+            own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, 1
+        ),
+        "peak_rss_mb": round(max(own.ru_maxrss, children.ru_maxrss) / 1024, 1),
+        "load_average_before": round(load_before, 1),
+        "load_average_after": round(os.getloadavg()[0], 1),
         "outcomes": dict(report.outcomes.most_common()),
         "report": report.render(top=5),
     }
@@ -83,7 +91,8 @@ def main() -> None:
         print(
             f"{customers:>7} customers x {DAYS} days: {run['wall_seconds']:7.2f} s wall"
             f" ({run['customers_per_second']} customers/s, {run['workers']} processes),"
-            f" peak RSS {run['peak_rss_mb']} MB",
+            f" {run['cpu_seconds']} CPU s, peak RSS {run['peak_rss_mb']} MB,"
+            f" load average {run['load_average_before']} -> {run['load_average_after']}",
             flush=True,
         )
         runs.append(run)
