@@ -68,16 +68,19 @@ class CustomerProfileActivities:
         profile = self.load_customer_profile(
             ProfileRequest(org_id=request.org_id, customer_id=request.customer_id)
         )
-        zone = customer_zone(profile.timezone)
-        if request.at is not None:
-            local = next_local_time(request.now, request.at, request.weekdays, zone)
-            return WaitDeadline(until=local, detail=f"next {request.at} in {zone.key}")
-        if request.attribute is None:
-            return WaitDeadline(detail="nothing to wait for")
-        until = date_attribute_deadline(
-            profile.attributes.get(request.attribute), request.offset, zone
-        )
-        if until is None:
-            return WaitDeadline(detail=f"attribute {request.attribute!r} is missing or not a date")
-        sign = "-" if request.offset < timedelta(0) else "+"
-        return WaitDeadline(until=until, detail=f"{request.attribute} {sign} {abs(request.offset)}")
+        return calendar_deadline(request, profile)
+
+
+def calendar_deadline(request: WaitDeadlineRequest, profile: CustomerProfile) -> WaitDeadline:
+    """The end of a calendar wait for a customer's profile (None: nothing to wait for)."""
+    zone = customer_zone(profile.timezone)
+    if request.at is not None:
+        local = next_local_time(request.now, request.at, request.weekdays, zone)
+        return WaitDeadline(until=local, detail=f"next {request.at} in {zone.key}")
+    if request.attribute is None:
+        return WaitDeadline(detail="nothing to wait for")
+    until = date_attribute_deadline(profile.attributes.get(request.attribute), request.offset, zone)
+    if until is None:
+        return WaitDeadline(detail=f"attribute {request.attribute!r} is missing or not a date")
+    sign = "-" if request.offset < timedelta(0) else "+"
+    return WaitDeadline(until=until, detail=f"{request.attribute} {sign} {abs(request.offset)}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from temporalio import activity
@@ -12,53 +10,10 @@ from temporalio.exceptions import ApplicationError
 
 from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, Scorer, ScoreRequest, ScoreResult
 from journeys.errors import INVALID_INPUT_ERROR_TYPE, UNKNOWN_MODEL_ERROR_TYPE, InvalidInputError
-from journeys.scoring import FORMULAS, ActivitySummary, Formula
-from journeys.scoring.formulas import (
-    CORE_FEATURE_USED,
-    CORE_WORKFLOW_COMPLETED,
-    CSAT_SUBMITTED,
-    FEATURE_USED,
-    LOGIN,
-    PRICING_PAGE_VIEWED,
-    SESSION_ENDED,
-    SUPPORT_TICKET_OPENED,
-)
+from journeys.scoring import FORMULAS, Formula
+from journeys.scoring.formulas import request_window, score_window
 from journeys.store import Store
 from journeys.store.models import Event, utcnow
-
-
-def summarise(events: list[tuple[str, datetime, dict[str, Any]]]) -> ActivitySummary:
-    """Fold (name, occurred_at, properties) events, oldest first, into a summary."""
-    summary = ActivitySummary()
-    days: set[str] = set()
-    for name, occurred_at, properties in events:
-        if name == LOGIN:
-            summary.logins += 1
-            days.add(occurred_at.astimezone(UTC).date().isoformat())
-        elif name == FEATURE_USED and properties.get("feature"):
-            summary.features.add(str(properties["feature"]))
-        elif name == CORE_WORKFLOW_COMPLETED:
-            summary.workflows_completed += 1
-        elif name == CORE_FEATURE_USED:
-            summary.core_feature_used = True
-        elif name == SESSION_ENDED:
-            minutes = _number(properties.get("duration_minutes"))
-            summary.max_session_minutes = max(summary.max_session_minutes, minutes or 0.0)
-        elif name == CSAT_SUBMITTED:
-            summary.latest_csat = _number(properties.get("score"))
-        elif name == PRICING_PAGE_VIEWED:
-            summary.pricing_page_views += 1
-        elif name == SUPPORT_TICKET_OPENED:
-            summary.support_tickets += 1
-    summary.login_days = len(days)
-    return summary
-
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class EventWindowScorer:
@@ -83,11 +38,7 @@ class EventWindowScorer:
 
     def score(self, request: ScoreRequest) -> ScoreResult:
         """Compute the score from the events in the window."""
-        as_of = _as_of(request)
-        days = request.context.get("window_days", self._window_days)
-        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-            raise InvalidInputError("context.window_days", "must be a positive whole number")
-        since = datetime.combine(as_of.date() - timedelta(days=days), time(0), tzinfo=UTC)
+        since, as_of = request_window(request.context, self._window_days, utcnow)
         with self._store.transaction() as session:
             rows = session.execute(
                 select(Event.name, Event.occurred_at, Event.properties)
@@ -99,23 +50,9 @@ class EventWindowScorer:
                 )
                 .order_by(Event.occurred_at, Event.id)
             ).all()
-        result = self._formula(summarise([(name, at, props or {}) for name, at, props in rows]))
-        result.inputs["window_start"] = since.isoformat()
-        result.inputs["window_end"] = as_of.isoformat()
-        return result
-
-
-def _as_of(request: ScoreRequest) -> datetime:
-    value = request.context.get("as_of")
-    if value is None:
-        return utcnow()
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError as err:
-        raise InvalidInputError("context.as_of", "must be an ISO 8601 timestamp") from err
-    if moment.tzinfo is None:
-        raise InvalidInputError("context.as_of", "must include a time zone")
-    return moment.astimezone(UTC)
+        return score_window(
+            self._formula, [(name, at, props or {}) for name, at, props in rows], since, as_of
+        )
 
 
 def default_scorers(store: Store) -> dict[str, Scorer]:

@@ -793,7 +793,7 @@ class JourneyInterpreter:
             ]
             if changed:
                 self._rt.upsert_search_attributes(changed)
-        self._rt.set_details(self._describe())
+        self._rt.set_details(self._describe)
 
     def _wanted_attributes(self) -> list[SearchAttributePair[str] | SearchAttributePair[int]]:
         """The search attributes the enrollment's state calls for now."""

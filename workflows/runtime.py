@@ -113,8 +113,12 @@ class JourneyRuntime(Protocol):
         """Change search attributes."""
         ...
 
-    def set_details(self, details: str) -> None:
-        """Show what the enrollment does now (the UI's current details)."""
+    def set_details(self, details: Callable[[], str]) -> None:
+        """Show what the enrollment does now (the UI's current details).
+
+        Args:
+            details: Describes it; a runtime that shows nothing need not call it.
+        """
         ...
 
     def warn(self, message: str, *args: object) -> None:
@@ -214,9 +218,9 @@ class TemporalRuntime:
         """``workflow.upsert_search_attributes``."""
         workflow.upsert_search_attributes(list(updates))
 
-    def set_details(self, details: str) -> None:
+    def set_details(self, details: Callable[[], str]) -> None:
         """``workflow.set_current_details``."""
-        workflow.set_current_details(details)
+        workflow.set_current_details(details())
 
     def warn(self, message: str, *args: object) -> None:
         """``workflow.logger.warning`` (silent during replay)."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import timedelta
+import json
+import sys
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
-from journeys.devtools.simulation import print_progress, simulate
+from journeys.devtools.simulation import print_progress, simulate_on_temporal
 from journeys.errors import InvalidInputError
 from journeys.language import (
     BranchStep,
@@ -36,12 +39,29 @@ from journeys.language.steps import (
 )
 from journeys.routing.journey_controls import set_journey_paused
 from journeys.settings import JourneySettings
+from journeys.simulation.activities import DeliveryRules
+from journeys.simulation.backtest import backtest
+from journeys.simulation.chart import chart_html
+from journeys.simulation.engine import (
+    SimulationSettings,
+    default_workers,
+    simulate_population,
+    synthetic_population,
+)
+from journeys.simulation.population import load_profiles
+from journeys.simulation.progress import ProgressBar
+from journeys.simulation.report import render_comparison
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
 
 EXIT_OK = 0
 MAX_REASON = 200
+
+SIMULATOR_ENGINE = "simulator"
+TEMPORAL_ENGINE = "temporal"
+DEFINITION_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+"""A journey argument with one of these suffixes is a definition file."""
 
 
 def register(subparsers: Any) -> None:
@@ -58,12 +78,48 @@ def register(subparsers: Any) -> None:
     graph.set_defaults(handler=_graph)
 
     sim = subparsers.add_parser(
-        "simulate", help="simulate synthetic customers through a journey (time-skipping)"
+        "simulate",
+        help="simulate customers through a journey version on a virtual clock",
+        description="Run synthetic customers (or, with --from-store, the stored event streams"
+        " of real customers) through a journey version on the simulator's virtual clock:"
+        " nothing is sent and nothing is written.",
     )
-    sim.add_argument("journey", help="a journey id of the catalog")
-    sim.add_argument("--customers", type=int, default=100, help="synthetic customers (100)")
+    sim.add_argument(
+        "journey",
+        nargs="?",
+        help="JOURNEY or JOURNEY@VERSION of the catalog, or a definition file (a draft)",
+    )
+    sim.add_argument("--customers", type=int, default=1000, help="synthetic customers (1000)")
     sim.add_argument("--days", type=int, default=30, help="journey days to simulate (30)")
-    sim.add_argument("--seed", type=int, default=7, help="random seed of the population")
+    sim.add_argument("--seed", type=int, default=7, help="random seed of the population (7)")
+    sim.add_argument(
+        "--profiles", type=Path, default=None, help="behaviour profiles file (the shipped ones)"
+    )
+    sim.add_argument(
+        "--engine",
+        choices=[SIMULATOR_ENGINE, TEMPORAL_ENGINE],
+        default=SIMULATOR_ENGINE,
+        help="simulator (virtual clock, default) or temporal (the time-skipping server,"
+        " full fidelity, slow)",
+    )
+    sim.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("JOURNEY@A", "JOURNEY@B"),
+        help="run the same population through two versions and show them side by side",
+    )
+    sim.add_argument(
+        "--from-store",
+        action="store_true",
+        help="replay the stored events of real customers (with --since and --org)",
+    )
+    sim.add_argument("--since", help="with --from-store: the first day replayed (YYYY-MM-DD)")
+    sim.add_argument("--org", help="with --from-store: the organisation whose customers replay")
+    sim.add_argument("--json", action="store_true", help="print the report as JSON")
+    sim.add_argument("--chart", type=Path, help="write an HTML chart of funnel and sends per day")
+    sim.add_argument(
+        "--workers", type=int, default=None, help="processes for large populations (one per core)"
+    )
     sim.set_defaults(handler=_simulate)
 
     pause_help = {
@@ -93,7 +149,7 @@ def _validate(arguments: argparse.Namespace) -> int:
 
 def _resolve(name: str, version: int | None) -> JourneyDefinition:
     path = Path(name)
-    if path.suffix in {".yaml", ".yml", ".json"}:
+    if path.suffix in DEFINITION_SUFFIXES:
         return _definition_file(path, "journey")
     return configured_catalog(JourneySettings()).get(name, version)
 
@@ -104,20 +160,138 @@ def _graph(arguments: argparse.Namespace) -> int:
 
 
 def _simulate(arguments: argparse.Namespace) -> int:
-    if arguments.customers < 1:
-        raise InvalidInputError("--customers", "must be at least 1")
-    if arguments.days < 1:
-        raise InvalidInputError("--days", "must be at least 1")
+    _check_simulation_arguments(arguments)
     settings = JourneySettings(log_level="warning")
     configure_logging(settings)
+    catalog = configured_catalog(settings)
+    if arguments.engine == TEMPORAL_ENGINE:
+        return _simulate_on_temporal(arguments, catalog)
+    specs = arguments.compare or [arguments.journey]
+    definitions = [resolve_version(spec, catalog) for spec in specs]
+    simulation = SimulationSettings(
+        rules=DeliveryRules(settings.delivery_frequency_caps, settings.delivery_quiet_hours),
+        journeys=frozenset(journey.id for journey in catalog.current_versions()),
+        max_signals_per_run=settings.max_signals_per_run,
+    )
+    if arguments.from_store:
+        since = _since(arguments.since)
+        store = Store.from_settings(settings)
+        try:
+            reports = [
+                backtest(
+                    definition,
+                    store,
+                    arguments.org,
+                    since,
+                    arguments.days,
+                    simulation,
+                    progress=ProgressBar(),
+                )
+                for definition in definitions
+            ]
+        finally:
+            store.dispose()
+    else:
+        population = synthetic_population(
+            arguments.customers,
+            seed=arguments.seed,
+            profiles_file=str(arguments.profiles) if arguments.profiles else None,
+        )
+        workers = arguments.workers or default_workers(arguments.customers)
+        reports = [
+            simulate_population(
+                definition,
+                population,
+                arguments.days,
+                simulation,
+                workers=workers,
+                progress=ProgressBar(),
+            )
+            for definition in definitions
+        ]
+    if arguments.chart is not None:
+        arguments.chart.write_text(chart_html(reports), encoding="utf-8")
+    if arguments.json:
+        documents = [report.to_dict() for report in reports]
+        print(json.dumps({"compare": documents} if arguments.compare else documents[0], indent=2))
+    elif arguments.compare:
+        print(render_comparison(reports[0], reports[1]))
+    else:
+        print(reports[0].render())
+    if arguments.chart is not None:
+        print(f"chart written to {arguments.chart}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_simulation_arguments(arguments: argparse.Namespace) -> None:
+    """Refuse contradictory or out-of-range options, naming the option."""
+    if arguments.customers < 1:
+        raise InvalidInputError("--customers", f"must be at least 1, not {arguments.customers}")
+    if arguments.days < 1:
+        raise InvalidInputError("--days", f"must be at least 1, not {arguments.days}")
+    if arguments.workers is not None and arguments.workers < 1:
+        raise InvalidInputError("--workers", f"must be at least 1, not {arguments.workers}")
+    if arguments.compare and arguments.journey:
+        raise InvalidInputError("journey", "give either a journey or --compare A B, not both")
+    if not arguments.compare and not arguments.journey:
+        raise InvalidInputError("journey", "name a journey (or --compare A B)")
+    if arguments.from_store and (not arguments.since or not arguments.org):
+        raise InvalidInputError("--from-store", "needs --since DATE and --org ORG")
+    if not arguments.from_store and (arguments.since or arguments.org):
+        raise InvalidInputError("--since/--org", "only with --from-store")
+    if arguments.engine == TEMPORAL_ENGINE:
+        for option, given in (
+            ("--compare", arguments.compare),
+            ("--from-store", arguments.from_store),
+            ("--chart", arguments.chart),
+            ("--json", arguments.json),
+        ):
+            if given:
+                raise InvalidInputError(
+                    option, "needs the simulator engine (not --engine temporal)"
+                )
+
+
+def _since(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise InvalidInputError("--since", f"must be a date YYYY-MM-DD, not {value!r}") from err
+
+
+def resolve_version(spec: str, catalog: Catalog) -> JourneyDefinition:
+    """A journey version from ``JOURNEY``, ``JOURNEY@VERSION`` or a definition file (a draft).
+
+    Raises:
+        InvalidInputError: the version after ``@`` is not a number.
+        UnknownJourneyError: no such journey or version in the catalog.
+        JourneyDefinitionError: the draft is invalid or references unknown things.
+    """
+    path = Path(spec)
+    if path.suffix in DEFINITION_SUFFIXES:
+        draft = load_definition(path)
+        catalog.check(draft)
+        return draft
+    journey_id, at, version = spec.partition("@")
+    if not at:
+        return catalog.get(journey_id)
+    if not version.isdigit():
+        raise InvalidInputError("journey", f"the version in {spec!r} must be a number")
+    return catalog.get(journey_id, int(version))
+
+
+def _simulate_on_temporal(arguments: argparse.Namespace, catalog: Catalog) -> int:
+    """The full-fidelity run: the real workflow on the time-skipping server."""
+    definition = resolve_version(arguments.journey, catalog)
     report = asyncio.run(
-        simulate(
-            arguments.journey,
+        simulate_on_temporal(
+            definition,
             arguments.customers,
             arguments.days,
             seed=arguments.seed,
             progress=print_progress(),
-            catalog=configured_catalog(settings),
+            catalog=catalog,
+            profiles=load_profiles(arguments.profiles),
         )
     )
     print(report.render())

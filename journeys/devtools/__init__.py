@@ -1,1 +1,1 @@
-"""Dev tooling: the embedded stack, the SMTP sink, simulation, binaries and synthetic data."""
+"""Dev tooling: embedded stack, SMTP sink, time-skipping simulation, binaries, synthetic data."""

@@ -1,18 +1,18 @@
-"""Journey simulation on the time-skipping server with synthetic behaviour profiles.
+"""``journeys simulate --engine temporal``: the real workflow on the time-skipping server.
 
-Each synthetic customer gets a profile (power, steady, casual, dormant) that
-decides its behaviour events over the journey; events are stored dated on
-their journey day (the scorers read them when that day comes) and the Day-0
-ones the journey listens to are delivered to the enrollment. Frequency caps
-and quiet hours are left out so the report shows the journey's own paths: in
-production caps are shared with every other journey the customer is in, which
-a one-journey simulation cannot know.
+The full-fidelity (and slow) engine; the default is the simulator
+(:mod:`journeys.simulation`). Customers are drawn from the same behaviour
+profiles (:mod:`journeys.simulation.population`); their events are stored
+dated on their journey day (the scorers read them when that day comes) and the
+Day-0 ones the journey listens to are delivered to the enrollment. Frequency
+caps and quiet hours are left out so the report shows the journey's own paths:
+in production caps are shared with every other journey the customer is in,
+which a one-journey simulation cannot know.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 import tempfile
 import time
@@ -22,9 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -35,36 +34,15 @@ from journeys.client import JourneyClient
 from journeys.contracts.enrollment import EnrollmentResult, EventSignal
 from journeys.devtools.temporal_binaries import test_server_path
 from journeys.errors import InvalidInputError
-from journeys.language import BranchStep, DecideStep, ExperimentStep, JourneyDefinition
+from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
+from journeys.simulation.engine import MAX_CUSTOMERS, SIMULATION_ORG, check_days
+from journeys.simulation.population import BehaviourProfiles, PopulationSampler, load_profiles
+from journeys.simulation.report import path_signature
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
 from journeys.store.events import record_event
 from journeys.temporal_connection import register_search_attributes
-
-SIMULATION_ORG = "simulation"
-
-
-@dataclass(frozen=True)
-class BehaviourProfile:
-    """A synthetic customer type: its share and its events per journey day."""
-
-    name: str
-    weight: int
-    login_every_days: int | None
-    features: int
-    completes_core_workflow: bool
-    session_minutes: float
-    pricing_views: int
-
-
-PROFILES: tuple[BehaviourProfile, ...] = (
-    BehaviourProfile("power", 20, 1, 6, True, 40, 3),
-    BehaviourProfile("steady", 35, 2, 3, True, 20, 1),
-    BehaviourProfile("casual", 30, 5, 1, False, 12, 0),
-    BehaviourProfile("dormant", 15, None, 0, False, 5, 0),
-)
-"""The behaviour mix of the synthetic population."""
 
 
 @dataclass
@@ -98,64 +76,26 @@ class SimulationReport:
         return "\n".join(lines)
 
 
-def _behaviour(profile: BehaviourProfile, days: int) -> list[tuple[float, str, dict[str, Any]]]:
-    events: list[tuple[float, str, dict[str, Any]]] = []
-    if profile.login_every_days is not None:
-        events += [(d, "login", {}) for d in range(0, days, profile.login_every_days)]
-    else:
-        events.append((0, "login", {}))
-    events += [
-        (min(i, 2), "feature_used", {"feature": f"feature_{i}"}) for i in range(profile.features)
-    ]
-    events.append((0, "session_ended", {"duration_minutes": profile.session_minutes}))
-    events += [(1, "pricing_page_viewed", {}) for _ in range(profile.pricing_views)]
-    if profile.completes_core_workflow:
-        events.append((0, "core_workflow_completed", {}))
-        events.append((0, "core_feature_used", {}))
-    return events
-
-
-def _attributes(rng: random.Random) -> dict[str, Any]:
-    return {
-        "signup_source": rng.choice(["organic_search", "paid_ad", "referral", "unknown"]),
-        "role": rng.choice(["Analyst", "Manager", "Admin", "Other"]),
-        "plan": rng.choice(["starter", "starter", "pro"]),
-    }
-
-
-def path_signature(definition: JourneyDefinition, path: list[str]) -> str:
-    """The choices a path made: steps chosen by a branch, decision or split, then the last step."""
-    chosen = [
-        step
-        for previous, step in pairwise(path)
-        if isinstance(definition.steps.get(previous), BranchStep | DecideStep | ExperimentStep)
-    ]
-    if path and (not chosen or chosen[-1] != path[-1]):
-        chosen.append(path[-1])
-    return " > ".join(chosen)
-
-
-async def simulate(
-    journey_id: str,
+async def simulate_on_temporal(
+    definition: JourneyDefinition,
     customers: int,
     days: int,
     *,
     seed: int = 7,
     progress: Callable[[str], None] | None = None,
     catalog: Catalog | None = None,
+    profiles: BehaviourProfiles | None = None,
 ) -> SimulationReport:
     """Run ``customers`` synthetic customers through a journey for ``days`` journey days.
 
     Raises:
         InvalidInputError: customers or days out of range.
-        UnknownJourneyError: no such journey.
     """
     if not 1 <= customers <= MAX_CUSTOMERS:
         raise InvalidInputError("customers", f"must be between 1 and {MAX_CUSTOMERS}")
-    if not 1 <= days <= MAX_DAYS:
-        raise InvalidInputError("days", f"must be between 1 and {MAX_DAYS}")
+    check_days(days)
     catalog = catalog or default_catalog()
-    definition = catalog.get(journey_id)
+    profiles = profiles or load_profiles()
     simulated = Catalog(
         [
             journey.model_copy(update={"frequency_caps": [], "quiet_hours": None})
@@ -163,7 +103,6 @@ async def simulate(
         ]
     )
     say = progress or (lambda _line: None)
-    rng = random.Random(seed)
     report = SimulationReport(journey=definition.key, customers=customers, days=days)
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
@@ -180,7 +119,16 @@ async def simulate(
             for first in range(0, customers, COHORT_SIZE):
                 cohort = range(first, min(first + COHORT_SIZE, customers))
                 await _simulate_cohort(
-                    store, settings, simulated, definition, cohort, days, rng, report, say
+                    store,
+                    settings,
+                    simulated,
+                    definition,
+                    cohort,
+                    days,
+                    seed,
+                    profiles,
+                    report,
+                    say,
                 )
                 say(f"cohort done: {cohort.stop}/{customers} customers simulated")
         finally:
@@ -196,7 +144,8 @@ async def _simulate_cohort(
     definition: JourneyDefinition,
     cohort: range,
     days: int,
-    rng: random.Random,
+    seed: int,
+    profiles: BehaviourProfiles,
     report: SimulationReport,
     say: Callable[[str], None],
 ) -> None:
@@ -211,7 +160,7 @@ async def _simulate_cohort(
     try:
         await register_search_attributes(env.client, env.client.namespace)
         start = await env.get_current_time()
-        plans = _plan_population(store, definition, cohort, days, start, rng, report)
+        plans = _plan_population(store, definition, cohort, days, start, seed, profiles, report)
         client = JourneyClient(env.client, store, simulated, settings)
         with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
             async with build_worker(env.client, settings, store, executor, catalog=simulated):
@@ -230,8 +179,6 @@ async def _simulate_cohort(
         await env.shutdown()
 
 
-MAX_CUSTOMERS = 100_000
-MAX_DAYS = 365
 COHORT_SIZE = 100
 """Customers simulated together on one time-skipping server.
 
@@ -246,39 +193,48 @@ def _plan_population(
     cohort: range,
     days: int,
     start: datetime,
-    rng: random.Random,
+    seed: int,
+    profiles: BehaviourProfiles,
     report: SimulationReport,
 ) -> list[tuple[str, list[EventSignal]]]:
     """Create the customers and store their events; return the Day-0 signals per customer."""
-    listened = definition.listened_events()
+    sampler = PopulationSampler(
+        profiles,
+        seed=seed,
+        start=start,
+        horizon_days=days,
+        delivered=frozenset(definition.listened_events()),
+    )
     plans: list[tuple[str, list[EventSignal]]] = []
     with store.transaction() as session:
         for index in cohort:
-            profile = rng.choices(PROFILES, weights=[p.weight for p in PROFILES])[0]
-            report.profiles[profile.name] += 1
-            customer_id = f"sim-{index:06d}"
+            customer = sampler.customer(index)
+            report.profiles[customer.profile_name] += 1
             upsert_customer(
                 session,
                 org_id=SIMULATION_ORG,
-                customer_id=customer_id,
-                attributes=_attributes(rng),
+                customer_id=customer.customer_id,
+                attributes=customer.attributes,
+                timezone=customer.timezone,
             )
             signals: list[EventSignal] = []
-            for day, name, properties in _behaviour(profile, days):
-                event_id = uuid.uuid4().hex
-                at = start + timedelta(days=day)
+            for event in customer.events:
                 record_event(
                     session,
                     org_id=SIMULATION_ORG,
-                    event_id=event_id,
-                    customer_id=customer_id,
-                    name=name,
-                    occurred_at=at,
-                    properties=properties,
+                    event_id=event.event_id,
+                    customer_id=customer.customer_id,
+                    name=event.name,
+                    occurred_at=event.occurred_at,
+                    properties=event.properties,
                 )
-                if day == 0 and name in listened:
-                    signals.append(EventSignal(event_id=event_id, name=name, occurred_at=at))
-            plans.append((customer_id, signals))
+                if event.delivered and event.occurred_at == start:
+                    signals.append(
+                        EventSignal(
+                            event_id=event.event_id, name=event.name, occurred_at=event.occurred_at
+                        )
+                    )
+            plans.append((customer.customer_id, signals))
     return plans
 
 

@@ -13,10 +13,13 @@ Behaviour events the formulas read (names the product sends):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from journeys.contracts.scoring import ScoreResult
+from journeys.errors import InvalidInputError
 
 LOGIN = "login"
 FEATURE_USED = "feature_used"
@@ -74,6 +77,94 @@ class ActivitySummary:
             "support_tickets": self.support_tickets,
             "latest_csat": self.latest_csat,
         }
+
+
+ScoredEvent = tuple[str, datetime, Mapping[str, Any]]
+"""A behaviour event as the formulas read it: name, occurred_at, properties."""
+
+
+def summarise(events: Iterable[ScoredEvent]) -> ActivitySummary:
+    """Fold (name, occurred_at, properties) events, oldest first, into a summary."""
+    summary = ActivitySummary()
+    days: set[str] = set()
+    for name, occurred_at, properties in events:
+        if name == LOGIN:
+            summary.logins += 1
+            days.add(occurred_at.astimezone(UTC).date().isoformat())
+        elif name == FEATURE_USED and properties.get("feature"):
+            summary.features.add(str(properties["feature"]))
+        elif name == CORE_WORKFLOW_COMPLETED:
+            summary.workflows_completed += 1
+        elif name == CORE_FEATURE_USED:
+            summary.core_feature_used = True
+        elif name == SESSION_ENDED:
+            minutes = _number(properties.get("duration_minutes"))
+            summary.max_session_minutes = max(summary.max_session_minutes, minutes or 0.0)
+        elif name == CSAT_SUBMITTED:
+            summary.latest_csat = _number(properties.get("score"))
+        elif name == PRICING_PAGE_VIEWED:
+            summary.pricing_page_views += 1
+        elif name == SUPPORT_TICKET_OPENED:
+            summary.support_tickets += 1
+    summary.login_days = len(days)
+    return summary
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def window_start(as_of: datetime, days: int) -> datetime:
+    """Midnight UTC ``days`` days before ``as_of``: where a scorer's window of whole days starts.
+
+    Seed 000: ``DATE(event_timestamp) BETWEEN DATE_SUB(CURRENT_DATE(), INTERVAL days DAY)
+    AND CURRENT_DATE()``.
+    """
+    return datetime.combine(as_of.date() - timedelta(days=days), time(0), tzinfo=UTC)
+
+
+def request_window(
+    context: Mapping[str, object], default_days: int, now: Callable[[], datetime]
+) -> tuple[datetime, datetime]:
+    """The (start, end) of a score request's window.
+
+    Args:
+        context: The request's context: ``as_of`` (ISO 8601 with a zone; ``now()``
+            when absent) and optionally ``window_days`` (the scorer's default otherwise).
+        default_days: The scorer's default window.
+        now: The clock used without ``as_of``.
+
+    Raises:
+        InvalidInputError: ``as_of`` or ``window_days`` unreadable.
+    """
+    value = context.get("as_of")
+    if value is None:
+        as_of = now()
+    else:
+        try:
+            as_of = datetime.fromisoformat(str(value))
+        except ValueError as err:
+            raise InvalidInputError("context.as_of", "must be an ISO 8601 timestamp") from err
+        if as_of.tzinfo is None:
+            raise InvalidInputError("context.as_of", "must include a time zone")
+        as_of = as_of.astimezone(UTC)
+    days = context.get("window_days", default_days)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise InvalidInputError("context.window_days", "must be a positive whole number")
+    return window_start(as_of, days), as_of
+
+
+def score_window(
+    formula: Formula, events: Iterable[ScoredEvent], since: datetime, as_of: datetime
+) -> ScoreResult:
+    """A formula's result over the events of a window (already selected, oldest first)."""
+    result = formula(summarise(events))
+    result.inputs["window_start"] = since.isoformat()
+    result.inputs["window_end"] = as_of.isoformat()
+    return result
 
 
 def engagement_tier(score: float) -> str:

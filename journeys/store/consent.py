@@ -7,6 +7,7 @@ the same transaction that reserves the send (see ``journeys.store.send_slots``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -154,8 +155,6 @@ def send_forbidden_because(
             )
         ).all()
     )
-    if ConsentStatus.OPTED_OUT.value in statuses.values():
-        return "opted out"
     reason = session.scalars(
         select(Suppression.reason)
         .where(
@@ -165,8 +164,23 @@ def send_forbidden_because(
         )
         .limit(1)
     ).first()
-    if reason is not None:
-        return f"suppressed: {reason}"
+    return consent_forbids(channel, statuses, reason)
+
+
+def consent_forbids(
+    channel: str, statuses: Mapping[str, str], suppression: str | None
+) -> str | None:
+    """Why consent forbids a send on ``channel``, or None (the rule, without the store).
+
+    Args:
+        channel: The send's channel.
+        statuses: The customer's consent status by channel (``all`` included).
+        suppression: The reason of a suppression entry for the channel or ``all``, if any.
+    """
+    if ConsentStatus.OPTED_OUT.value in (statuses.get(channel), statuses.get(ALL_CHANNELS)):
+        return "opted out"
+    if suppression is not None:
+        return f"suppressed: {suppression}"
     if channel in OPT_IN_REQUIRED_CHANNELS and statuses.get(channel) != (
         ConsentStatus.OPTED_IN.value
     ):

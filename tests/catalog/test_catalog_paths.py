@@ -13,6 +13,7 @@ from tests.support.catalog_scenarios import (
     FOLLOW_UP_SCENARIOS,
     TRIAL_SCENARIOS,
 )
+from tests.support.differential import simulated_trace
 from tests.support.journey_scenarios import (
     Scenario,
     check,
@@ -30,3 +31,5 @@ async def test_journey_branch(settings: JourneySettings, store: Store, scenario:
     async with fresh_time_skipping_env() as env:
         run = await run_scenario(env, store, settings, scenario)
     check(run, scenario)
+    # The differential test: the same customer on the simulator's virtual clock.
+    assert simulated_trace(scenario, run) == run.trace

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
+from journeys.catalog import default_catalog
 from journeys.catalog.welcome import WELCOME_V1
 from journeys.cli import main
 from journeys.commands.journey_tools import duration_text, mermaid
-from journeys.devtools.simulation import simulate
+from journeys.devtools.simulation import simulate_on_temporal
 from journeys.language import (
     AttributeCondition,
     BranchCase,
@@ -143,9 +145,79 @@ def test_simulate_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> Non
 
 async def test_simulation_reports_outcomes_and_paths() -> None:
     lines: list[str] = []
-    report = await simulate("journey_celebration", 5, 2, progress=lines.append)
+    journey = default_catalog().get("journey_celebration")
+    report = await simulate_on_temporal(journey, 5, 2, progress=lines.append)
     assert report.outcomes == {"celebrated": 5}
     assert sum(report.profiles.values()) == 5
     assert report.paths == {"celebrated": 5}
     assert any("5/5 enrollments ended" in line for line in lines)
     assert "simulated 5 customers through journey_celebration@1" in report.render()
+
+
+def test_simulate_prints_json_and_writes_a_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chart = tmp_path / "chart.html"
+    arguments = ["simulate", "journey_onboarding_v2", "--customers", "40", "--days", "10"]
+    assert main([*arguments, "--json", "--chart", str(chart)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["journey"] == "journey_onboarding_v2@1"
+    assert sum(report["outcomes"].values()) == 40
+    assert report["funnel"]["welcome_by_source"] == 40
+    assert len(report["sends_per_channel_per_day"]["email"]) == 11
+    page = chart.read_text()
+    assert page.count("<svg") == 2
+    assert "welcome_by_source" in page
+    assert "journey day" in page
+
+
+def test_simulate_compares_two_versions_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The catalog's version 1 against a draft version 2 from a definition file."""
+    draft = WELCOME_V1.model_copy(update={"version": 2})
+    path = tmp_path / "welcome_v2.json"
+    path.write_text(json.dumps(draft.model_dump(mode="json")))
+    assert main(["simulate", "--compare", "journey_welcome", str(path), "--customers", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "what-if: journey_welcome@1 vs journey_welcome@2, the same 30 customers" in out
+    assert "outcomes:" in out
+    assert "sends per channel:" in out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["nope"], "no journey 'nope'"),
+        (["journey_onboarding_v2@9"], "journey 'journey_onboarding_v2' has no version 9"),
+        (["journey_onboarding_v2@x"], "journey: the version in 'journey_onboarding_v2@x'"),
+        (["journey_onboarding_v2", "--days", "0"], "--days: must be at least 1, not 0"),
+        (["journey_onboarding_v2", "--days", "-3"], "--days: must be at least 1, not -3"),
+        (["journey_onboarding_v2", "--days", "400"], "days: must be between 1 and 365"),
+        (["journey_onboarding_v2", "--workers", "0"], "--workers: must be at least 1"),
+        ([], "journey: name a journey"),
+        (["--compare", "a", "b", "journey_welcome"], "either a journey or --compare"),
+        (["journey_welcome", "--from-store"], "--from-store: needs --since DATE and --org ORG"),
+        (
+            ["journey_welcome", "--from-store", "--since", "last week", "--org", "acme"],
+            "--since: must be a date YYYY-MM-DD, not 'last week'",
+        ),
+        (["journey_welcome", "--since", "2026-01-01"], "--since/--org: only with --from-store"),
+        (["journey_welcome", "--engine", "temporal", "--json"], "--json: needs the simulator"),
+    ],
+)
+def test_simulate_refuses_bad_input(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], problem: str
+) -> None:
+    assert main(["simulate", *arguments]) == 1
+    assert problem in capsys.readouterr().err
+
+
+def test_simulate_refuses_a_profiles_file_with_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text("profiles:\n  - {name: a, weight: -2}\n")
+    assert main(["simulate", "journey_welcome", "--profiles", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"profiles file {path}: profiles.0.weight: Input should be greater than 0" in err

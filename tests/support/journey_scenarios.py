@@ -24,15 +24,20 @@ from journeys.contracts.enrollment import EnrollmentResult, EventSignal, enrollm
 from journeys.devtools.temporal_binaries import test_server_path
 from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
+from journeys.simulation.report import journey_day
 from journeys.store import Store
 from journeys.store.customers import find_customer
+from journeys.store.decision_tables import DecisionAudit
 from journeys.store.delivery_tables import HumanTask
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog
+from journeys.store.models import CommunicationLog, Enrollment
 from journeys.temporal_connection import register_search_attributes
 from tests.support.temporal import finished, journey_client, running_worker
 
 ORG = "acme"
+
+HELD_BACK_STATUSES = ("suppressed", "deferred", "capped")
+"""Communication log statuses of send attempts that were not made."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,29 @@ class Scenario:
     stage: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     visits: list[str] = field(default_factory=list)
+    timezone: str = "UTC"
 
     def __str__(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True)
+class JourneyTrace:
+    """What an enrollment did, as the differential test compares it across runtimes.
+
+    ``sends`` are (channel, template, journey day) of the sends made, in order;
+    ``held_back`` (channel, template, status) of the attempts suppressed, deferred
+    by quiet hours or capped, in order; ``decisions`` (decide step, choice, tier,
+    score) in order.
+    """
+
+    outcome: str
+    path: list[str]
+    sends: list[tuple[str, str, int]]
+    held_back: list[tuple[str, str, str]]
+    decisions: list[tuple[str, str, str | None, float]]
+    tasks: list[str]
+    transitions: list[str]
 
 
 @dataclass
@@ -81,6 +106,13 @@ class ScenarioRun:
     transitioned_to: list[str]
     stage: str | None
     attributes: dict[str, Any]
+    start: datetime
+    """The reference time the scenario's event days count from."""
+    enrolled_at: datetime
+    enrollment_id: str
+    """The first run's id (a later run's differs after continue-as-new)."""
+    definition: JourneyDefinition
+    trace: JourneyTrace
 
 
 def logins(*days: float) -> list[Behaviour]:
@@ -123,20 +155,36 @@ def without_wall_clock_caps(definition: JourneyDefinition) -> JourneyDefinition:
 
 
 async def run_scenario(
-    env: WorkflowEnvironment, store: Store, settings: JourneySettings, scenario: Scenario
+    env: WorkflowEnvironment,
+    store: Store,
+    settings: JourneySettings,
+    scenario: Scenario,
+    *,
+    catalog: Catalog | None = None,
+    max_signals_per_run: int | None = None,
 ) -> ScenarioRun:
-    """Enroll a fresh customer, play the behaviour, and collect what the journey did."""
+    """Enroll a fresh customer, play the behaviour, and collect what the journey did.
+
+    Args:
+        catalog: The journeys, as they are (default: the shipped catalog with the
+            scenario's journey stripped of caps and quiet hours).
+        max_signals_per_run: Continue as new after this many signals (the setting's
+            lower bound does not apply: scenarios continue as new after one).
+    """
     customer_id = f"{scenario.name}-{uuid.uuid4().hex[:6]}"
-    settings = settings.model_copy(update={"delivery_frequency_caps": []})
-    catalog = default_catalog()
-    catalog = Catalog(
-        [
-            without_wall_clock_caps(journey) if journey.id == scenario.journey else journey
-            for journey in catalog.all_versions()
-        ]
-    )
+    update: dict[str, Any] = {"delivery_frequency_caps": []}
+    if max_signals_per_run is not None:
+        update["max_signals_per_run"] = max_signals_per_run
+    settings = settings.model_copy(update=update)
+    if catalog is None:
+        catalog = Catalog(
+            [
+                without_wall_clock_caps(journey) if journey.id == scenario.journey else journey
+                for journey in default_catalog().all_versions()
+            ]
+        )
     client = journey_client(env.client, store, settings, catalog)
-    await client.identify(ORG, customer_id, attributes=scenario.profile)
+    await client.identify(ORG, customer_id, attributes=scenario.profile, timezone=scenario.timezone)
     async with running_worker(env.client, settings, store):
         start = await env.get_current_time()
         later: list[Behaviour] = []
@@ -176,6 +224,56 @@ async def run_scenario(
         customer = find_customer(session, org_id=ORG, customer_id=customer_id)
         assert customer is not None
         stage, attributes = customer.lifecycle_stage, dict(customer.attributes)
+        enrolled_at, enrollment_id = session.execute(
+            select(Enrollment.started_at, Enrollment.enrollment_id).where(
+                Enrollment.customer_id == customer_id, Enrollment.journey_id == scenario.journey
+            )
+        ).one()
+        logged = session.execute(
+            select(
+                CommunicationLog.channel,
+                CommunicationLog.template,
+                CommunicationLog.status,
+                CommunicationLog.slot_at,
+            )
+            .where(
+                CommunicationLog.customer_id == customer_id,
+                CommunicationLog.journey_id == scenario.journey,
+            )
+            .order_by(CommunicationLog.id)
+        ).all()
+        decisions = session.execute(
+            select(
+                DecisionAudit.decision,
+                DecisionAudit.choice,
+                DecisionAudit.inputs,
+            )
+            .where(
+                DecisionAudit.customer_id == customer_id,
+                DecisionAudit.journey_id == scenario.journey,
+            )
+            .order_by(DecisionAudit.id)
+        ).all()
+    trace = JourneyTrace(
+        outcome=result.outcome,
+        path=result.path,
+        sends=[
+            (channel, template, journey_day(slot_at, enrolled_at))
+            for channel, template, status, slot_at in logged
+            if status == "sent" and slot_at is not None
+        ],
+        held_back=[
+            (channel, template, status)
+            for channel, template, status, _ in logged
+            if status in HELD_BACK_STATUSES
+        ],
+        decisions=[
+            (step, choice, inputs.get("tier"), float(inputs["score"]))
+            for step, choice, inputs in decisions
+        ],
+        tasks=list(tasks),
+        transitions=transitioned,
+    )
     return ScenarioRun(
         customer_id=customer_id,
         workflow_id=started.workflow_id,
@@ -185,6 +283,11 @@ async def run_scenario(
         transitioned_to=transitioned,
         stage=stage,
         attributes=attributes,
+        start=start,
+        enrolled_at=enrolled_at,
+        enrollment_id=enrollment_id,
+        definition=catalog.get(scenario.journey),
+        trace=trace,
     )
 
 

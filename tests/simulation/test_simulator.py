@@ -1,0 +1,196 @@
+"""The simulator's populations and reports: determinism, counts, delivery rules, bad input."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from journeys.catalog import default_catalog
+from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
+from journeys.errors import InvalidInputError
+from journeys.language import QuietHours
+from journeys.simulation.activities import (
+    DeliveryRules,
+    EnrollmentTrace,
+    SimulatedActivities,
+    SimulatedCustomer,
+)
+from journeys.simulation.engine import (
+    SimulationSettings,
+    simulate_population,
+    synthetic_population,
+)
+from journeys.simulation.population import DEFAULT_PROFILES_FILE, load_profiles
+from journeys.simulation.progress import ProgressBar
+
+ONBOARDING = default_catalog().get("journey_onboarding_v2")
+JOURNEYS = frozenset(journey.id for journey in default_catalog().current_versions())
+NO_RULES = SimulationSettings(journeys=JOURNEYS)
+
+ENGAGEMENT_51 = """
+profiles:
+  - name: engaged
+    weight: 1
+    attributes: {signup_source: [referral], role: [Analyst]}
+    events:
+      - {name: login, day: 0}
+      - {name: feature_used, day: 0, properties: {feature: "feature_{n}"}}
+      - {name: core_workflow_completed, day: 0}
+      - {name: session_ended, day: 0, properties: {duration_minutes: 16}}
+"""
+"""Every customer as the onboarding scenario with an engagement score of 51 (high)."""
+
+
+def report_data(customers: int, *, seed: int, workers: int = 1, days: int = 30) -> dict[str, Any]:
+    report = simulate_population(
+        ONBOARDING, synthetic_population(customers, seed=seed), days, NO_RULES, workers=workers
+    )
+    data = report.to_dict()
+    del data["wall_seconds"]
+    return data
+
+
+def profiles_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_seed_gives_the_same_report_whatever_the_processes() -> None:
+    first = report_data(600, seed=3, days=14)
+    assert report_data(600, seed=3, days=14) == first
+    assert report_data(600, seed=3, days=14, workers=2) == first
+    other = report_data(600, seed=4, days=14)
+    assert other["profiles"] != first["profiles"]
+    assert sum(first["outcomes"].values()) == 600
+
+
+def test_the_report_counts_what_the_journey_did(tmp_path: Path) -> None:
+    population = synthetic_population(
+        10, profiles_file=profiles_file(tmp_path, ENGAGEMENT_51), seed=1
+    )
+    report = simulate_population(ONBOARDING, population, 30, NO_RULES)
+    assert report.outcomes == {"activated": 10}
+    assert report.transitions == {"journey_active_user_nurture": 10}
+    assert report.decisions == {
+        ("day_3_engagement", "high_engagement_email"): 10,
+        ("day_7_next_feature", "feature_spotlight_email"): 10,
+    }
+    assert report.funnel["great_start_email"] == 10
+    assert report.funnel["getting_started_email"] == 0
+    per_day: dict[int, int] = {}
+    for (_, day), count in report.sends.items():
+        per_day[day] = per_day.get(day, 0) + count
+    # Seed 000's sends for this customer: two on each of Days 0, 1, 3, 7 and 14.
+    assert per_day == {0: 20, 1: 20, 3: 20, 7: 20, 14: 20}
+    assert report.profiles == {"engaged": 10}
+    rendered = report.render()
+    assert "simulated 10 customers through journey_onboarding_v2@1" in rendered
+    assert "day_3_engagement -> high_engagement_email" in rendered
+
+
+def test_caps_and_quiet_hours_hold_back_sends() -> None:
+    customers = 300
+    rules = SimulationSettings(
+        rules=DeliveryRules(BLUEPRINT_FREQUENCY_CAPS, QuietHours()), journeys=JOURNEYS
+    )
+    report = simulate_population(ONBOARDING, synthetic_population(customers), 30, rules)
+    assert report.capped["email"] > 0
+    assert report.quiet_hours["email"] > 0
+    first_week_emails = sum(report.sends["email", day] for day in range(7))
+    assert first_week_emails <= 2 * customers  # email: 2 a week
+    assert sum(report.outcomes.values()) == customers
+
+
+def test_continue_as_new_changes_nothing_but_the_runs() -> None:
+    population = synthetic_population(200, seed=5)
+    once = simulate_population(ONBOARDING, population, 30, NO_RULES)
+    eager = SimulationSettings(journeys=JOURNEYS, max_signals_per_run=1)
+    continued = simulate_population(ONBOARDING, population, 30, eager)
+    assert continued.continued_as_new > 0
+    assert once.continued_as_new == 0
+    assert continued.outcomes == once.outcomes
+    assert continued.sends == once.sends
+    assert continued.decisions == once.decisions
+
+
+def test_the_shipped_profiles_are_the_default() -> None:
+    shipped = load_profiles()
+    assert load_profiles(DEFAULT_PROFILES_FILE) == shipped
+    assert {profile.name for profile in shipped.profiles} == {
+        "power",
+        "steady",
+        "casual",
+        "dormant",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("profiles: []", "profiles: List should have at least 1 item"),
+        (
+            "profiles:\n  - {name: a, weight: 0}",
+            "profiles.0.weight: Input should be greater than 0",
+        ),
+        ("profiles:\n  - {name: a, weight: 1, colour: red}", "profiles.0.colour: Extra inputs"),
+        (
+            "profiles:\n  - {name: a, weight: 1, events: [{name: 'bad name!'}]}",
+            "profiles.0.events.0.name: String should match pattern",
+        ),
+        (
+            "profiles:\n  - {name: a, weight: 1, events: [{name: login, every_days: 0}]}",
+            "profiles.0.events.0.every_days: Input should be greater than 0",
+        ),
+        ("profiles:\n  - {name: a, weight: 1, timezones: [Mars/Base]}", "unknown time zone"),
+        ("profiles:\n  - {name: a, weight: 1, consents: {fax: opted_in}}", "unknown channel 'fax'"),
+        ("profiles:\n  - {name: a, weight: 1, consents: {sms: maybe}}", "profiles.0.consents.sms"),
+        ("profiles:\n  - {name: a, weight: 1, attributes: {plan: []}}", "at least one value"),
+        ("profiles:\n  - {name: a, weight: 1}\n  - {name: a, weight: 2}", "repeated: a"),
+        ("profiles: [", "not valid YAML/JSON"),
+        ("- just a list", "document"),
+    ],
+)
+def test_a_profiles_file_with_errors_is_refused(tmp_path: Path, text: str, problem: str) -> None:
+    path = profiles_file(tmp_path, text)
+    with pytest.raises(InvalidInputError) as raised:
+        synthetic_population(10, profiles_file=path)
+    assert problem in str(raised.value)
+    assert f"profiles file {path}" in str(raised.value)
+
+
+def test_a_missing_profiles_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="cannot read it"):
+        synthetic_population(10, profiles_file=str(tmp_path / "missing.yaml"))
+
+
+@pytest.mark.parametrize("days", [0, -1, 366])
+def test_days_out_of_range_are_refused(days: int) -> None:
+    with pytest.raises(InvalidInputError, match=f"days: must be between 1 and 365, not {days}"):
+        simulate_population(ONBOARDING, synthetic_population(1), days, NO_RULES)
+
+
+def test_customers_out_of_range_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match="customers: must be between 1"):
+        synthetic_population(0)
+
+
+def test_the_progress_bar_reports_every_tenth() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar(stream=stream)
+    for done in range(0, 101, 5):
+        bar(done, 100)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 11
+    assert "100.0%  100/100 customers" in lines[-1]
+
+
+def test_an_activity_the_simulator_lacks_stops_it() -> None:
+    activities = SimulatedActivities(
+        SimulatedCustomer(customer_id="c"), EnrollmentTrace(), DeliveryRules(), JOURNEYS
+    )
+    with pytest.raises(NotImplementedError, match="no activity 'record_step_visit'"):
+        activities.call("record_step_visit", None)
