@@ -14,7 +14,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
 
@@ -76,11 +75,16 @@ class JourneySettings(BaseSettings):
             reading it again (a disabled key stops working within this time).
         decision_blackout_dates: Dates (UTC) on which the next-best-action
             engine makes no offers (seed 001's blackout dates), as a JSON list.
-        delivery_frequency_caps: Frequency caps over every journey's sends to a
-            customer (JSON list of ``{"channel", "limit", "window"}``; channel
-            null = all channels). Default: seed 001's blueprint, email 2/week,
-            push 3/week, SMS 1/week, in-app 5/week, total 8/week. A journey's
-            own caps apply on top.
+        delivery_frequency_caps: The operator's frequency caps over every
+            journey's sends to a customer, as a JSON list of ``{"channel",
+            "limit", "window"}`` (channel null = all channels; window in seconds
+            or ISO 8601). Empty by default: caps belong to the journeys that
+            declare them (seed 001's blueprint caps are JRN-ACT-RET-001's own).
+            Example, at most 3 emails and 6 messages in total per customer per
+            week: ``JOURNEYS_DELIVERY_FREQUENCY_CAPS='[{"channel": "email",
+            "limit": 3, "window": "P7D"}, {"channel": null, "limit": 6,
+            "window": "P7D"}]'``. A journey's own caps apply on top; sends marked
+            ``transactional`` are exempt from both.
         delivery_quiet_hours: Default quiet hours in the customer's time zone
             (``{"start": "21:00", "end": "08:00"}``); null = none. A journey's
             quiet hours replace them.
@@ -144,9 +148,7 @@ class JourneySettings(BaseSettings):
     api_max_batch_events: int = Field(default=500, ge=1, le=10_000)
     event_future_tolerance_seconds: int = Field(default=300, ge=0)
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
-    delivery_frequency_caps: list[FrequencyCap] = Field(
-        default_factory=lambda: list(BLUEPRINT_FREQUENCY_CAPS)
-    )
+    delivery_frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     delivery_quiet_hours: QuietHours | None = None
     delivery_resend_unknown_channels: list[Channel] = Field(
         default_factory=lambda: [Channel.IN_APP]

@@ -676,6 +676,7 @@ class JourneyInterpreter:
                         quiet_hours=self._definition.quiet_hours,
                         requested_at=self._rt.now(),
                         attempts_allowed=retry.maximum_attempts,
+                        transactional=step.transactional,
                     ),
                     retry,
                 )

@@ -51,6 +51,9 @@ class SendStep(_StepBase):
         data: Personalisation values merged over the customer's attributes.
         on_capped: What to do when a frequency cap is full on a channel:
             skip the message, defer it until a slot frees, or try the next channel.
+        transactional: A transactional message (receipt, account notice): exempt
+            from every frequency cap and counted against none. Consent,
+            suppression and quiet hours still apply.
         next: The step that follows.
     """
 
@@ -59,6 +62,7 @@ class SendStep(_StepBase):
     template: str = Field(min_length=1, max_length=128)
     data: dict[str, str] = Field(default_factory=dict)
     on_capped: CappedPolicy = CappedPolicy.DEFER
+    transactional: bool = False
     next: StepName
 
     @field_validator("channels")
