@@ -115,6 +115,17 @@ class JourneySettings(BaseSettings):
         webhook_url: URL webhook messages are POSTed to.
         webhook_secret: HMAC-SHA256 key of the webhook signature header.
         provider_timeout_seconds: Connect/read timeout of every provider call.
+        public_base_url: Where recipients and providers reach the HTTP API
+            (tracked links, the open pixel, unsubscribe links, SMS status
+            callbacks). Empty means ``http://<api_host>:<api_port>``.
+        tracking_secret: HMAC key signing tracked links, open pixels and
+            unsubscribe links. Empty means messages go out untracked (no
+            rewritten links, no pixel, no ``List-Unsubscribe`` header).
+        email_webhook_secret: Signing secret of the email API's event webhooks
+            (``whsec_<base64>``, Svix scheme: ``svix-id``, ``svix-timestamp``,
+            ``svix-signature`` headers).
+        feedback_tolerance_seconds: How old a signed provider event may be
+            (its timestamp header) before it is refused as a replay.
         ops_alert_webhook_url: Slack-compatible incoming webhook for ops alerts
             (provider outages, sends of unknown outcome); empty = log only.
         ops_alert_interval_seconds: Least time between two alerts of one kind
@@ -176,6 +187,10 @@ class JourneySettings(BaseSettings):
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
     provider_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    public_base_url: str = ""
+    tracking_secret: SecretStr = SecretStr("")
+    email_webhook_secret: SecretStr = SecretStr("")
+    feedback_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
 
@@ -193,6 +208,11 @@ class JourneySettings(BaseSettings):
         if not self.temporal_address:
             self.temporal_address = f"127.0.0.1:{self.temporal_port}"
         return self
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        """The API's public URL, defaulting to the address it binds to."""
+        return (self.public_base_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

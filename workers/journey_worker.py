@@ -34,6 +34,7 @@ from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
 from journeys.contracts.scoring import Scorer
+from journeys.delivery.feedback_events import SMS_STATUS_PATH
 from journeys.errors import ConfigurationError
 from journeys.language.channels import Channel
 from journeys.settings import JourneySettings
@@ -88,6 +89,7 @@ def build_providers(settings: JourneySettings, store: Store) -> dict[Channel, Ch
             auth_token=settings.sms_auth_token.get_secret_value(),
             sender=settings.sms_from,
             timeout_seconds=timeout,
+            status_callback_url=settings.resolved_public_base_url + SMS_STATUS_PATH,
         )
     if settings.push_provider == "http":
         providers[Channel.PUSH] = FcmPushProvider(
