@@ -130,6 +130,8 @@ class JourneySettings(BaseSettings):
             (provider outages, sends of unknown outcome); empty = log only.
         ops_alert_interval_seconds: Least time between two alerts of one kind
             and channel (so an outage raises one alert, not thousands).
+        task_overdue_check_seconds: How often each worker looks for tasks for
+            people that passed their due time undone (one ops alert per task).
     """
 
     model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
@@ -193,6 +195,7 @@ class JourneySettings(BaseSettings):
     feedback_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
+    task_overdue_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
 
     @field_validator("database_url")
     @classmethod

@@ -18,6 +18,7 @@ from activities.human_tasks import HumanTaskActivities
 from activities.journey_transitions import JourneyTransitionActivities
 from activities.message_delivery import MessageDeliveryActivities
 from activities.next_best_action import NextBestActionActivities
+from activities.ops_alerts import OpsAlerts
 from activities.predictive_scorers import trained_scorers
 from activities.providers import (
     ChannelProvider,
@@ -151,7 +152,7 @@ def build_worker(
     delivery = MessageDeliveryActivities(
         store, providers or build_providers(settings, store), settings
     )
-    human_tasks = HumanTaskActivities(store)
+    human_tasks = HumanTaskActivities(store, _ops_alerts(settings))
     records = EnrollmentRecordActivities(store)
     scoring = ScoringActivities(
         store, default_worker_scorers(store, settings) if scorers is None else scorers
@@ -198,11 +199,32 @@ async def run_worker(settings: JourneySettings) -> None:
     client = await connect_temporal(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, store, executor)
+        overdue = asyncio.create_task(
+            watch_overdue_tasks(HumanTaskActivities(store, _ops_alerts(settings)), settings)
+        )
         log.info("worker started", task_queue=settings.task_queue)
         try:
             await worker.run()
         finally:
+            overdue.cancel()
             store.dispose()
+
+
+async def watch_overdue_tasks(tasks: HumanTaskActivities, settings: JourneySettings) -> None:
+    """Every ``task_overdue_check_seconds``, alert ops about tasks newly past due."""
+    while True:
+        try:
+            await asyncio.to_thread(tasks.alert_overdue)
+        except Exception:
+            # A store hiccup must not stop the worker; the next round retries.
+            log.exception("overdue task check failed")
+        await asyncio.sleep(settings.task_overdue_check_seconds)
+
+
+def _ops_alerts(settings: JourneySettings) -> OpsAlerts:
+    return OpsAlerts(
+        settings.ops_alert_webhook_url, interval_seconds=settings.ops_alert_interval_seconds
+    )
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from journeys.api import (
     customers,
     delivery_feedback,
     enrollments,
+    human_tasks,
     ingress,
 )
 from journeys.api.error_responses import install_error_handlers
@@ -85,6 +86,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(client_journeys.router)
     app.include_router(delivery_feedback.router)
+    app.include_router(human_tasks.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> Health:
