@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 
 from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V2
-from journeys.catalog.churn_prevention import CHURN_PREVENTION_V1
+from journeys.catalog.churn_prevention import CHURN_PREVENTION_V1, CHURN_PREVENTION_V2
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.follow_up import FOLLOW_UP_JOURNEYS
 from journeys.catalog.onboarding import ONBOARDING_V2
@@ -183,6 +183,7 @@ SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
     DEMO_TOUR_V1,
     ONBOARDING_V2,
     CHURN_PREVENTION_V1,
+    CHURN_PREVENTION_V2,
     TRIAL_CONVERSION_V1,
     ACTIVATION_RETENTION_V2,
     *FOLLOW_UP_JOURNEYS,

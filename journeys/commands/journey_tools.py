@@ -11,12 +11,14 @@ from journeys.catalog.configured import configured_catalog
 from journeys.devtools.simulation import print_progress, simulate
 from journeys.errors import InvalidInputError
 from journeys.language import (
+    BestChannelSendStep,
     BranchStep,
     DecideStep,
     ExitStep,
     ExperimentStep,
     HumanTaskStep,
     JourneyDefinition,
+    OfferStep,
     SendStep,
     TransitionStep,
     WaitForEventStep,
@@ -136,6 +138,12 @@ def _label(name: str, step: Step) -> str:
     match step:
         case SendStep():
             detail = f"send {step.template} via {'/'.join(c.value for c in step.channels)}"
+        case BestChannelSendStep():
+            detail = (
+                f"send {step.template} via the best of {'/'.join(c.value for c in step.channels)}"
+            )
+        case OfferStep():
+            detail = "retention offer by expected value"
         case DecideStep():
             detail = f"decide by {step.scorer}"
         case BranchStep():

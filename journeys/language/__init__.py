@@ -10,6 +10,7 @@ from journeys.language.definition import (
 from journeys.language.delivery_rules import CappedPolicy, FrequencyCap, QuietHours
 from journeys.language.steps import (
     AttributeCondition,
+    BestChannelSendStep,
     BranchCase,
     BranchStep,
     DecideStep,
@@ -19,6 +20,7 @@ from journeys.language.steps import (
     ExperimentStep,
     HumanTaskStep,
     LifecycleStageCondition,
+    OfferStep,
     ScoreBand,
     ScoreCondition,
     SendStep,
@@ -34,6 +36,7 @@ from journeys.language.steps import (
 __all__ = [
     "CHANNELS",
     "AttributeCondition",
+    "BestChannelSendStep",
     "BranchCase",
     "BranchStep",
     "CappedPolicy",
@@ -49,6 +52,7 @@ __all__ = [
     "JourneyDefinition",
     "JourneyMetadata",
     "LifecycleStageCondition",
+    "OfferStep",
     "QuietHours",
     "ReentryPolicy",
     "ScoreBand",

@@ -24,11 +24,12 @@ from journeys.language.steps import (
     EventName,
     ExperimentStep,
     ProfileCondition,
-    SendStep,
     Step,
     TransitionStep,
     referenced_events,
     referenced_scorers,
+    send_channels,
+    sent_templates,
     successors,
     waits,
 )
@@ -130,8 +131,8 @@ class JourneyDefinition(BaseModel):
             self._check_step_name(name)
             for target in successors(step):
                 self._check(target in self.steps, f"unknown next step {target!r}", step=name)
-            if isinstance(step, SendStep):
-                for channel in step.channels:
+            if send_channels(step):
+                for channel in send_channels(step):
                     self._check(
                         channel in self.channels,
                         f"channel {channel.value!r} is not among the journey's channels",
@@ -225,8 +226,8 @@ class JourneyDefinition(BaseModel):
         """Template id -> the first step that sends it."""
         found: dict[str, str] = {}
         for name, step in self.steps.items():
-            if isinstance(step, SendStep):
-                found.setdefault(step.template, name)
+            for template in sent_templates(step):
+                found.setdefault(template, name)
         return found
 
     def transition_targets(self) -> dict[str, str]:

@@ -72,6 +72,7 @@ class Scenario:
     stage: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     visits: list[str] = field(default_factory=list)
+    version: int | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -180,7 +181,7 @@ async def run_scenario(
             signal = store_event(store, customer_id, event, start + timedelta(days=event.day))
             if event.routed:
                 now_signals.append(signal)
-        started = await client.enroll(ORG, customer_id, scenario.journey)
+        started = await client.enroll(ORG, customer_id, scenario.journey, version=scenario.version)
         handle = env.client.get_workflow_handle(started.workflow_id)
         for signal in now_signals:
             await handle.signal("record_event", signal)
@@ -261,7 +262,7 @@ def check(run: ScenarioRun, scenario: Scenario) -> None:
 
 def check_send_days(run: ScenarioRun, scenario: Scenario) -> None:
     """Assert every send went out on its documented day, under the shipped caps and quiet hours."""
-    definition = default_catalog().get(scenario.journey)
+    definition = default_catalog().get(scenario.journey, scenario.version)
     enrolled_at = run.enrolled_at
     assert enrolled_at is not None
     moments = documented_send_moments(definition, run.result.path, enrolled_at)
