@@ -57,9 +57,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from journeys.contracts.decisions import (
         CHOOSE_RETENTION_OFFER_ACTIVITY,
+        NEXT_BEST_ACTION_ACTIVITY,
         SELECT_CHANNEL_ACTIVITY,
         ChannelChoice,
         ChannelRequest,
+        NextBestActionDecision,
+        NextBestActionRequest,
         Offer,
         OfferDecision,
         RetentionOfferRequest,
@@ -102,6 +105,7 @@ with workflow.unsafe.imports_passed_through():
         ExperimentStep,
         HumanTaskStep,
         LifecycleStageCondition,
+        NextBestActionStep,
         OfferStep,
         ScoreCondition,
         SendStep,
@@ -337,16 +341,23 @@ class JourneyInterpreter:
         """Run one step; return the next step's name (None when the journey ends)."""
         match step:
             case SendStep():
-                await self._send(step, step.channels, step.template)
+                await self._send(step, [(channel, step.template) for channel in step.channels])
                 return step.next
             case BestChannelSendStep():
-                await self._send(step, await self._choose_channel(step), step.template)
+                chain = await self._choose_channel(step)
+                await self._send(step, [(channel, step.template) for channel in chain])
                 return step.next
             case OfferStep():
                 template = await self._choose_offer(step)
                 if template is None:
                     return step.on_no_offer
-                await self._send(step, step.channels, template)
+                await self._send(step, [(channel, template) for channel in step.channels])
+                return step.next
+            case NextBestActionStep():
+                actions = await self._next_best_actions(step)
+                if not actions:
+                    return step.on_no_action
+                await self._send(step, actions)
                 return step.next
             case WaitStep():
                 if step.duration is not None:
@@ -720,6 +731,36 @@ class JourneyInterpreter:
             return None
         return step.templates.get(decision.offer.value)
 
+    async def _next_best_actions(self, step: NextBestActionStep) -> list[tuple[Channel, str]]:
+        """Seed 001's primary action then its two backups, as (channel, template) to try."""
+        try:
+            decision: NextBestActionDecision = await self._rt.execute_activity(
+                NEXT_BEST_ACTION_ACTIVITY,
+                NextBestActionRequest(
+                    org_id=self._params.org_id,
+                    customer_id=self._params.customer_id,
+                    journey_id=self._definition.id,
+                    workflow_id=self._rt.workflow_id,
+                    enrollment_id=self._progress.enrollment_id,
+                    step_key=self._step_key,
+                    channels=list(self._definition.channels),
+                    frequency_caps=list(self._definition.frequency_caps),
+                ),
+                result_type=NextBestActionDecision,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=SCORE_RETRY,
+            )
+        except ActivityCallFailed as err:
+            self._rt.warn("next best action failed: %s; no action", err.kind)
+            return []
+        confidence = decision.primary.confidence if decision.primary else 0.0
+        self._remember_decision("next_best_action", confidence, decision.choice)
+        return [
+            (action.channel, step.templates[action.action])
+            for action in [decision.primary, *decision.backups]
+            if action is not None and action.channel is not None and action.action in step.templates
+        ]
+
     def _remember_decision(self, decided_by: str, score: float, choice: str) -> None:
         """Keep a decision in the enrollment's state (the activity audited it in the store)."""
         self._progress.decisions.append(
@@ -735,11 +776,10 @@ class JourneyInterpreter:
 
     async def _send(
         self,
-        step: SendStep | BestChannelSendStep | OfferStep,
-        channels: list[Channel],
-        template: str,
+        step: SendStep | BestChannelSendStep | OfferStep | NextBestActionStep,
+        chain: list[tuple[Channel, str]],
     ) -> None:
-        """Try the fallback chain ``channels`` in order until one channel sends ``template``.
+        """Try the fallback chain of (channel, template) in order until one sends.
 
         ``DEFERRED`` (quiet hours) sleeps until ``retry_at`` and retries the same
         channel; ``CAPPED`` follows ``on_capped``; ``SUPPRESSED`` and ``FAILED``
@@ -749,9 +789,9 @@ class JourneyInterpreter:
         data = {**self._decision_data(), **step.data}
         transactional = isinstance(step, SendStep) and step.transactional
         deferrals = 0
-        for position, channel in enumerate(channels, start=1):
+        for position, (channel, template) in enumerate(chain, start=1):
             retry = (
-                SEND_RETRY_LAST_CHANNEL if position == len(channels) else SEND_RETRY_BEFORE_FALLBACK
+                SEND_RETRY_LAST_CHANNEL if position == len(chain) else SEND_RETRY_BEFORE_FALLBACK
             )
             while self._ending is None:
                 step_key = self._step_key if deferrals == 0 else f"{self._step_key}.{deferrals}"

@@ -1,23 +1,31 @@
 """Inputs and outputs of the decision activities journeys call (workflow-safe).
 
-Channel selection and the retention offer (seed 000) are decided by
+Next best action (seed 001), channel selection and the retention offer (seed 000) are decided by
 ``activities/next_best_action.py`` from the store; decision steps of the
 journey language call them and branch or send on the answer.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from journeys.language.channels import Channel
+from journeys.language.channels import CHANNELS, Channel
+from journeys.language.delivery_rules import FrequencyCap
 
 SELECT_CHANNEL_ACTIVITY = "select_channel"
 """Activity name: choose the channel with the best urgency-adjusted engagement."""
 
 CHOOSE_RETENTION_OFFER_ACTIVITY = "choose_retention_offer"
 """Activity name: choose the retention offer with the best positive expected value."""
+
+NEXT_BEST_ACTION_ACTIVITY = "next_best_action"
+"""Activity name: decide a customer's next best action (and record it)."""
+
+NO_ACTION = "no_action"
+"""The choice recorded when every candidate was filtered out."""
 
 FALLBACK_CHANNEL = Channel.EMAIL
 """Seed 000: "Always have a fallback" -- email."""
@@ -97,3 +105,61 @@ class OfferDecision(BaseModel):
     cost: float
     reason: str
     evaluations: list[OfferEvaluation] = Field(default_factory=list)
+
+
+class ActionKind(StrEnum):
+    """Seed 001's action inventory groups (plus human outreach)."""
+
+    CONTENT = "content"
+    OFFER = "offer"
+    ENGAGEMENT = "engagement"
+    EDUCATIONAL = "educational"
+    COMMUNITY = "community"
+    HUMAN = "human"
+
+
+class ScoredAction(BaseModel):
+    """A candidate with its confidence, the signals that drove it, and why it was filtered."""
+
+    action: str
+    kind: ActionKind
+    channel: Channel | None
+    title: str
+    confidence: float
+    drivers: list[str] = Field(default_factory=list)
+    rationale: str
+    filtered: str | None = None
+
+
+class NextBestActionRequest(BaseModel):
+    """Decide one customer's next best action, optionally as a journey step.
+
+    Attributes:
+        channels: Channels the journey allows (others are unavailable).
+        frequency_caps: Caps to respect besides the customer's history.
+        record: Write the decision to the audit trail.
+    """
+
+    org_id: str = Field(min_length=1, max_length=64)
+    customer_id: str = Field(min_length=1, max_length=128)
+    journey_id: str | None = None
+    workflow_id: str | None = None
+    enrollment_id: str | None = None
+    step_key: str | None = None
+    channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
+    frequency_caps: list[FrequencyCap] = Field(default_factory=list)
+    record: bool = True
+
+
+class NextBestActionDecision(BaseModel):
+    """Primary action, two backups, every candidate, the inputs and the rationale."""
+
+    customer_id: str
+    choice: str
+    primary: ScoredAction | None
+    backups: list[ScoredAction]
+    candidates: list[ScoredAction]
+    rationale: str
+    inputs: dict[str, float | int | str | None]
+    model_version: str
+    decided_at: datetime

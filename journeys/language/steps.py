@@ -133,6 +133,31 @@ class OfferStep(_StepBase):
     _distinct = field_validator("channels")(_distinct_channels)
 
 
+class NextBestActionStep(_StepBase):
+    """Seed 001's next best action: execute the primary action, the two backups as fallbacks.
+
+    The engine ranks its action inventory for the customer within the journey's
+    channels and frequency caps, consent, suppression and blackout dates; the
+    primary action is sent, and if its channel refuses it, the first backup,
+    then the second. The ranking, confidences and rationale go to the decision
+    audit and the enrollment's decisions.
+
+    Attributes:
+        templates: Action (``advanced_features_email``, ``reporting_feature_spotlight``...)
+            -> the template that carries it; actions without one (or done by
+            people) are not executed here.
+        on_no_action: The step when none of the three can be executed.
+        next: The step after an action was sent.
+    """
+
+    type: Literal["next_best_action"] = "next_best_action"
+    templates: dict[str, str] = Field(min_length=1)
+    data: dict[str, str] = Field(default_factory=dict)
+    on_capped: CappedPolicy = CappedPolicy.FALLBACK
+    on_no_action: StepName
+    next: StepName
+
+
 class WaitStep(_StepBase):
     """Wait a fixed duration, or until Day ``day`` of the journey (a durable timer).
 
@@ -422,6 +447,7 @@ Step = Annotated[
     SendStep
     | BestChannelSendStep
     | OfferStep
+    | NextBestActionStep
     | WaitStep
     | WaitUntilTimeStep
     | WaitUntilDateStep
@@ -452,6 +478,8 @@ def successors(step: Step) -> list[str]:
             return [step.next]
         case OfferStep():
             return [step.next, step.on_no_offer]
+        case NextBestActionStep():
+            return [step.next, step.on_no_action]
         case WaitForEventStep():
             return [*step.events.values(), step.on_timeout]
         case BranchStep():
@@ -516,7 +544,7 @@ def sent_templates(step: Step) -> list[str]:
     """Template ids the step may send."""
     if isinstance(step, SendStep | BestChannelSendStep):
         return [step.template]
-    if isinstance(step, OfferStep):
+    if isinstance(step, OfferStep | NextBestActionStep):
         return list(step.templates.values())
     return []
 

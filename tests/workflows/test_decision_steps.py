@@ -1,4 +1,4 @@
-"""Decision steps of the language on the time-skipping server: channel selection and offers."""
+"""Decision steps on the time-skipping server: channel selection, offers, next best action."""
 
 from __future__ import annotations
 
@@ -9,20 +9,24 @@ from temporalio.testing import WorkflowEnvironment
 
 from journeys.catalog import SHIPPED_JOURNEYS, Catalog
 from journeys.contracts.enrollment import EnrollmentResult, EnrollmentState
+from journeys.decisioning.customer_decisions import CustomerDecisions
+from journeys.decisioning.next_best_action import ACTION_INVENTORY, NextBestActionRequest
 from journeys.language import (
     BestChannelSendStep,
     Channel,
     ExitStep,
     JourneyDefinition,
     JourneyMetadata,
+    NextBestActionStep,
     OfferStep,
 )
+from journeys.scoring.predictive_models import ModelRegistry
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import ConsentStatus, record_consent
 from journeys.store.decision_tables import DecisionAudit
 from journeys.store.models import CommunicationLog
-from tests.support.decisioning_fixtures import add_customer, add_send
+from tests.support.decisioning_fixtures import add_customer, add_events, add_send
 from tests.support.network import new_customer_id
 from tests.support.temporal import journey_client, running_worker
 
@@ -66,7 +70,30 @@ OFFER = JourneyDefinition(
     },
 )
 
-CATALOG = Catalog([*SHIPPED_JOURNEYS, BEST_CHANNEL, OFFER])
+
+def next_best_action_journey(actions: list[str]) -> JourneyDefinition:
+    """A journey whose next-best-action step can execute ``actions`` (one template each)."""
+    return JourneyDefinition(
+        id="journey_nba_test",
+        version=len(actions),
+        metadata=JourneyMetadata(name="Next best action"),
+        start="nba",
+        steps={
+            "nba": NextBestActionStep(
+                templates=dict.fromkeys(actions, "churn_outreach"),
+                on_no_action="nothing",
+                next="acted",
+            ),
+            "acted": ExitStep(outcome="acted"),
+            "nothing": ExitStep(outcome="no_action"),
+        },
+    )
+
+
+CHANNEL_ACTIONS = [a.name for a in ACTION_INVENTORY if a.channel is not None]
+NBA_ALL = next_best_action_journey(CHANNEL_ACTIONS)
+
+CATALOG = Catalog([*SHIPPED_JOURNEYS, BEST_CHANNEL, OFFER, NBA_ALL])
 
 
 async def run(
@@ -179,3 +206,58 @@ async def test_no_positive_expected_value_takes_the_no_offer_branch(
         "no_offer",
     )
     assert sends(store, customer) == []
+
+
+def moderate_adopter(store: Store, customer: str) -> None:
+    """Seed 001's Jane: moderate adoption, pricing page views, opens her emails."""
+    add_customer(store, ORG, customer, first_name="Jane", risk_factor_statement="a quiet week")
+    now = datetime.now(UTC)
+    add_events(store, ORG, customer, "pricing_page_viewed", [now - timedelta(days=1)] * 2)
+    for n in range(6):
+        add_events(store, ORG, customer, "feature_used", [now - timedelta(days=2)], feature=f"f{n}")
+    for n in range(5):
+        add_send(store, ORG, customer, "email", now - timedelta(days=3 + n), opened=n < 3)
+
+
+async def test_next_best_action_executes_the_primary_action_and_audits_it(
+    time_skipping_env: WorkflowEnvironment, store: Store, settings: JourneySettings
+) -> None:
+    customer = new_customer_id()
+    moderate_adopter(store, customer)
+    result, state = await run(time_skipping_env, store, settings, NBA_ALL.id, customer)
+    [row] = audit(store, customer)
+    primary = next(a for a in ACTION_INVENTORY if a.name == row.choice)
+    assert result.outcome == "acted" and row.journey_id == NBA_ALL.id
+    assert row.candidates[0]["name"] == row.choice and "Chose" in row.rationale
+    assert (state.decisions[0].scorer, state.decisions[0].choice) == (
+        "next_best_action",
+        row.choice,
+    )
+    assert primary.channel is not None
+    assert sends(store, customer)[-1] == (primary.channel.value, "churn_outreach", "sent")
+
+
+async def test_a_backup_action_is_executed_when_the_primary_cannot_be(
+    time_skipping_env: WorkflowEnvironment, store: Store, settings: JourneySettings
+) -> None:
+    customer = new_customer_id()
+    moderate_adopter(store, customer)
+    decisions = CustomerDecisions(store, ModelRegistry(settings.data_dir / "models"))
+    ranked = decisions.next_best_action(
+        NextBestActionRequest(org_id=ORG, customer_id=customer, record=False)
+    )
+    assert ranked.primary is not None and len(ranked.backups) == 2
+    backup = ranked.backups[0]
+    assert backup.channel is not None
+    # The journey can carry the backups but not the primary: the first backup is sent.
+    journey = next_best_action_journey([b.action for b in ranked.backups])
+    client = journey_client(time_skipping_env.client, store, settings, Catalog([journey]))
+    async with running_worker(time_skipping_env.client, settings, store):
+        started = await client.enroll(ORG, customer, journey.id)
+        handle = time_skipping_env.client.get_workflow_handle(
+            started.workflow_id, result_type=EnrollmentResult
+        )
+        assert (await handle.result()).outcome == "acted"
+    assert sends(store, customer)[-1] == (backup.channel.value, "churn_outreach", "sent")
+    [row] = audit(store, customer)
+    assert row.choice == ranked.primary.action
