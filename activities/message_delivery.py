@@ -36,7 +36,7 @@ from journeys.contracts.activities import (
     SendRequest,
     SendStatus,
 )
-from journeys.delivery.templates import render_message
+from journeys.delivery.templates import TEMPLATES, MessageTemplate, render_message
 from journeys.delivery.tracking import LinkTracker, html_body
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
@@ -82,6 +82,7 @@ class MessageDeliveryActivities:
         metrics: Counters of outcomes (a fresh set by default).
         alerts: Ops alerts (by default from ``settings``).
         clock: The time of send decisions (caps and quiet hours).
+        templates: The message templates, by id (the catalog's; default the shipped ones).
     """
 
     def __init__(
@@ -93,8 +94,10 @@ class MessageDeliveryActivities:
         metrics: DeliveryMetrics | None = None,
         alerts: OpsAlerts | None = None,
         clock: Callable[[], datetime] = utcnow,
+        templates: Mapping[str, MessageTemplate] = TEMPLATES,
     ):
         self._store = store
+        self._templates = templates
         self._providers = providers
         self._settings = settings
         self.metrics = metrics or DeliveryMetrics()
@@ -133,7 +136,9 @@ class MessageDeliveryActivities:
             )
             profile = dict(customer.attributes) if customer else {}
             try:
-                rendered = render_message(request.template, {**profile, **request.data})
+                rendered = render_message(
+                    request.template, {**profile, **request.data}, self._templates
+                )
             except InvalidInputError as err:
                 raise _application_error(err) from err
             decision = decide_send(

@@ -147,10 +147,15 @@ def build_worker(
             it so that a determinism bug fails the test.
         scorers: The scorer registry of ``compute_score``; by default
             :func:`default_worker_scorers`.
-        catalog: The journeys transition steps may enroll in; by default the shipped catalog.
+        catalog: The journeys transition steps may enroll in, and the templates sends
+            render; by default the configured catalog (``JOURNEYS_CATALOG``).
     """
+    catalog = catalog or configured_catalog(settings)
     delivery = MessageDeliveryActivities(
-        store, providers or build_providers(settings, store), settings
+        store,
+        providers or build_providers(settings, store),
+        settings,
+        templates=catalog.templates,
     )
     human_tasks = HumanTaskActivities(store, _ops_alerts(settings))
     records = EnrollmentRecordActivities(store)
@@ -160,9 +165,7 @@ def build_worker(
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
-    transitions = JourneyTransitionActivities(
-        JourneyClient(client, store, catalog or configured_catalog(settings), settings)
-    )
+    transitions = JourneyTransitionActivities(JourneyClient(client, store, catalog, settings))
     runner: WorkflowRunner = UnsandboxedWorkflowRunner()
     if settings.workflow_sandbox:
         cache_workflow_bytecode([JourneyWorkflow])

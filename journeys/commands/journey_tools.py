@@ -1,4 +1,4 @@
-"""``journeys validate FILE``, ``journeys graph JOURNEY`` and ``journeys simulate JOURNEY``."""
+"""``journeys validate FILE``, ``graph JOURNEY``, ``simulate JOURNEY``, ``preview TEMPLATE``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from journeys.catalog.configured import configured_catalog
+from journeys.delivery.templates import render_message
 from journeys.devtools.simulation import print_progress, simulate
 from journeys.errors import InvalidInputError
 from journeys.language import (
@@ -28,6 +29,7 @@ from journeys.language.steps import Step
 from journeys.routing.journey_controls import set_journey_paused
 from journeys.settings import JourneySettings
 from journeys.store import Store
+from journeys.store.customers import find_customer
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
 
@@ -57,6 +59,21 @@ def register(subparsers: Any) -> None:
     sim.add_argument("--seed", type=int, default=7, help="random seed of the population")
     sim.set_defaults(handler=_simulate)
 
+    preview = subparsers.add_parser(
+        "preview",
+        help="render a template of the catalog with a customer's data",
+        description="Render TEMPLATE (from the configured catalog, JOURNEYS_CATALOG) with the"
+        " stored profile of --customer, as a send would: personalised, else segment, else"
+        " generic content.",
+    )
+    preview.add_argument("template", help="a template id the catalog carries")
+    preview.add_argument("--customer", required=True, help="customer id")
+    preview.add_argument("--org", help="organisation (default JOURNEYS_DEFAULT_ORG)")
+    preview.add_argument(
+        "--data", action="append", default=[], help="KEY=VALUE personalisation (repeatable)"
+    )
+    preview.set_defaults(handler=_preview)
+
     for name, paused in (("pause", True), ("resume", False)):
         command = subparsers.add_parser(
             name, help=f"{name} a whole journey (running enrollments hold before their next send)"
@@ -64,6 +81,33 @@ def register(subparsers: Any) -> None:
         command.add_argument("journey", help="a journey id of the catalog")
         command.add_argument("--reason", default="", help="why (kept with the status)")
         command.set_defaults(handler=_set_paused, paused=paused)
+
+
+def _preview(arguments: argparse.Namespace) -> int:
+    data: dict[str, str] = {}
+    for item in arguments.data:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInputError("--data", f"{item!r} is not KEY=VALUE")
+        data[key] = value
+    settings = JourneySettings()
+    catalog = configured_catalog(settings)
+    org_id = arguments.org or settings.default_org
+    store = Store.from_settings(settings)
+    try:
+        with store.transaction() as session:
+            customer = find_customer(session, org_id=org_id, customer_id=arguments.customer)
+            profile = dict(customer.attributes) if customer else None
+    finally:
+        store.dispose()
+    if profile is None:
+        raise InvalidInputError(
+            "--customer", f"no customer {arguments.customer!r} in organisation {org_id!r}"
+        )
+    message = render_message(arguments.template, {**profile, **data}, catalog.templates)
+    print(f"Subject: {message.subject}\n\n{message.body}\n")
+    print(f"(content: {message.source.value}; links: {', '.join(message.links) or 'none'})")
+    return EXIT_OK
 
 
 def _validate(arguments: argparse.Namespace) -> int:

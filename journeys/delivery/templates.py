@@ -167,15 +167,25 @@ TEMPLATES.update(
 )
 
 
-def render_message(template_id: str, data: Mapping[str, Any]) -> RenderedMessage:
+def render_message(
+    template_id: str,
+    data: Mapping[str, Any],
+    templates: Mapping[str, MessageTemplate] = TEMPLATES,
+) -> RenderedMessage:
     """Render a template for a customer, falling back to segment then generic content.
 
     Values that are ``None`` or empty strings count as missing.
 
+    Args:
+        template_id: The template.
+        data: The customer's attributes and the step's personalisation values.
+        templates: The registry to look the template up in (a catalog's; default
+            the shipped templates).
+
     Raises:
         InvalidInputError: the template id is unknown.
     """
-    template = TEMPLATES.get(template_id)
+    template = templates.get(template_id)
     if template is None:
         raise InvalidInputError("template", f"unknown template {template_id!r}")
     known = {name: value for name, value in data.items() if value is not None and value != ""}

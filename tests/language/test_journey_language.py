@@ -324,7 +324,7 @@ def test_conflicts_resolve_by_lifecycle_stage_then_business_value() -> None:
     loner = parse_definition(
         minimal(a=SEND, done=DONE) | {"id": "loner", "entry": {"event": "signed_up"}}
     )
-    catalog = Catalog([activation, activation_rich, expansion, loner], templates={"welcome"})
+    catalog = Catalog([activation, activation_rich, expansion, loner])
     assert [j.id for j in catalog.entry_candidates("signed_up", None)] == ["loner", "act_rich"]
     assert [j.id for j in catalog.entry_candidates("signed_up", "expansion")] == ["loner", "exp"]
     assert conflict_rank(expansion, "expansion") < conflict_rank(activation_rich, "expansion")

@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.catalog import SHIPPED_JOURNEYS, Catalog
 from journeys.contracts.enrollment import EnrollmentResult, EnrollmentState
 from journeys.decisioning.customer_decisions import CustomerDecisions
+from journeys.decisioning.customer_explanation import explain_customer
 from journeys.decisioning.next_best_action import ACTION_INVENTORY, NextBestActionRequest
 from journeys.language import (
     BestChannelSendStep,
@@ -155,6 +156,9 @@ async def test_the_best_channel_by_click_rate_sends_and_is_audited(
     assert (row.journey_id, row.step_key, row.choice) == (BEST_CHANNEL.id, "outreach#1", "in_app")
     assert {c["name"]: c["score"] for c in row.candidates} == {"email": 0.0, "in_app": 0.6}
     assert "runner-up email" in row.rationale
+    explained = explain_customer(store, org_id=ORG, customer_id=customer)
+    assert f"channel  [journey {BEST_CHANNEL.id}, step outreach#1" in explained
+    assert "choice: in_app" in explained and "candidates: in_app 0.60, email 0.00" in explained
 
 
 async def test_the_runner_up_is_the_fallback_of_the_chosen_channel(

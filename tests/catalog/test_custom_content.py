@@ -1,0 +1,89 @@
+"""Content owned by the catalog: a team's journey brings its own template, sent and previewed."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
+
+from journeys.contracts.enrollment import EnrollmentResult
+from journeys.settings import JourneySettings
+from journeys.store import Store
+from journeys.store.customers import upsert_customer
+from journeys.store.delivery_tables import InboxMessage
+from tests.support.api_process import ROOT, server_env
+from tests.support.team_catalog import TEAM_CATALOG, TEAM_JOURNEY
+from tests.support.temporal import journey_client, running_worker
+
+ORG = "acme"
+
+
+def add_team_customer(store: Store, customer_id: str) -> None:
+    with store.transaction() as session:
+        upsert_customer(
+            session,
+            org_id=ORG,
+            customer_id=customer_id,
+            attributes={"first_name": "Ada", "team": "Growth"},
+        )
+
+
+async def test_a_journey_with_its_own_template_sends_it(
+    time_skipping_env: WorkflowEnvironment, store: Store, settings: JourneySettings
+) -> None:
+    add_team_customer(store, "team-1")
+    client = journey_client(time_skipping_env.client, store, settings, TEAM_CATALOG)
+    async with running_worker(time_skipping_env.client, settings, store, TEAM_CATALOG):
+        started = await client.enroll(ORG, "team-1", TEAM_JOURNEY.id)
+        handle = time_skipping_env.client.get_workflow_handle(
+            started.workflow_id, result_type=EnrollmentResult
+        )
+        assert (await handle.result()).outcome == "completed"
+    with store.transaction() as session:
+        [message] = session.scalars(
+            select(InboxMessage).where(InboxMessage.customer_id == "team-1")
+        ).all()
+        assert (message.template, message.subject) == ("team_hello", "Hello Ada from Growth")
+        assert message.body.startswith("Ada, the Growth team made this journey")
+
+
+async def preview(settings: JourneySettings, *args: str) -> tuple[int, str, str]:
+    env = server_env(
+        settings, "127.0.0.1:1", JOURNEYS_CATALOG="tests.support.team_catalog:TEAM_CATALOG"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "journeys.cli",
+        "preview",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_preview_renders_a_catalog_template_with_the_customer_data(
+    store: Store, settings: JourneySettings
+) -> None:
+    add_team_customer(store, "team-2")
+    code, out, _ = await preview(settings, "team_hello", "--customer", "team-2", "--org", ORG)
+    assert code == 0
+    assert "Subject: Hello Ada from Growth" in out
+    assert "content: personalised; links: https://example.com/team" in out
+    code, out, _ = await preview(
+        settings, "team_hello", "--customer", "team-2", "--org", ORG, "--data", "team=Sales"
+    )
+    assert code == 0 and "Hello Ada from Sales" in out
+    code, _, err = await preview(settings, "nope", "--customer", "team-2", "--org", ORG)
+    assert code == 1 and "template: unknown template 'nope'" in err
+    code, _, err = await preview(settings, "team_hello", "--customer", "ghost", "--org", ORG)
+    assert code == 1 and "--customer: no customer 'ghost'" in err
+    code, _, err = await preview(settings, "team_hello", "--customer", "team-2", "--data", "x")
+    assert code == 1 and "--data" in err
