@@ -552,7 +552,15 @@ class JourneyInterpreter:
             score, tier, inputs = 0.0, None, {}
         else:
             score, tier, inputs = result.score, result.tier, dict(result.inputs)
-            choice, rationale = self._choose(step, result)
+            earlier = self._earlier_score(step.relative_to)
+            if earlier is None:
+                choice, rationale = self._choose(step, result)
+            else:
+                # Bands judge the change since the earlier decision (seed 000 Day 5).
+                change = result.model_copy(update={"score": score - earlier, "tier": None})
+                choice, rationale = self._choose(step, change)
+                inputs["compared_to"] = earlier
+                rationale = f"{score:g} vs {earlier:g} at {step.relative_to}: change {rationale}"
         candidates = [DecisionCandidate(name=name, score=score) for name in _options(step)]
         await self._rt.execute_activity(
             RECORD_DECISION_ACTIVITY,
@@ -585,6 +593,15 @@ class JourneyInterpreter:
             )
         )
         return choice
+
+    def _earlier_score(self, step_name: str | None) -> float | None:
+        """The score of the latest decision made at ``step_name`` (None: no such decision)."""
+        if step_name is None:
+            return None
+        for decision in reversed(self._progress.decisions):
+            if decision.step == step_name:
+                return decision.score
+        return None
 
     @staticmethod
     def _choose(step: DecideStep, result: ScoreResult) -> tuple[str, str]:

@@ -9,7 +9,8 @@ Version 2 reads the seed literally where version 1 did not: the account
 manager's email is the seed's personalised Day-0 message ("Hi {{first_name}},
 I noticed {{risk_factor_statement}}..."), the lower-value message goes out on
 the AI-predicted best channel (seed 000's channel selection, runner-up as
-fallback), and the Day-5 "We value your business" and Day-10 "significant
+fallback), Day 5's "IF risk decreased" compares with the risk at entry (not a
+fixed 60%), and the Day-5 "We value your business" and Day-10 "significant
 discount or free upgrade" offers are chosen by the best positive expected
 value (or not made).
 """
@@ -264,8 +265,21 @@ CHURN_PREVENTION_V2 = JourneyDefinition(
     **{
         **dict(CHURN_PREVENTION_V1),
         "version": 2,
+        "start": "entry_risk",
         "steps": {
             **CHURN_PREVENTION_V1.steps,
+            "entry_risk": DecideStep(
+                description="Day 0: the churn risk at entry, which Day 5 compares against",
+                scorer=CHURN_RISK,
+                otherwise="root_cause",
+            ),
+            "day_5_risk": DecideStep(
+                description="Decision point #2: recalculated churn risk; decreased since entry?",
+                scorer=CHURN_RISK,
+                relative_to="entry_risk",
+                bands=[ScoreBand(at_least=0, next="escalate_csm")],
+                otherwise="positive_reinforcement",
+            ),
             "account_manager_email": email(
                 "churn_outreach",
                 "day_2",

@@ -21,6 +21,7 @@ from journeys.language.delivery_rules import FrequencyCap, QuietHours
 from journeys.language.steps import (
     EVENT_NAME_PATTERN,
     STEP_NAME_PATTERN,
+    DecideStep,
     EventName,
     ExperimentStep,
     ProfileCondition,
@@ -138,6 +139,13 @@ class JourneyDefinition(BaseModel):
                         f"channel {channel.value!r} is not among the journey's channels",
                         step=name,
                     )
+            if isinstance(step, DecideStep) and step.relative_to is not None:
+                earlier = self.steps.get(step.relative_to)
+                self._check(
+                    isinstance(earlier, DecideStep) and earlier.scorer == step.scorer,
+                    f"relative_to {step.relative_to!r} is not a decide step of {step.scorer!r}",
+                    step=name,
+                )
             if isinstance(step, ExperimentStep):
                 total = sum(arm.weight for arm in step.arms)
                 self._check(total == 100, f"experiment weights sum to {total}, not 100", step=name)

@@ -349,6 +349,9 @@ class DecideStep(_StepBase):
     """Call a named scorer and branch on its tier or on score bands; the decision is recorded.
 
     Tiers are looked up first, then bands in order (first match wins), else ``otherwise``.
+    With ``relative_to`` (an earlier decide step of the same scorer) the bands
+    judge the change since that decision instead: seed 000's Day 5 "IF risk
+    decreased" compares with the risk at entry (a change below 0).
     """
 
     type: Literal["decide"] = "decide"
@@ -357,6 +360,7 @@ class DecideStep(_StepBase):
     bands: list[ScoreBand] = Field(default_factory=list)
     otherwise: StepName
     window_days: int | None = Field(default=None, ge=1, le=365)
+    relative_to: StepName | None = None
 
 
 class ExperimentArm(BaseModel):

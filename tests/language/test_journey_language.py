@@ -78,6 +78,45 @@ INVALID = [
         "sum to 90",
     ),
     (
+        "relative decision against another scorer",
+        minimal(
+            a={"type": "decide", "scorer": "engagement", "otherwise": "b"},
+            b={"type": "decide", "scorer": "churn_risk", "relative_to": "a", "otherwise": "done"},
+            done=DONE,
+        ),
+        "b",
+        "relative_to 'a' is not a decide step of 'churn_risk'",
+    ),
+    (
+        "best channel with one channel",
+        minimal(
+            a={
+                "type": "send_best_channel",
+                "channels": ["email"],
+                "template": "welcome",
+                "next": "done",
+            },
+            done=DONE,
+        ),
+        "a",
+        "channels",
+    ),
+    (
+        "offer step channel not allowed",
+        minimal(
+            a={
+                "type": "offer",
+                "templates": {"free_upgrade": "welcome"},
+                "channels": ["sms"],
+                "on_no_offer": "done",
+                "next": "done",
+            },
+            done=DONE,
+        ),
+        "a",
+        "'sms'",
+    ),
+    (
         "wait with neither duration nor day",
         minimal(a={"type": "wait", "next": "done"}, done=DONE),
         "a",

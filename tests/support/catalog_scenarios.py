@@ -238,6 +238,25 @@ CHURN_V2_SCENARIOS = [
         tasks=["support_escalation", "csm_call", "final_retention_offer"],
         outcome="unsuccessful_high_risk",
     ),
+    Scenario(
+        # Version 2, Day 5 against the risk at entry: two support tickets make it 100% on
+        # Day 0; logins on Days 1-3 bring it to 76% on Day 5. Still above 60% (version 1
+        # escalates), but decreased since entry -> positive reinforcement -> nurture.
+        name="churn_v2_risk_decreased_since_entry",
+        journey=CHURN,
+        version=2,
+        profile={"primary_risk_factor": "support_tickets", "clv": 10_000, "mrr": 100},
+        behaviour=[
+            *many("support_ticket_opened", 2),
+            *logins(1, 2, 3),
+            Behaviour("call_answered", routed=True),
+        ],
+        sends=["churn_outreach", "support_knowledge_base", "positive_reinforcement"],
+        tasks=["support_escalation"],
+        outcome="risk_decreased",
+        transition="journey_active_user_nurture",
+        visits=["entry_risk", "day_5_risk"],
+    ),
 ]
 
 
