@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
 from journeys.catalog.configured import configured_catalog
-from journeys.delivery.templates import render_message
+from journeys.delivery.templates import RenderedMessage, render_message
 from journeys.devtools.simulation import print_progress, simulate
 from journeys.errors import InvalidInputError
 from journeys.language import (
     BestChannelSendStep,
     BranchStep,
+    Channel,
     DecideStep,
     ExitStep,
     ExperimentStep,
@@ -72,6 +74,12 @@ def register(subparsers: Any) -> None:
     preview.add_argument(
         "--data", action="append", default=[], help="KEY=VALUE personalisation (repeatable)"
     )
+    preview.add_argument(
+        "--send-to",
+        metavar="ADDRESS",
+        help="also send it as a test email to ADDRESS through the configured email provider"
+        " (not logged as a journey send)",
+    )
     preview.set_defaults(handler=_preview)
 
     for name, paused in (("pause", True), ("resume", False)):
@@ -107,7 +115,40 @@ def _preview(arguments: argparse.Namespace) -> int:
     message = render_message(arguments.template, {**profile, **data}, catalog.templates)
     print(f"Subject: {message.subject}\n\n{message.body}\n")
     print(f"(content: {message.source.value}; links: {', '.join(message.links) or 'none'})")
+    if arguments.send_to is not None:
+        _send_test_email(settings, org_id, arguments, message)
     return EXIT_OK
+
+
+def _send_test_email(
+    settings: JourneySettings, org_id: str, arguments: argparse.Namespace, message: RenderedMessage
+) -> None:
+    """Send a preview to a named address through the configured email provider."""
+    from activities.providers import OutgoingMessage
+    from activities.providers.smtp_email import EMAIL_ADDRESS
+    from workers.journey_worker import build_providers
+
+    if not EMAIL_ADDRESS.match(arguments.send_to):
+        raise InvalidInputError("--send-to", f"{arguments.send_to!r} is not an email address")
+    store = Store.from_settings(settings)
+    try:
+        provider = build_providers(settings, store)[Channel.EMAIL]
+        receipt = provider.deliver(
+            OutgoingMessage(
+                org_id=org_id,
+                customer_id=arguments.customer,
+                channel=Channel.EMAIL,
+                template=arguments.template,
+                subject=message.subject,
+                body=message.body,
+                idempotency_key=f"preview-{uuid.uuid4().hex}",
+                to=arguments.send_to,
+                links=message.links,
+            )
+        )
+    finally:
+        store.dispose()
+    print(f"test email sent to {arguments.send_to} via {receipt.provider}")
 
 
 def _validate(arguments: argparse.Namespace) -> int:

@@ -91,6 +91,11 @@ def _render(content: MessageContent, data: Mapping[str, Any]) -> RenderedMessage
     )
 
 
+_RECOMMENDED_FEATURE = (
+    "{{ decision_day_7_next_feature | default(decision_pick_feature) | replace('_', ' ') }}"
+)
+"""The feature a next-feature decision of the journey chose (see ``_decision_data``)."""
+
 TEMPLATES: dict[str, MessageTemplate] = {
     "welcome": MessageTemplate(
         subject="Welcome aboard, {{ first_name | default('there') }}!",
@@ -151,6 +156,23 @@ TEMPLATES: dict[str, MessageTemplate] = {
             subject="A quick check-in",
             body="Hi, I want to make sure you're getting the most value from your account: "
             "book 15 minutes with us at https://example.com/book-a-call",
+        ),
+    ),
+    # Seed 000 Day 7: the spotlight and the tooltip name the feature the next-feature
+    # decision recommended (onboarding's step ``day_7_next_feature``, or the feature
+    # adoption journey's ``pick_feature``).
+    "feature_spotlight": MessageTemplate(
+        subject=f"Feature Spotlight: {_RECOMMENDED_FEATURE}",
+        body=f"Users like you used {_RECOMMENDED_FEATURE} next: here is how to start with it.",
+        generic=MessageContent(
+            subject="Feature Spotlight", body="Users like you used this feature next."
+        ),
+    ),
+    "feature_tooltip": MessageTemplate(
+        subject=f"Try {_RECOMMENDED_FEATURE}",
+        body=f"Here is {_RECOMMENDED_FEATURE}, the feature we recommend next.",
+        generic=MessageContent(
+            subject="Try this feature", body="Here is the feature we recommend next."
         ),
     ),
 }

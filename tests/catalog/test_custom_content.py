@@ -14,6 +14,7 @@ from journeys.store import Store
 from journeys.store.customers import upsert_customer
 from journeys.store.delivery_tables import InboxMessage
 from tests.support.api_process import ROOT, server_env
+from tests.support.provider_servers import SmtpServer
 from tests.support.team_catalog import TEAM_CATALOG, TEAM_JOURNEY
 from tests.support.temporal import journey_client, running_worker
 
@@ -49,9 +50,12 @@ async def test_a_journey_with_its_own_template_sends_it(
         assert message.body.startswith("Ada, the Growth team made this journey")
 
 
-async def preview(settings: JourneySettings, *args: str) -> tuple[int, str, str]:
+async def preview(settings: JourneySettings, *args: str, **env_extra: str) -> tuple[int, str, str]:
     env = server_env(
-        settings, "127.0.0.1:1", JOURNEYS_CATALOG="tests.support.team_catalog:TEAM_CATALOG"
+        settings,
+        "127.0.0.1:1",
+        JOURNEYS_CATALOG="tests.support.team_catalog:TEAM_CATALOG",
+        **env_extra,
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -87,3 +91,21 @@ async def test_preview_renders_a_catalog_template_with_the_customer_data(
     assert code == 1 and "--customer: no customer 'ghost'" in err
     code, _, err = await preview(settings, "team_hello", "--customer", "team-2", "--data", "x")
     assert code == 1 and "--data" in err
+
+
+async def test_preview_sends_a_test_email_to_a_named_address(
+    store: Store, settings: JourneySettings
+) -> None:
+    add_team_customer(store, "team-3")
+    smtp = SmtpServer().start()
+    try:
+        args = ("team_hello", "--customer", "team-3", "--org", ORG)
+        smtp_env = {"JOURNEYS_EMAIL_PROVIDER": "smtp", "JOURNEYS_SMTP_PORT": str(smtp.port)}
+        code, out, _ = await preview(settings, *args, "--send-to", "qa@example.com", **smtp_env)
+        assert code == 0 and "test email sent to qa@example.com via smtp" in out
+        [message] = smtp.messages
+        assert (message["To"], message["Subject"]) == ("qa@example.com", "Hello Ada from Growth")
+        code, _, err = await preview(settings, *args, "--send-to", "not-an-address", **smtp_env)
+        assert code == 1 and "--send-to" in err and len(smtp.messages) == 1
+    finally:
+        smtp.stop()
