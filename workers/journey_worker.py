@@ -30,7 +30,7 @@ from activities.providers import (
     SmtpEmailProvider,
     WebhookProvider,
 )
-from activities.scoring import ScoringActivities, default_scorers
+from activities.scoring import EventWindowScorer, ScoringActivities, default_scorers
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
@@ -146,7 +146,7 @@ def build_worker(
             workflow task forever) on any error in workflow code; tests use
             it so that a determinism bug fails the test.
         scorers: The scorer registry of ``compute_score``; by default
-            :func:`default_worker_scorers`.
+            :func:`default_worker_scorers` and the catalog's own formulas.
         catalog: The journeys transition steps may enroll in, and the templates sends
             render; by default the configured catalog (``JOURNEYS_CATALOG``).
     """
@@ -159,9 +159,15 @@ def build_worker(
     )
     human_tasks = HumanTaskActivities(store, _ops_alerts(settings))
     records = EnrollmentRecordActivities(store)
-    scoring = ScoringActivities(
-        store, default_worker_scorers(store, settings) if scorers is None else scorers
-    )
+    if scorers is None:
+        scorers = {
+            **default_worker_scorers(store, settings),
+            **{
+                name: EventWindowScorer(name, store, formula, window)
+                for name, (formula, window) in catalog.formulas.items()
+            },
+        }
+    scoring = ScoringActivities(store, scorers)
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)

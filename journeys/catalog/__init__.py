@@ -22,7 +22,7 @@ from journeys.catalog.welcome import WELCOME_V1
 from journeys.delivery.templates import TEMPLATES, MessageTemplate
 from journeys.errors import JourneyDefinitionError, UnknownJourneyError
 from journeys.language import JourneyDefinition
-from journeys.scoring import SCORER_NAMES
+from journeys.scoring import SCORER_NAMES, Formula
 
 LIFECYCLE_PRIORITY: tuple[str, ...] = (
     "at_risk",
@@ -83,6 +83,9 @@ class Catalog:
         scorers: Scorer names decide steps may use (default: the engine's).
         templates: The team's own message templates, by id, carried besides the
             shipped ones (a team's template replaces a shipped one of its id).
+        formulas: The team's own scorers: name -> (pure formula of the customer's
+            activity summary, window in days); the worker serves them over its store
+            beside the engine's scorers.
 
     Raises:
         JourneyDefinitionError: a definition references a journey, scorer or
@@ -95,9 +98,13 @@ class Catalog:
         *,
         scorers: Collection[str] = SCORER_NAMES,
         templates: Mapping[str, MessageTemplate] | None = None,
+        formulas: Mapping[str, tuple[Formula, int]] | None = None,
     ):
         self.templates: Mapping[str, MessageTemplate] = {**TEMPLATES, **(templates or {})}
         """Every template the catalog's journeys may send, by id."""
+        self.formulas: Mapping[str, tuple[Formula, int]] = dict(formulas or {})
+        """The team's own scorers, by name (the engine's are not repeated here)."""
+        scorers = {*scorers, *self.formulas}
         self._versions: dict[str, dict[int, JourneyDefinition]] = defaultdict(dict)
         for definition in definitions:
             if definition.version in self._versions[definition.id]:

@@ -1,9 +1,11 @@
-"""Content owned by the catalog: a team's journey brings its own template, sent and previewed."""
+"""Content owned by the catalog: a team's journeys bring their own template and scorer."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
@@ -12,10 +14,12 @@ from journeys.contracts.enrollment import EnrollmentResult
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
+from journeys.store.decision_tables import DecisionAudit
 from journeys.store.delivery_tables import InboxMessage
+from journeys.store.events import record_event
 from tests.support.api_process import ROOT, server_env
 from tests.support.provider_servers import SmtpServer
-from tests.support.team_catalog import TEAM_CATALOG, TEAM_JOURNEY
+from tests.support.team_catalog import TEAM_CATALOG, TEAM_DECISION_JOURNEY, TEAM_JOURNEY
 from tests.support.temporal import journey_client, running_worker
 
 ORG = "acme"
@@ -109,3 +113,42 @@ async def test_preview_sends_a_test_email_to_a_named_address(
         assert code == 1 and "--send-to" in err and len(smtp.messages) == 1
     finally:
         smtp.stop()
+
+
+async def test_a_journey_decides_with_its_catalog_own_scorer(
+    time_skipping_env: WorkflowEnvironment, store: Store, settings: JourneySettings
+) -> None:
+    now = datetime.now(UTC)
+    for customer, login_days in (("team-active", 3), ("team-quiet", 1)):
+        add_team_customer(store, customer)
+        with store.transaction() as session:
+            for day in range(login_days):
+                record_event(
+                    session,
+                    org_id=ORG,
+                    event_id=uuid.uuid4().hex,
+                    customer_id=customer,
+                    name="login",
+                    occurred_at=now - timedelta(days=day, hours=1),
+                    properties={},
+                )
+    client = journey_client(time_skipping_env.client, store, settings, TEAM_CATALOG)
+    outcomes = {}
+    async with running_worker(time_skipping_env.client, settings, store, TEAM_CATALOG):
+        for customer in ("team-active", "team-quiet"):
+            started = await client.enroll(ORG, customer, TEAM_DECISION_JOURNEY.id)
+            handle = time_skipping_env.client.get_workflow_handle(
+                started.workflow_id, result_type=EnrollmentResult
+            )
+            outcomes[customer] = (await handle.result()).outcome
+    assert outcomes == {"team-active": "ready", "team-quiet": "not_ready"}
+    with store.transaction() as session:
+        rows = session.execute(
+            select(DecisionAudit.customer_id, DecisionAudit.model_version, DecisionAudit.choice)
+            .where(DecisionAudit.journey_id == TEAM_DECISION_JOURNEY.id)
+            .order_by(DecisionAudit.customer_id)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("team-active", "team-1", "ready"),
+        ("team-quiet", "team-1", "not_ready"),
+    ]
