@@ -36,7 +36,8 @@ from journeys.contracts.activities import (
     SendRequest,
     SendStatus,
 )
-from journeys.delivery.templates import render_message
+from journeys.delivery.templates import TEMPLATES, MessageTemplate, render_message
+from journeys.delivery.tracking import LinkTracker, html_body
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
     PERMANENT_DELIVERY_ERROR_TYPE,
@@ -81,6 +82,7 @@ class MessageDeliveryActivities:
         metrics: Counters of outcomes (a fresh set by default).
         alerts: Ops alerts (by default from ``settings``).
         clock: The time of send decisions (caps and quiet hours).
+        templates: The message templates, by id (the catalog's; default the shipped ones).
     """
 
     def __init__(
@@ -92,8 +94,10 @@ class MessageDeliveryActivities:
         metrics: DeliveryMetrics | None = None,
         alerts: OpsAlerts | None = None,
         clock: Callable[[], datetime] = utcnow,
+        templates: Mapping[str, MessageTemplate] = TEMPLATES,
     ):
         self._store = store
+        self._templates = templates
         self._providers = providers
         self._settings = settings
         self.metrics = metrics or DeliveryMetrics()
@@ -102,6 +106,8 @@ class MessageDeliveryActivities:
             interval_seconds=settings.ops_alert_interval_seconds,
         )
         self._clock = clock
+        secret = settings.tracking_secret.get_secret_value()
+        self._tracker = LinkTracker(settings.resolved_public_base_url, secret) if secret else None
 
     @activity.defn(name=DELIVER_MESSAGE_ACTIVITY)
     def deliver_message(self, request: SendRequest) -> SendOutcome:
@@ -130,7 +136,9 @@ class MessageDeliveryActivities:
             )
             profile = dict(customer.attributes) if customer else {}
             try:
-                rendered = render_message(request.template, {**profile, **request.data})
+                rendered = render_message(
+                    request.template, {**profile, **request.data}, self._templates
+                )
             except InvalidInputError as err:
                 raise _application_error(err) from err
             decision = decide_send(
@@ -152,16 +160,18 @@ class MessageDeliveryActivities:
             if decision.verdict is Verdict.DONE:
                 return self._decided(request, key, decision, bound)
             attribute = RECIPIENT_ATTRIBUTES.get(channel)
-            message = OutgoingMessage(
-                org_id=request.org_id,
-                customer_id=request.customer_id,
-                channel=channel,
-                template=request.template,
-                subject=rendered.subject,
-                body=rendered.body,
-                idempotency_key=key,
-                to=str(profile.get(attribute) or "") if attribute else "",
-                links=rendered.links,
+            message = self._tracked(
+                OutgoingMessage(
+                    org_id=request.org_id,
+                    customer_id=request.customer_id,
+                    channel=channel,
+                    template=request.template,
+                    subject=rendered.subject,
+                    body=rendered.body,
+                    idempotency_key=key,
+                    to=str(profile.get(attribute) or "") if attribute else "",
+                    links=rendered.links,
+                )
             )
             stored: DeliveryReceipt | None = None
             if isinstance(provider, InStoreProvider):
@@ -202,6 +212,26 @@ class MessageDeliveryActivities:
             raise _application_error(err) from err
         self._record(key, SendStatus.SENT.value, _receipt_detail(receipt), provider, channel)
         return self._sent(request, key, decision, receipt, bound)
+
+    def _tracked(self, message: OutgoingMessage) -> OutgoingMessage:
+        """The message with tracked links, and for email the open pixel and one-click unsubscribe.
+
+        Untouched when no ``tracking_secret`` is set.
+        """
+        tracker = self._tracker
+        if tracker is None:
+            return message
+        org_id, key = message.org_id, message.idempotency_key
+        body = tracker.track_links(message.body, message.links, org_id, key)
+        if message.channel is not Channel.EMAIL:
+            return message.model_copy(update={"body": body})
+        return message.model_copy(
+            update={
+                "body": body,
+                "html": html_body(body, tracker.open_pixel(org_id, key)),
+                "headers": tracker.email_headers(org_id, key),
+            }
+        )
 
     def _sent(
         self,

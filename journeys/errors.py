@@ -78,6 +78,22 @@ class DevStackError(JourneyError):
     """The embedded stack (``journeys dev``) could not start or a part of it stopped."""
 
 
+class FeedbackRefusedError(JourneyError):
+    """Delivery feedback that is not accepted; nothing was changed.
+
+    Attributes:
+        field: What was wrong (a header, ``send``, ``event``...).
+        status: The HTTP status the API answers with: 401 bad signature, 404
+            unknown send, 409 replayed event, 422 malformed payload.
+    """
+
+    def __init__(self, status: int, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.status = status
+        self.field = field
+        self.problem = problem
+
+
 class DeliveryError(JourneyError):
     """A channel provider failed to deliver a message."""
 

@@ -14,7 +14,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
 
@@ -82,11 +81,16 @@ class JourneySettings(BaseSettings):
         decision_blackout_dates: Dates (UTC) on which the next-best-action
             engine makes no offers (a business rule, e.g. during a price change),
             as a JSON list.
-        delivery_frequency_caps: Frequency caps over every journey's sends to a
-            customer (JSON list of ``{"channel", "limit", "window"}``; channel
-            null = all channels). Default: email 2/week, push 3/week, SMS
-            1/week, in-app 5/week, total 8/week. A journey's own caps apply on
-            top.
+        delivery_frequency_caps: The operator's frequency caps over every
+            journey's sends to a customer, as a JSON list of ``{"channel",
+            "limit", "window"}`` (channel null = all channels; window in seconds
+            or ISO 8601). Empty by default: caps belong to the journeys that
+            declare them (JRN-ACT-RET-001 carries its blueprint caps).
+            Example, at most 3 emails and 6 messages in total per customer per
+            week: ``JOURNEYS_DELIVERY_FREQUENCY_CAPS='[{"channel": "email",
+            "limit": 3, "window": "P7D"}, {"channel": null, "limit": 6,
+            "window": "P7D"}]'``. A journey's own caps apply on top; sends marked
+            ``transactional`` are exempt from both.
         delivery_quiet_hours: Default quiet hours in the customer's time zone
             (``{"start": "21:00", "end": "08:00"}``); null = none. A journey's
             quiet hours replace them.
@@ -117,10 +121,23 @@ class JourneySettings(BaseSettings):
         webhook_url: URL webhook messages are POSTed to.
         webhook_secret: HMAC-SHA256 key of the webhook signature header.
         provider_timeout_seconds: Connect/read timeout of every provider call.
+        public_base_url: Where recipients and providers reach the HTTP API
+            (tracked links, the open pixel, unsubscribe links, SMS status
+            callbacks). Empty means ``http://<api_host>:<api_port>``.
+        tracking_secret: HMAC key signing tracked links, open pixels and
+            unsubscribe links. Empty means messages go out untracked (no
+            rewritten links, no pixel, no ``List-Unsubscribe`` header).
+        email_webhook_secret: Signing secret of the email API's event webhooks
+            (``whsec_<base64>``, Svix scheme: ``svix-id``, ``svix-timestamp``,
+            ``svix-signature`` headers).
+        feedback_tolerance_seconds: How old a signed provider event may be
+            (its timestamp header) before it is refused as a replay.
         ops_alert_webhook_url: Slack-compatible incoming webhook for ops alerts
             (provider outages, sends of unknown outcome); empty = log only.
         ops_alert_interval_seconds: Least time between two alerts of one kind
             and channel (so an outage raises one alert, not thousands).
+        task_overdue_check_seconds: How often each worker looks for tasks for
+            people that passed their due time undone (one ops alert per task).
     """
 
     model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
@@ -152,9 +169,7 @@ class JourneySettings(BaseSettings):
     unrouted_event_sweep_seconds: float = Field(default=5.0, gt=0, le=3_600)
     unrouted_event_grace_seconds: float = Field(default=10.0, ge=0, le=3_600)
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
-    delivery_frequency_caps: list[FrequencyCap] = Field(
-        default_factory=lambda: list(BLUEPRINT_FREQUENCY_CAPS)
-    )
+    delivery_frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     delivery_quiet_hours: QuietHours | None = None
     delivery_resend_unknown_channels: list[Channel] = Field(
         default_factory=lambda: [Channel.IN_APP]
@@ -182,8 +197,13 @@ class JourneySettings(BaseSettings):
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
     provider_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    public_base_url: str = ""
+    tracking_secret: SecretStr = SecretStr("")
+    email_webhook_secret: SecretStr = SecretStr("")
+    feedback_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
+    task_overdue_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
 
     @field_validator("database_url")
     @classmethod
@@ -199,6 +219,11 @@ class JourneySettings(BaseSettings):
         if not self.temporal_address:
             self.temporal_address = f"127.0.0.1:{self.temporal_port}"
         return self
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        """The API's public URL, defaulting to the address it binds to."""
+        return (self.public_base_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

@@ -19,6 +19,7 @@ from activities.human_tasks import HumanTaskActivities
 from activities.journey_transitions import JourneyTransitionActivities
 from activities.message_delivery import MessageDeliveryActivities
 from activities.next_best_action import NextBestActionActivities
+from activities.ops_alerts import OpsAlerts
 from activities.predictive_scorers import trained_scorers
 from activities.providers import (
     ChannelProvider,
@@ -30,11 +31,12 @@ from activities.providers import (
     SmtpEmailProvider,
     WebhookProvider,
 )
-from activities.scoring import ScoringActivities, default_scorers
+from activities.scoring import EventWindowScorer, ScoringActivities, default_scorers
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
 from journeys.contracts.scoring import Scorer
+from journeys.delivery.feedback_events import SMS_STATUS_PATH
 from journeys.errors import ConfigurationError
 from journeys.language.channels import Channel
 from journeys.routing.event_router import EventRouter
@@ -91,6 +93,7 @@ def build_providers(settings: JourneySettings, store: Store) -> dict[Channel, Ch
             auth_token=settings.sms_auth_token.get_secret_value(),
             sender=settings.sms_from,
             timeout_seconds=timeout,
+            status_callback_url=settings.resolved_public_base_url + SMS_STATUS_PATH,
         )
     if settings.push_provider == "http":
         providers[Channel.PUSH] = FcmPushProvider(
@@ -146,23 +149,32 @@ def build_worker(
             workflow task forever) on any error in workflow code; tests use
             it so that a determinism bug fails the test.
         scorers: The scorer registry of ``compute_score``; by default
-            :func:`default_worker_scorers`.
-        catalog: The journeys transition steps may enroll in; by default the shipped catalog.
+            :func:`default_worker_scorers` and the catalog's own formulas.
+        catalog: The journeys transition steps may enroll in, and the templates sends
+            render; by default the configured catalog (``JOURNEYS_CATALOG``).
     """
+    catalog = catalog or configured_catalog(settings)
     delivery = MessageDeliveryActivities(
-        store, providers or build_providers(settings, store), settings
+        store,
+        providers or build_providers(settings, store),
+        settings,
+        templates=catalog.templates,
     )
-    human_tasks = HumanTaskActivities(store)
+    human_tasks = HumanTaskActivities(store, _ops_alerts(settings))
     records = EnrollmentRecordActivities(store)
-    scoring = ScoringActivities(
-        store, default_worker_scorers(store, settings) if scorers is None else scorers
-    )
+    if scorers is None:
+        scorers = {
+            **default_worker_scorers(store, settings),
+            **{
+                name: EventWindowScorer(name, store, formula, window)
+                for name, (formula, window) in catalog.formulas.items()
+            },
+        }
+    scoring = ScoringActivities(store, scorers)
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
-    transitions = JourneyTransitionActivities(
-        JourneyClient(client, store, catalog or configured_catalog(settings), settings)
-    )
+    transitions = JourneyTransitionActivities(JourneyClient(client, store, catalog, settings))
     runner: WorkflowRunner = UnsandboxedWorkflowRunner()
     if settings.workflow_sandbox:
         cache_workflow_bytecode([JourneyWorkflow])
@@ -222,12 +234,33 @@ async def run_worker(settings: JourneySettings) -> None:
     catalog = configured_catalog(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, store, executor, catalog=catalog)
+        overdue = asyncio.create_task(
+            watch_overdue_tasks(HumanTaskActivities(store, _ops_alerts(settings)), settings)
+        )
         log.info("worker started", task_queue=settings.task_queue)
         try:
             async with sweeping_unrouted_events(client, settings, store, catalog):
                 await worker.run()
         finally:
+            overdue.cancel()
             store.dispose()
+
+
+async def watch_overdue_tasks(tasks: HumanTaskActivities, settings: JourneySettings) -> None:
+    """Every ``task_overdue_check_seconds``, alert ops about tasks newly past due."""
+    while True:
+        try:
+            await asyncio.to_thread(tasks.alert_overdue)
+        except Exception:
+            # A store hiccup must not stop the worker; the next round retries.
+            log.exception("overdue task check failed")
+        await asyncio.sleep(settings.task_overdue_check_seconds)
+
+
+def _ops_alerts(settings: JourneySettings) -> OpsAlerts:
+    return OpsAlerts(
+        settings.ops_alert_webhook_url, interval_seconds=settings.ops_alert_interval_seconds
+    )
 
 
 def main() -> None:

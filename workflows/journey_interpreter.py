@@ -55,6 +55,18 @@ with workflow.unsafe.imports_passed_through():
         WaitDeadline,
         WaitDeadlineRequest,
     )
+    from journeys.contracts.decisions import (
+        CHOOSE_RETENTION_OFFER_ACTIVITY,
+        NEXT_BEST_ACTION_ACTIVITY,
+        SELECT_CHANNEL_ACTIVITY,
+        ChannelChoice,
+        ChannelRequest,
+        NextBestActionDecision,
+        NextBestActionRequest,
+        Offer,
+        OfferDecision,
+        RetentionOfferRequest,
+    )
     from journeys.contracts.enrollment import (
         MAX_REMEMBERED_EVENT_IDS,
         MAX_REMEMBERED_EVENTS,
@@ -72,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
     from journeys.errors import PERMANENT_DELIVERY_ERROR_TYPE
+    from journeys.language.channels import Channel
     from journeys.language.delivery_rules import CappedPolicy
     from journeys.language.evaluation import (
         attribute_holds,
@@ -83,6 +96,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from journeys.language.steps import (
         AttributeCondition,
+        BestChannelSendStep,
         BranchStep,
         Condition,
         DecideStep,
@@ -91,6 +105,8 @@ with workflow.unsafe.imports_passed_through():
         ExperimentStep,
         HumanTaskStep,
         LifecycleStageCondition,
+        NextBestActionStep,
+        OfferStep,
         ScoreCondition,
         SendStep,
         SetAttributeStep,
@@ -325,7 +341,23 @@ class JourneyInterpreter:
         """Run one step; return the next step's name (None when the journey ends)."""
         match step:
             case SendStep():
-                await self._send(step)
+                await self._send(step, [(channel, step.template) for channel in step.channels])
+                return step.next
+            case BestChannelSendStep():
+                chain = await self._choose_channel(step)
+                await self._send(step, [(channel, step.template) for channel in chain])
+                return step.next
+            case OfferStep():
+                template = await self._choose_offer(step)
+                if template is None:
+                    return step.on_no_offer
+                await self._send(step, [(channel, template) for channel in step.channels])
+                return step.next
+            case NextBestActionStep():
+                actions = await self._next_best_actions(step)
+                if not actions:
+                    return step.on_no_action
+                await self._send(step, actions)
                 return step.next
             case WaitStep():
                 if step.duration is not None:
@@ -520,7 +552,15 @@ class JourneyInterpreter:
             score, tier, inputs = 0.0, None, {}
         else:
             score, tier, inputs = result.score, result.tier, dict(result.inputs)
-            choice, rationale = self._choose(step, result)
+            earlier = self._earlier_score(step.relative_to)
+            if earlier is None:
+                choice, rationale = self._choose(step, result)
+            else:
+                # Bands judge the change since the earlier decision (seed 000 Day 5).
+                change = result.model_copy(update={"score": score - earlier, "tier": None})
+                choice, rationale = self._choose(step, change)
+                inputs["compared_to"] = earlier
+                rationale = f"{score:g} vs {earlier:g} at {step.relative_to}: change {rationale}"
         candidates = [DecisionCandidate(name=name, score=score) for name in _options(step)]
         await self._rt.execute_activity(
             RECORD_DECISION_ACTIVITY,
@@ -553,6 +593,15 @@ class JourneyInterpreter:
             )
         )
         return choice
+
+    def _earlier_score(self, step_name: str | None) -> float | None:
+        """The score of the latest decision made at ``step_name`` (None: no such decision)."""
+        if step_name is None:
+            return None
+        for decision in reversed(self._progress.decisions):
+            if decision.step == step_name:
+                return decision.score
+        return None
 
     @staticmethod
     def _choose(step: DecideStep, result: ScoreResult) -> tuple[str, str]:
@@ -642,8 +691,112 @@ class JourneyInterpreter:
             raise _Suspend
         self._publish(resting=False)
 
-    async def _send(self, step: SendStep) -> None:
-        """Try the fallback chain in order until one channel sends.
+    async def _choose_channel(self, step: BestChannelSendStep) -> list[Channel]:
+        """Seed 000's channel selection: the chosen channel, then the runner-up as fallback.
+
+        When the selection fails, the step's channels are tried in their order.
+        """
+        try:
+            choice: ChannelChoice = await self._rt.execute_activity(
+                SELECT_CHANNEL_ACTIVITY,
+                ChannelRequest(
+                    org_id=self._params.org_id,
+                    customer_id=self._params.customer_id,
+                    journey_id=self._definition.id,
+                    workflow_id=self._rt.workflow_id,
+                    enrollment_id=self._progress.enrollment_id,
+                    step_key=self._step_key,
+                    urgency=step.urgency,
+                    channels=list(step.channels),
+                ),
+                result_type=ChannelChoice,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=SCORE_RETRY,
+            )
+        except ActivityCallFailed as err:
+            self._rt.warn("channel selection failed: %s; sending in listed order", err.kind)
+            return list(step.channels)
+        self._remember_decision("channel_selection", choice.confidence, choice.channel.value)
+        chain = [choice.channel]
+        if choice.runner_up is not None and choice.runner_up in step.channels:
+            chain.append(choice.runner_up)
+        return chain
+
+    async def _choose_offer(self, step: OfferStep) -> str | None:
+        """Seed 000's retention offer: the template of the best positive-EV offer, else None."""
+        try:
+            decision: OfferDecision = await self._rt.execute_activity(
+                CHOOSE_RETENTION_OFFER_ACTIVITY,
+                RetentionOfferRequest(
+                    org_id=self._params.org_id,
+                    customer_id=self._params.customer_id,
+                    journey_id=self._definition.id,
+                    workflow_id=self._rt.workflow_id,
+                    enrollment_id=self._progress.enrollment_id,
+                    step_key=self._step_key,
+                ),
+                result_type=OfferDecision,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=SCORE_RETRY,
+            )
+        except ActivityCallFailed as err:
+            self._rt.warn("retention offer failed: %s; no offer", err.kind)
+            self._remember_decision("retention_offer", 0.0, Offer.NO_OFFER.value)
+            return None
+        self._remember_decision("retention_offer", decision.expected_value, decision.offer.value)
+        if decision.offer is Offer.NO_OFFER:
+            return None
+        return step.templates.get(decision.offer.value)
+
+    async def _next_best_actions(self, step: NextBestActionStep) -> list[tuple[Channel, str]]:
+        """Seed 001's primary action then its two backups, as (channel, template) to try."""
+        try:
+            decision: NextBestActionDecision = await self._rt.execute_activity(
+                NEXT_BEST_ACTION_ACTIVITY,
+                NextBestActionRequest(
+                    org_id=self._params.org_id,
+                    customer_id=self._params.customer_id,
+                    journey_id=self._definition.id,
+                    workflow_id=self._rt.workflow_id,
+                    enrollment_id=self._progress.enrollment_id,
+                    step_key=self._step_key,
+                    channels=list(self._definition.channels),
+                    frequency_caps=list(self._definition.frequency_caps),
+                ),
+                result_type=NextBestActionDecision,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=SCORE_RETRY,
+            )
+        except ActivityCallFailed as err:
+            self._rt.warn("next best action failed: %s; no action", err.kind)
+            return []
+        confidence = decision.primary.confidence if decision.primary else 0.0
+        self._remember_decision("next_best_action", confidence, decision.choice)
+        return [
+            (action.channel, step.templates[action.action])
+            for action in [decision.primary, *decision.backups]
+            if action is not None and action.channel is not None and action.action in step.templates
+        ]
+
+    def _remember_decision(self, decided_by: str, score: float, choice: str) -> None:
+        """Keep a decision in the enrollment's state (the activity audited it in the store)."""
+        self._progress.decisions.append(
+            DecisionMade(
+                step=self._progress.current_step,
+                scorer=decided_by,
+                score=score,
+                tier=None,
+                choice=choice,
+                decided_at=self._rt.now(),
+            )
+        )
+
+    async def _send(
+        self,
+        step: SendStep | BestChannelSendStep | OfferStep | NextBestActionStep,
+        chain: list[tuple[Channel, str]],
+    ) -> None:
+        """Try the fallback chain of (channel, template) in order until one sends.
 
         ``DEFERRED`` (quiet hours) sleeps until ``retry_at`` and retries the same
         channel; ``CAPPED`` follows ``on_capped``; ``SUPPRESSED`` and ``FAILED``
@@ -651,12 +804,11 @@ class JourneyInterpreter:
         """
         await self._hold_while_paused()
         data = {**self._decision_data(), **step.data}
+        transactional = isinstance(step, SendStep) and step.transactional
         deferrals = 0
-        for position, channel in enumerate(step.channels, start=1):
+        for position, (channel, template) in enumerate(chain, start=1):
             retry = (
-                SEND_RETRY_LAST_CHANNEL
-                if position == len(step.channels)
-                else SEND_RETRY_BEFORE_FALLBACK
+                SEND_RETRY_LAST_CHANNEL if position == len(chain) else SEND_RETRY_BEFORE_FALLBACK
             )
             while self._ending is None:
                 step_key = self._step_key if deferrals == 0 else f"{self._step_key}.{deferrals}"
@@ -670,12 +822,13 @@ class JourneyInterpreter:
                         enrollment_id=self._progress.enrollment_id,
                         step_key=step_key,
                         channel=channel,
-                        template=step.template,
+                        template=template,
                         data=data,
                         frequency_caps=list(self._definition.frequency_caps),
                         quiet_hours=self._definition.quiet_hours,
                         requested_at=self._rt.now(),
                         attempts_allowed=retry.maximum_attempts,
+                        transactional=transactional,
                     ),
                     retry,
                 )

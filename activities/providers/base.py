@@ -27,6 +27,8 @@ class OutgoingMessage(BaseModel):
             token); empty for channels that need none.
         idempotency_key: Stable per enrollment, step visit and channel; providers
             that accept one get it (and email uses it for the Message-ID).
+        html: An HTML alternative of the body (email with tracking: the open pixel).
+        headers: Extra headers of the message (email: ``List-Unsubscribe``).
     """
 
     org_id: str
@@ -38,6 +40,8 @@ class OutgoingMessage(BaseModel):
     idempotency_key: str
     to: str = ""
     links: list[str] = Field(default_factory=list)
+    html: str = ""
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class DeliveryReceipt(BaseModel):

@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import httpx
 
@@ -29,8 +30,18 @@ TIMESTAMP_HEADER = "X-Journeys-Timestamp"
 """Webhook header: Unix time of the request, part of the signed text (replay protection)."""
 
 
+EMAIL_TAG_ORG = "org_id"
+"""Tag of an HTTP email naming its organisation (echoed in the provider's events)."""
+
+EMAIL_TAG_SEND = "idempotency_key"
+"""Tag of an HTTP email naming its send (echoed in the provider's events)."""
+
+
 class HttpEmailProvider:
-    """Email through an HTTP API: JSON ``{from, to, subject, text, headers}`` with a bearer key.
+    """Email through an HTTP API: JSON ``{from, to, subject, text, html, headers, tags}``.
+
+    Authenticated with a bearer key; the tags name the organisation and the send,
+    so the provider's event webhooks can be matched to it.
 
     Args:
         url: The API endpoint.
@@ -63,9 +74,16 @@ class HttpEmailProvider:
                 "to": [recipient],
                 "subject": message.subject,
                 "text": message.body,
+                **({"html": message.html} if message.html else {}),
                 "headers": {
-                    "Message-ID": message_id_for(message.idempotency_key, self.message_id_domain)
+                    **message.headers,
+                    "Message-ID": message_id_for(message.idempotency_key, self.message_id_domain),
                 },
+                # Echoed in the provider's event webhooks: they name the send.
+                "tags": [
+                    {"name": EMAIL_TAG_ORG, "value": message.org_id},
+                    {"name": EMAIL_TAG_SEND, "value": message.idempotency_key},
+                ],
             },
         )
         return DeliveryReceipt(provider=self.name, provider_message_id=_field(response, "id"))
@@ -82,6 +100,8 @@ class HttpSmsProvider:
         auth_token: Auth token.
         sender: The From number.
         timeout_seconds: Connect/read timeout.
+        status_callback_url: Where the provider posts delivery status
+            (the API's ``/v1/feedback/sms``); empty: no callbacks.
     """
 
     name = "sms_api"
@@ -94,9 +114,11 @@ class HttpSmsProvider:
         auth_token: str,
         sender: str,
         timeout_seconds: float,
+        status_callback_url: str = "",
     ):
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.sender = sender
+        self.status_callback_url = status_callback_url
         self._client = httpx.Client(
             timeout=timeout(timeout_seconds), auth=httpx.BasicAuth(account_sid, auth_token)
         )
@@ -108,9 +130,21 @@ class HttpSmsProvider:
             self.name,
             self.url,
             headers={IDEMPOTENCY_HEADER: message.idempotency_key},
-            data={"To": require_recipient(message), "From": self.sender, "Body": message.body},
+            data={
+                "To": require_recipient(message),
+                "From": self.sender,
+                "Body": message.body,
+                **self._status_callback(message),
+            },
         )
         return DeliveryReceipt(provider=self.name, provider_message_id=_field(response, "sid"))
+
+    def _status_callback(self, message: OutgoingMessage) -> dict[str, str]:
+        """The ``StatusCallback`` parameter naming the organisation and the send."""
+        if not self.status_callback_url:
+            return {}
+        query = urlencode({"org": message.org_id, "send": message.idempotency_key})
+        return {"StatusCallback": f"{self.status_callback_url}?{query}"}
 
 
 class FcmPushProvider:

@@ -65,7 +65,11 @@ class SmtpEmailProvider:
         email["Subject"] = message.subject
         email["Message-ID"] = message_id_for(message.idempotency_key, self.message_id_domain)
         email["X-Journeys-Idempotency-Key"] = message.idempotency_key
+        for name, value in message.headers.items():
+            email[name] = value
         email.set_content(message.body)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
         try:
             connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         except OSError as err:

@@ -11,7 +11,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
-from journeys.api import client_journeys, customers, enrollments, ingress
+from journeys.api import (
+    client_journeys,
+    customers,
+    delivery_feedback,
+    enrollments,
+    human_tasks,
+    ingress,
+)
 from journeys.api.error_responses import install_error_handlers
 from journeys.api.payloads import Health
 from journeys.api.request_context import RequestContextMiddleware
@@ -85,6 +92,8 @@ def create_app(settings: JourneySettings) -> FastAPI:
     app.include_router(enrollments.router)
     app.include_router(customers.router)
     app.include_router(client_journeys.router)
+    app.include_router(delivery_feedback.router)
+    app.include_router(human_tasks.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> Health:

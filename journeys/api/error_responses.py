@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 from journeys.errors import (
     EnrollmentNotFoundError,
     EnrollmentRefusedError,
+    FeedbackRefusedError,
     InvalidInputError,
     JourneyError,
     UnknownJourneyError,
@@ -179,6 +180,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EnrollmentRefusedError)
     async def refused(request: Request, exc: EnrollmentRefusedError) -> JSONResponse:
         return error_response(request, 409, "enrollment_refused", str(exc))
+
+    @app.exception_handler(FeedbackRefusedError)
+    async def feedback_refused(request: Request, exc: FeedbackRefusedError) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status, "error")
+        return error_response(request, exc.status, code, str(exc), exc.field)
 
     @app.exception_handler(JourneyError)
     async def journey_error(request: Request, exc: JourneyError) -> JSONResponse:

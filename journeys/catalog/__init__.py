@@ -1,26 +1,28 @@
 """The catalog of shipped journeys and the index that routes events to them.
 
-Every definition is checked against the catalog when the catalog is built:
+A catalog carries the content its journeys send: the shipped templates plus a
+team's own (``templates=``), handed to the worker that renders them. Every
+definition is checked against the catalog when the catalog is built:
 transitions must name a journey in it (with another routing key), decide
-steps a known scorer and send steps a known template.
+steps a known scorer and send steps a template the catalog carries.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V2
-from journeys.catalog.churn_prevention import CHURN_PREVENTION_V1
+from journeys.catalog.churn_prevention import CHURN_PREVENTION_V1, CHURN_PREVENTION_V2
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.follow_up import FOLLOW_UP_JOURNEYS
 from journeys.catalog.onboarding import ONBOARDING_V2
 from journeys.catalog.trial_conversion import TRIAL_CONVERSION_V1
 from journeys.catalog.welcome import WELCOME_V1
-from journeys.delivery.templates import TEMPLATES
+from journeys.delivery.templates import TEMPLATES, MessageTemplate
 from journeys.errors import JourneyDefinitionError, UnknownJourneyError
 from journeys.language import JourneyDefinition
-from journeys.scoring import SCORER_NAMES
+from journeys.scoring import SCORER_NAMES, Formula
 
 LIFECYCLE_PRIORITY: tuple[str, ...] = (
     "at_risk",
@@ -79,7 +81,11 @@ class Catalog:
     Args:
         definitions: Every version of every journey; ``id@version`` must be unique.
         scorers: Scorer names decide steps may use (default: the engine's).
-        templates: Template ids send steps may use (default: the shipped ones).
+        templates: The team's own message templates, by id, carried besides the
+            shipped ones (a team's template replaces a shipped one of its id).
+        formulas: The team's own scorers: name -> (pure formula of the customer's
+            activity summary, window in days); the worker serves them over its store
+            beside the engine's scorers.
 
     Raises:
         JourneyDefinitionError: a definition references a journey, scorer or
@@ -91,8 +97,14 @@ class Catalog:
         definitions: Iterable[JourneyDefinition],
         *,
         scorers: Collection[str] = SCORER_NAMES,
-        templates: Collection[str] | None = None,
+        templates: Mapping[str, MessageTemplate] | None = None,
+        formulas: Mapping[str, tuple[Formula, int]] | None = None,
     ):
+        self.templates: Mapping[str, MessageTemplate] = {**TEMPLATES, **(templates or {})}
+        """Every template the catalog's journeys may send, by id."""
+        self.formulas: Mapping[str, tuple[Formula, int]] = dict(formulas or {})
+        """The team's own scorers, by name (the engine's are not repeated here)."""
+        scorers = {*scorers, *self.formulas}
         self._versions: dict[str, dict[int, JourneyDefinition]] = defaultdict(dict)
         for definition in definitions:
             if definition.version in self._versions[definition.id]:
@@ -100,7 +112,7 @@ class Catalog:
             self._versions[definition.id][definition.version] = definition
         for versions in self._versions.values():
             for definition in versions.values():
-                self.check(definition, scorers=scorers, templates=templates)
+                self.check(definition, scorers=scorers)
         self._by_entry: dict[str, list[JourneyDefinition]] = defaultdict(list)
         self._by_listened: dict[str, list[JourneyDefinition]] = defaultdict(list)
         for journey in self.current_versions():
@@ -124,7 +136,7 @@ class Catalog:
         definition.check_references(
             journeys=set(self._versions) | {definition.id},
             scorers=scorers,
-            templates=TEMPLATES if templates is None else templates,
+            templates=self.templates if templates is None else templates,
         )
         for target, step in definition.transition_targets().items():
             if target in self._versions and self.get(target).routing_key == definition.routing_key:
@@ -183,6 +195,7 @@ SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
     DEMO_TOUR_V1,
     ONBOARDING_V2,
     CHURN_PREVENTION_V1,
+    CHURN_PREVENTION_V2,
     TRIAL_CONVERSION_V1,
     ACTIVATION_RETENTION_V2,
     *FOLLOW_UP_JOURNEYS,

@@ -18,6 +18,7 @@ from journeys.catalog.onboarding import (
     POWER_USER_ENGAGEMENT,
 )
 from journeys.catalog.step_builders import email, in_app, push, until_day
+from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.language import (
     AttributeCondition,
     BranchCase,
@@ -26,7 +27,6 @@ from journeys.language import (
     DecideStep,
     EntryTrigger,
     EventCountCondition,
-    FrequencyCap,
     HumanTaskStep,
     JourneyDefinition,
     JourneyMetadata,
@@ -40,17 +40,6 @@ from journeys.language import (
 )
 from journeys.scoring import CSAT, FEATURE_ADOPTION
 from journeys.scoring.formulas import LOGIN
-
-WEEK = timedelta(days=7)
-
-FREQUENCY_CAPS = [
-    FrequencyCap(channel=Channel.EMAIL, limit=2, window=WEEK),
-    FrequencyCap(channel=Channel.PUSH, limit=3, window=WEEK),
-    FrequencyCap(channel=Channel.SMS, limit=1, window=WEEK),
-    FrequencyCap(channel=Channel.IN_APP, limit=5, window=WEEK),
-    FrequencyCap(channel=None, limit=8, window=WEEK),
-]
-"""Seed 001: email 2/week, push 3/week, SMS 1/week, in-app 5/week, total 8/week."""
 
 INACTIVITY = timedelta(days=21)
 """Seed 001: no activity for 21 days -> at-risk."""
@@ -178,7 +167,7 @@ ACTIVATION_RETENTION_V2 = JourneyDefinition(
     },
     exit_events=["subscription_cancelled"],
     channels=[Channel.EMAIL, Channel.PUSH, Channel.SMS, Channel.IN_APP],
-    frequency_caps=FREQUENCY_CAPS,
+    frequency_caps=list(BLUEPRINT_FREQUENCY_CAPS),
     quiet_hours=QuietHours(),
     lifecycle_stage="activation",
     conflict_group="activation",

@@ -4,6 +4,15 @@ Entered on ``churn_risk_detected`` (the daily churn model's output, with the
 profile attributes ``primary_risk_factor`` and ``clv``); never re-entered within
 30 days. Channel by customer value: CLV > $10k a CSM call, CLV $2.5k-$10k
 (our "medium-value" band) an account manager email, lower an automated email.
+
+Version 2 reads the seed literally where version 1 did not: the account
+manager's email is the seed's personalised Day-0 message ("Hi {{first_name}},
+I noticed {{risk_factor_statement}}..."), the lower-value message goes out on
+the AI-predicted best channel (seed 000's channel selection, runner-up as
+fallback), Day 5's "IF risk decreased" compares with the risk at entry (not a
+fixed 60%), and the Day-5 "We value your business" and Day-10 "significant
+discount or free upgrade" offers are chosen by the best positive expected
+value (or not made).
 """
 
 from __future__ import annotations
@@ -12,8 +21,10 @@ from datetime import timedelta
 
 from journeys.catalog.onboarding import ACTIVE_USER_NURTURE, WINBACK
 from journeys.catalog.step_builders import email, until_day
+from journeys.contracts.decisions import Offer
 from journeys.language import (
     AttributeCondition,
+    BestChannelSendStep,
     BranchCase,
     BranchStep,
     Channel,
@@ -24,6 +35,7 @@ from journeys.language import (
     HumanTaskStep,
     JourneyDefinition,
     JourneyMetadata,
+    OfferStep,
     ReentryPolicy,
     ScoreBand,
     SendStep,
@@ -238,4 +250,65 @@ CHURN_PREVENTION_V1 = JourneyDefinition(
     channels=[Channel.EMAIL, Channel.SMS, Channel.IN_APP],
     lifecycle_stage="at_risk",
     business_value=90,
+)
+
+
+RETENTION_OFFER_TEMPLATES: dict[str, str] = {
+    offer.value: f"retention_offer_{offer.value}" for offer in Offer if offer is not Offer.NO_OFFER
+}
+"""Seed 000's retention offers -> the message presenting each."""
+
+FINAL_PUSH_OFFERS = (Offer.DISCOUNT_20_PERCENT, Offer.FREE_UPGRADE)
+"""Seed 000 Day 10: "Significant discount or free upgrade for 3 months"."""
+
+CHURN_PREVENTION_V2 = JourneyDefinition(
+    **{
+        **dict(CHURN_PREVENTION_V1),
+        "version": 2,
+        "start": "entry_risk",
+        "steps": {
+            **CHURN_PREVENTION_V1.steps,
+            "entry_risk": DecideStep(
+                description="Day 0: the churn risk at entry, which Day 5 compares against",
+                scorer=CHURN_RISK,
+                otherwise="root_cause",
+            ),
+            "day_5_risk": DecideStep(
+                description="Decision point #2: recalculated churn risk; decreased since entry?",
+                scorer=CHURN_RISK,
+                relative_to="entry_risk",
+                bands=[ScoreBand(at_least=0, next="escalate_csm")],
+                otherwise="positive_reinforcement",
+            ),
+            "account_manager_email": email(
+                "churn_outreach",
+                "day_2",
+                description="Medium value: the seed's personalised email from the account manager",
+            ),
+            "automated_email": BestChannelSendStep(
+                description="Lower value: automated self-service message, AI-predicted channel",
+                channels=[Channel.EMAIL, Channel.SMS, Channel.IN_APP],
+                template="churn_self_service",
+                next="day_2",
+            ),
+            "retention_offer": OfferStep(
+                description="Offer: 'We value your business' retention offer (best positive EV)",
+                templates=RETENTION_OFFER_TEMPLATES,
+                channels=[Channel.EMAIL, Channel.IN_APP],
+                on_no_offer="day_10",
+                next="day_10",
+            ),
+            "executive_outreach": email("executive_outreach", "final_push_offer"),
+            "final_push_offer": OfferStep(
+                description="Offer: significant discount or free upgrade for 3 months (if +EV)",
+                templates={
+                    offer.value: RETENTION_OFFER_TEMPLATES[offer.value]
+                    for offer in FINAL_PUSH_OFFERS
+                },
+                channels=[Channel.EMAIL, Channel.IN_APP],
+                on_no_offer="winback_survey",
+                next="winback_survey",
+            ),
+        },
+    }
 )

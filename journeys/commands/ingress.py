@@ -1,4 +1,4 @@
-"""Ingress commands: api, api-key, enroll, track, import, list, show, journeys.
+"""Ingress commands: api, api-key, enroll, track, import, list, show, journeys, tasks.
 
 Every command takes ``--json`` for scripts. Exit codes: 0 success, 1 failure
 (e.g. Temporal or the store unreachable), 2 invalid input, 3 not found (journey
@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -32,7 +32,9 @@ from journeys.errors import (
     InvalidInputError,
     UnknownJourneyError,
 )
+from journeys.routing.task_outcomes import HumanTaskView, claim_task, complete_task, find_tasks
 from journeys.settings import JourneySettings
+from journeys.store.human_tasks import TASK_STATUSES
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -135,6 +137,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     catalog = subparsers.add_parser("journeys", help="the catalog: journeys, versions, status")
     _json_flag(catalog)
     catalog.set_defaults(handler=run_catalog)
+
+    tasks = subparsers.add_parser("tasks", help="tasks for people: list, claim, complete")
+    task_commands = tasks.add_subparsers(dest="task_command", metavar="ACTION", required=True)
+    task_list = task_commands.add_parser(
+        "list", help="tasks by owner, status, due time or overdue, soonest due first"
+    )
+    _org_flag(task_list)
+    task_list.add_argument("--owner", help="the step's owner or who claimed the task")
+    task_list.add_argument("--status", choices=list(TASK_STATUSES))
+    task_list.add_argument("--due-before", help="only tasks due before this ISO 8601 time")
+    task_list.add_argument("--overdue", action="store_true", help="only undone tasks past due")
+    task_list.add_argument("--limit", type=int, default=100)
+    _json_flag(task_list)
+    task_list.set_defaults(handler=run_tasks_list)
+    claim = task_commands.add_parser("claim", help="take a task on")
+    claim.add_argument("task_id", type=int, help="the task's id")
+    claim.add_argument("--by", required=True, help="who takes it on")
+    _org_flag(claim)
+    _json_flag(claim)
+    claim.set_defaults(handler=run_task_claim)
+    complete = task_commands.add_parser(
+        "complete",
+        help="record a task's outcome; its journey receives <kind>_<outcome>",
+    )
+    complete.add_argument("task_id", type=int, help="the task's id")
+    complete.add_argument("--outcome", required=True, help="e.g. completed, no_answer")
+    _org_flag(complete)
+    _json_flag(complete)
+    complete.set_defaults(handler=run_task_complete)
 
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
@@ -614,3 +645,76 @@ def run_catalog(arguments: argparse.Namespace) -> int:
     )
     _emit(arguments, rows, table)
     return EXIT_OK
+
+
+def _task_line(task: HumanTaskView) -> str:
+    flags = " OVERDUE" if task.overdue else ""
+    who = task.claimed_by or task.owner or "unassigned"
+    return (
+        f"{task.id}\t{task.status}{flags}\t{task.kind}\t{task.customer_id}\t{who}"
+        f"\tdue {task.due_at.isoformat(timespec='minutes')}\t{task.title}"
+    )
+
+
+def run_tasks_list(arguments: argparse.Namespace) -> int:
+    """``journeys tasks list``."""
+    org_id = _org(arguments)
+    due_before = None
+    if arguments.due_before:
+        try:
+            due_before = _aware_time(arguments.due_before, "--due-before")
+        except InvalidInputError as err:
+            return _fail(arguments, EXIT_INVALID, str(err))
+    found, code = _with_client(
+        arguments,
+        lambda client: find_tasks(
+            client,
+            org_id,
+            owner=arguments.owner,
+            status=arguments.status,
+            due_before=due_before,
+            overdue=arguments.overdue,
+            limit=arguments.limit,
+        ),
+    )
+    if found is not None:
+        _emit(
+            arguments,
+            {"tasks": [task.model_dump(mode="json") for task in found]},
+            "\n".join(_task_line(task) for task in found) or "no tasks",
+        )
+    return code
+
+
+def run_task_claim(arguments: argparse.Namespace) -> int:
+    """``journeys tasks claim``."""
+    org_id = _org(arguments)
+    task, code = _with_client(
+        arguments, lambda client: claim_task(client, org_id, arguments.task_id, arguments.by)
+    )
+    if task is not None:
+        _emit(arguments, task, _task_line(task))
+    return code
+
+
+def run_task_complete(arguments: argparse.Namespace) -> int:
+    """``journeys tasks complete``."""
+    org_id = _org(arguments)
+    done, code = _with_client(
+        arguments,
+        lambda client: complete_task(client, org_id, arguments.task_id, arguments.outcome),
+    )
+    if done is not None:
+        signalled = ", ".join(done.signalled) or "no running enrollment"
+        _emit(arguments, done, f"{_task_line(done.task)}\nsent {done.event} to {signalled}")
+    return code
+
+
+def _aware_time(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise InvalidInputError(option, "not an ISO 8601 time") from err
+    if value.tzinfo is None:
+        raise InvalidInputError(option, "must include a time zone (e.g. 2026-01-01T09:00:00Z)")
+    return value

@@ -1,4 +1,4 @@
-"""``journeys validate FILE``, ``journeys graph JOURNEY`` and ``journeys simulate JOURNEY``."""
+"""``journeys validate FILE``, ``graph JOURNEY``, ``simulate JOURNEY``, ``preview TEMPLATE``."""
 
 from __future__ import annotations
 
@@ -6,21 +6,26 @@ import argparse
 import asyncio
 import json
 import sys
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
+from journeys.delivery.templates import RenderedMessage, render_message
 from journeys.devtools.simulation import print_progress, simulate_on_temporal
 from journeys.errors import InvalidInputError
 from journeys.language import (
+    BestChannelSendStep,
     BranchStep,
+    Channel,
     DecideStep,
     ExitStep,
     ExperimentStep,
     HumanTaskStep,
     JourneyDefinition,
+    OfferStep,
     SendStep,
     TransitionStep,
     WaitForEventStep,
@@ -52,6 +57,7 @@ from journeys.simulation.population import load_profiles
 from journeys.simulation.progress import ProgressBar
 from journeys.simulation.report import render_comparison
 from journeys.store import Store
+from journeys.store.customers import find_customer
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
 
@@ -126,6 +132,27 @@ def register(subparsers: Any) -> None:
         "pause": "pause a whole journey (running enrollments hold before their next send)",
         "resume": "resume a paused journey (held enrollments send again)",
     }
+    preview = subparsers.add_parser(
+        "preview",
+        help="render a template of the catalog with a customer's data",
+        description="Render TEMPLATE (from the configured catalog, JOURNEYS_CATALOG) with the"
+        " stored profile of --customer, as a send would: personalised, else segment, else"
+        " generic content.",
+    )
+    preview.add_argument("template", help="a template id the catalog carries")
+    preview.add_argument("--customer", required=True, help="customer id")
+    preview.add_argument("--org", help="organisation (default JOURNEYS_DEFAULT_ORG)")
+    preview.add_argument(
+        "--data", action="append", default=[], help="KEY=VALUE personalisation (repeatable)"
+    )
+    preview.add_argument(
+        "--send-to",
+        metavar="ADDRESS",
+        help="also send it as a test email to ADDRESS through the configured email provider"
+        " (not logged as a journey send)",
+    )
+    preview.set_defaults(handler=_preview)
+
     for name, paused in (("pause", True), ("resume", False)):
         command = subparsers.add_parser(name, help=pause_help[name])
         command.add_argument("journey", help="a journey id of the catalog")
@@ -138,6 +165,66 @@ def _definition_file(path: Path, option: str) -> JourneyDefinition:
     if not path.is_file():
         raise InvalidInputError(option, f"{path} is not a file")
     return load_definition(path)
+
+
+def _preview(arguments: argparse.Namespace) -> int:
+    data: dict[str, str] = {}
+    for item in arguments.data:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInputError("--data", f"{item!r} is not KEY=VALUE")
+        data[key] = value
+    settings = JourneySettings()
+    catalog = configured_catalog(settings)
+    org_id = arguments.org or settings.default_org
+    store = Store.from_settings(settings)
+    try:
+        with store.transaction() as session:
+            customer = find_customer(session, org_id=org_id, customer_id=arguments.customer)
+            profile = dict(customer.attributes) if customer else None
+    finally:
+        store.dispose()
+    if profile is None:
+        raise InvalidInputError(
+            "--customer", f"no customer {arguments.customer!r} in organisation {org_id!r}"
+        )
+    message = render_message(arguments.template, {**profile, **data}, catalog.templates)
+    print(f"Subject: {message.subject}\n\n{message.body}\n")
+    print(f"(content: {message.source.value}; links: {', '.join(message.links) or 'none'})")
+    if arguments.send_to is not None:
+        _send_test_email(settings, org_id, arguments, message)
+    return EXIT_OK
+
+
+def _send_test_email(
+    settings: JourneySettings, org_id: str, arguments: argparse.Namespace, message: RenderedMessage
+) -> None:
+    """Send a preview to a named address through the configured email provider."""
+    from activities.providers import OutgoingMessage
+    from activities.providers.smtp_email import EMAIL_ADDRESS
+    from workers.journey_worker import build_providers
+
+    if not EMAIL_ADDRESS.match(arguments.send_to):
+        raise InvalidInputError("--send-to", f"{arguments.send_to!r} is not an email address")
+    store = Store.from_settings(settings)
+    try:
+        provider = build_providers(settings, store)[Channel.EMAIL]
+        receipt = provider.deliver(
+            OutgoingMessage(
+                org_id=org_id,
+                customer_id=arguments.customer,
+                channel=Channel.EMAIL,
+                template=arguments.template,
+                subject=message.subject,
+                body=message.body,
+                idempotency_key=f"preview-{uuid.uuid4().hex}",
+                to=arguments.send_to,
+                links=message.links,
+            )
+        )
+    finally:
+        store.dispose()
+    print(f"test email sent to {arguments.send_to} via {receipt.provider}")
 
 
 def _validate(arguments: argparse.Namespace) -> int:
@@ -409,6 +496,12 @@ def _label(name: str, step: Step) -> str:
                 sign = "-" if step.offset < timedelta(0) else "+"
                 offset = f" {sign} {duration_text(abs(step.offset))}"
             detail = f"wait until {step.attribute}{offset}"
+        case BestChannelSendStep():
+            detail = (
+                f"send {step.template} via the best of {'/'.join(c.value for c in step.channels)}"
+            )
+        case OfferStep():
+            detail = "retention offer by expected value"
         case DecideStep():
             detail = f"decide by {step.scorer}"
         case BranchStep():

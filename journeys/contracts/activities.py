@@ -45,6 +45,8 @@ class SendRequest(BaseModel):
         attempts_allowed: The retry policy's maximum attempts (0: unbounded); a
             transient failure on the last one is recorded as failed, freeing the
             cap slot, since no retry will follow.
+        transactional: The message is transactional (a receipt, a password
+            reset): exempt from frequency caps, and holds no cap slot.
     """
 
     org_id: str
@@ -61,6 +63,7 @@ class SendRequest(BaseModel):
     quiet_hours: QuietHours | None = None
     requested_at: datetime | None = None
     attempts_allowed: int = Field(default=0, ge=0)
+    transactional: bool = False
 
 
 class SendStatus(StrEnum):

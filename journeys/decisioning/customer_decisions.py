@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from journeys.contracts.activities import DecisionCandidate, DecisionRecord
-from journeys.decisioning.channel_selection import HISTORY_WINDOW, ChannelChoice, select_channel
+from journeys.contracts.decisions import ChannelChoice as ChannelChoice
+from journeys.contracts.decisions import ChannelRequest as ChannelRequest
+from journeys.contracts.decisions import DecisionContext as DecisionContext
+from journeys.contracts.decisions import RetentionOfferRequest as RetentionOfferRequest
+from journeys.decisioning.channel_selection import HISTORY_WINDOW, select_channel
 from journeys.decisioning.next_best_action import (
     ACTION_INVENTORY,
     ENGINE_VERSION,
@@ -58,28 +61,6 @@ INVENTORY_CHANNELS = frozenset(
 NEXT_BEST_ACTION_DECISION = "next_best_action"
 RETENTION_OFFER_DECISION = "retention_offer"
 CHANNEL_DECISION = "channel"
-
-
-class DecisionContext(BaseModel):
-    """Where a decision is made: a journey step visit, or nowhere (ad hoc)."""
-
-    org_id: str = Field(min_length=1, max_length=64)
-    customer_id: str = Field(min_length=1, max_length=128)
-    journey_id: str | None = None
-    workflow_id: str | None = None
-    enrollment_id: str | None = None
-    step_key: str | None = None
-    record: bool = True
-
-
-class RetentionOfferRequest(DecisionContext):
-    """Choose a retention offer for the customer."""
-
-
-class ChannelRequest(DecisionContext):
-    """Choose the channel for a message of the given urgency."""
-
-    urgency: str = Field(default="medium", pattern="^(low|medium|high)$")
 
 
 class CustomerDecisions:
@@ -203,7 +184,7 @@ class CustomerDecisions:
                 customer_id=request.customer_id,
                 since=now - HISTORY_WINDOW,
             )
-            choice = select_channel(history, request.urgency)
+            choice = select_channel(history, request.urgency, request.channels)
             if request.record:
                 record_decision(
                     session,
@@ -225,7 +206,7 @@ class CustomerDecisions:
                         choice=choice.channel.value,
                         rationale=(
                             f"{choice.reason}; confidence {choice.confidence:.2f}; "
-                            f"fallback {choice.fallback_channel.value}"
+                            f"runner-up {choice.runner_up.value if choice.runner_up else 'none'}"
                         ),
                         at=now,
                         model_name="channel_selection",

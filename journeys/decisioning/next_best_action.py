@@ -15,36 +15,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from journeys.contracts.decisions import NEXT_BEST_ACTION_ACTIVITY as NEXT_BEST_ACTION_ACTIVITY
+from journeys.contracts.decisions import NO_ACTION as NO_ACTION
+from journeys.contracts.decisions import ActionKind as ActionKind
+from journeys.contracts.decisions import NextBestActionDecision as NextBestActionDecision
+from journeys.contracts.decisions import NextBestActionRequest as NextBestActionRequest
+from journeys.contracts.decisions import ScoredAction as ScoredAction
 from journeys.language.channels import CHANNELS, Channel
-from journeys.language.delivery_rules import FrequencyCap
 
 ENGINE_VERSION = "nba-1"
 """Version of the decision matrix below; part of every decision's model version."""
 
-NEXT_BEST_ACTION_ACTIVITY = "next_best_action"
-"""Activity name: decide a customer's next best action (and record it)."""
-
-NO_ACTION = "no_action"
-"""The choice recorded when every candidate was filtered out."""
 
 BACKUP_COUNT = 2
 MIN_CONFIDENCE = 0.01
 MAX_CONFIDENCE = 0.99
-
-
-class ActionKind(StrEnum):
-    """Seed 001's action inventory groups (plus human outreach)."""
-
-    CONTENT = "content"
-    OFFER = "offer"
-    ENGAGEMENT = "engagement"
-    EDUCATIONAL = "educational"
-    COMMUNITY = "community"
-    HUMAN = "human"
 
 
 class CustomerSignals(BaseModel):
@@ -303,53 +291,6 @@ ACTION_INVENTORY: tuple[InventoryAction, ...] = (
     ),
 )
 """The action inventory, in tie-break order."""
-
-
-class ScoredAction(BaseModel):
-    """A candidate with its confidence, the signals that drove it, and why it was filtered."""
-
-    action: str
-    kind: ActionKind
-    channel: Channel | None
-    title: str
-    confidence: float
-    drivers: list[str] = Field(default_factory=list)
-    rationale: str
-    filtered: str | None = None
-
-
-class NextBestActionRequest(BaseModel):
-    """Decide one customer's next best action, optionally as a journey step.
-
-    Attributes:
-        channels: Channels the journey allows (others are unavailable).
-        frequency_caps: Caps to respect besides the customer's history.
-        record: Write the decision to the audit trail.
-    """
-
-    org_id: str = Field(min_length=1, max_length=64)
-    customer_id: str = Field(min_length=1, max_length=128)
-    journey_id: str | None = None
-    workflow_id: str | None = None
-    enrollment_id: str | None = None
-    step_key: str | None = None
-    channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
-    frequency_caps: list[FrequencyCap] = Field(default_factory=list)
-    record: bool = True
-
-
-class NextBestActionDecision(BaseModel):
-    """Primary action, two backups, every candidate, the inputs and the rationale."""
-
-    customer_id: str
-    choice: str
-    primary: ScoredAction | None
-    backups: list[ScoredAction]
-    candidates: list[ScoredAction]
-    rationale: str
-    inputs: dict[str, float | int | str | None]
-    model_version: str
-    decided_at: datetime
 
 
 def score_action(

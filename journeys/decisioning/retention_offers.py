@@ -8,20 +8,10 @@ premium support for a month (100), custom training (500), no offer (0).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
-from pydantic import BaseModel, Field
-
-
-class Offer(StrEnum):
-    """The candidate retention offers, in the seed's order."""
-
-    DISCOUNT_20_PERCENT = "discount_20_percent"
-    FREE_UPGRADE = "free_upgrade"
-    PREMIUM_SUPPORT = "premium_support"
-    CUSTOM_TRAINING = "custom_training"
-    NO_OFFER = "no_offer"
-
+from journeys.contracts.decisions import Offer as Offer
+from journeys.contracts.decisions import OfferDecision as OfferDecision
+from journeys.contracts.decisions import OfferEvaluation as OfferEvaluation
 
 OFFER_DURATION_MONTHS: dict[Offer, int] = {
     Offer.DISCOUNT_20_PERCENT: 3,
@@ -51,27 +41,6 @@ def offer_cost(offer: Offer, mrr: float) -> float:
             return CUSTOM_TRAINING_COST
         case Offer.NO_OFFER:
             return 0.0
-
-
-class OfferEvaluation(BaseModel):
-    """One offer weighed: its cost, predicted lift and expected value."""
-
-    offer: Offer
-    cost: float
-    duration_months: int
-    retention_lift: float
-    expected_value: float
-
-
-class OfferDecision(BaseModel):
-    """The chosen offer (``no_offer`` with a reason when none pays off) and every evaluation."""
-
-    offer: Offer
-    expected_value: float
-    retention_lift: float
-    cost: float
-    reason: str
-    evaluations: list[OfferEvaluation] = Field(default_factory=list)
 
 
 def choose_retention_offer(

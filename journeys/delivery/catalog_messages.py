@@ -87,6 +87,27 @@ CATALOG_MESSAGES: dict[str, tuple[str, str]] = {
         "We value your business",
         "We value your business: here is a retention offer for you.",
     ),
+    "churn_self_service": (
+        "Resources to get more from your account",
+        "Our self-service guides answer the questions customers like you ask most:"
+        " https://example.com/help",
+    ),
+    "retention_offer_discount_20_percent": (
+        "We value your business: 20% off for 3 months",
+        "We value your business: take 20% off your plan for the next 3 months.",
+    ),
+    "retention_offer_free_upgrade": (
+        "We value your business: a free upgrade for 3 months",
+        "We value your business: enjoy the next plan up, free, for 3 months.",
+    ),
+    "retention_offer_premium_support": (
+        "We value your business: a month of premium support",
+        "We value your business: premium support is yours for the next month.",
+    ),
+    "retention_offer_custom_training": (
+        "We value your business: custom training for your team",
+        "We value your business: book a custom training session for your team, on us.",
+    ),
     "executive_outreach": (
         "A note from our VP of Customer Success",
         "What would it take to keep you? We can offer a significant discount or a free upgrade"

@@ -91,6 +91,11 @@ def _render(content: MessageContent, data: Mapping[str, Any]) -> RenderedMessage
     )
 
 
+_RECOMMENDED_FEATURE = (
+    "{{ decision_day_7_next_feature | default(decision_pick_feature) | replace('_', ' ') }}"
+)
+"""The feature a next-feature decision of the journey chose (see ``_decision_data``)."""
+
 TEMPLATES: dict[str, MessageTemplate] = {
     "welcome": MessageTemplate(
         subject="Welcome aboard, {{ first_name | default('there') }}!",
@@ -153,6 +158,23 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "book 15 minutes with us at https://example.com/book-a-call",
         ),
     ),
+    # Seed 000 Day 7: the spotlight and the tooltip name the feature the next-feature
+    # decision recommended (onboarding's step ``day_7_next_feature``, or the feature
+    # adoption journey's ``pick_feature``).
+    "feature_spotlight": MessageTemplate(
+        subject=f"Feature Spotlight: {_RECOMMENDED_FEATURE}",
+        body=f"Users like you used {_RECOMMENDED_FEATURE} next: here is how to start with it.",
+        generic=MessageContent(
+            subject="Feature Spotlight", body="Users like you used this feature next."
+        ),
+    ),
+    "feature_tooltip": MessageTemplate(
+        subject=f"Try {_RECOMMENDED_FEATURE}",
+        body=f"Here is {_RECOMMENDED_FEATURE}, the feature we recommend next.",
+        generic=MessageContent(
+            subject="Try this feature", body="Here is the feature we recommend next."
+        ),
+    ),
 }
 """The shipped templates, by id. ``churn_outreach`` is seed 000's Day-0 message."""
 
@@ -167,15 +189,25 @@ TEMPLATES.update(
 )
 
 
-def render_message(template_id: str, data: Mapping[str, Any]) -> RenderedMessage:
+def render_message(
+    template_id: str,
+    data: Mapping[str, Any],
+    templates: Mapping[str, MessageTemplate] = TEMPLATES,
+) -> RenderedMessage:
     """Render a template for a customer, falling back to segment then generic content.
 
     Values that are ``None`` or empty strings count as missing.
 
+    Args:
+        template_id: The template.
+        data: The customer's attributes and the step's personalisation values.
+        templates: The registry to look the template up in (a catalog's; default
+            the shipped templates).
+
     Raises:
         InvalidInputError: the template id is unknown.
     """
-    template = TEMPLATES.get(template_id)
+    template = templates.get(template_id)
     if template is None:
         raise InvalidInputError("template", f"unknown template {template_id!r}")
     known = {name: value for name, value in data.items() if value is not None and value != ""}

@@ -10,6 +10,7 @@ from journeys.language.definition import (
 from journeys.language.delivery_rules import CappedPolicy, FrequencyCap, QuietHours
 from journeys.language.steps import (
     AttributeCondition,
+    BestChannelSendStep,
     BranchCase,
     BranchStep,
     DecideStep,
@@ -19,6 +20,8 @@ from journeys.language.steps import (
     ExperimentStep,
     HumanTaskStep,
     LifecycleStageCondition,
+    NextBestActionStep,
+    OfferStep,
     ScoreBand,
     ScoreCondition,
     SendStep,
@@ -34,6 +37,7 @@ from journeys.language.steps import (
 __all__ = [
     "CHANNELS",
     "AttributeCondition",
+    "BestChannelSendStep",
     "BranchCase",
     "BranchStep",
     "CappedPolicy",
@@ -49,6 +53,8 @@ __all__ = [
     "JourneyDefinition",
     "JourneyMetadata",
     "LifecycleStageCondition",
+    "NextBestActionStep",
+    "OfferStep",
     "QuietHours",
     "ReentryPolicy",
     "ScoreBand",

@@ -21,14 +21,16 @@ from journeys.language.delivery_rules import FrequencyCap, QuietHours
 from journeys.language.steps import (
     EVENT_NAME_PATTERN,
     STEP_NAME_PATTERN,
+    DecideStep,
     EventName,
     ExperimentStep,
     ProfileCondition,
-    SendStep,
     Step,
     TransitionStep,
     referenced_events,
     referenced_scorers,
+    send_channels,
+    sent_templates,
     successors,
     waits,
 )
@@ -130,13 +132,20 @@ class JourneyDefinition(BaseModel):
             self._check_step_name(name)
             for target in successors(step):
                 self._check(target in self.steps, f"unknown next step {target!r}", step=name)
-            if isinstance(step, SendStep):
-                for channel in step.channels:
+            if send_channels(step):
+                for channel in send_channels(step):
                     self._check(
                         channel in self.channels,
                         f"channel {channel.value!r} is not among the journey's channels",
                         step=name,
                     )
+            if isinstance(step, DecideStep) and step.relative_to is not None:
+                earlier = self.steps.get(step.relative_to)
+                self._check(
+                    isinstance(earlier, DecideStep) and earlier.scorer == step.scorer,
+                    f"relative_to {step.relative_to!r} is not a decide step of {step.scorer!r}",
+                    step=name,
+                )
             if isinstance(step, ExperimentStep):
                 total = sum(arm.weight for arm in step.arms)
                 self._check(total == 100, f"experiment weights sum to {total}, not 100", step=name)
@@ -225,8 +234,8 @@ class JourneyDefinition(BaseModel):
         """Template id -> the first step that sends it."""
         found: dict[str, str] = {}
         for name, step in self.steps.items():
-            if isinstance(step, SendStep):
-                found.setdefault(step.template, name)
+            for template in sent_templates(step):
+                found.setdefault(template, name)
         return found
 
     def transition_targets(self) -> dict[str, str]:

@@ -36,6 +36,12 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
+def _distinct_channels(value: list[Channel]) -> list[Channel]:
+    if len(set(value)) != len(value):
+        raise ValueError("a channel appears twice in the fallback chain")
+    return value
+
+
 class _StepBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +57,9 @@ class SendStep(_StepBase):
         data: Personalisation values merged over the customer's attributes.
         on_capped: What to do when a frequency cap is full on a channel:
             skip the message, defer it until a slot frees, or try the next channel.
+        transactional: A transactional message (receipt, account notice): exempt
+            from every frequency cap and counted against none. Consent,
+            suppression and quiet hours still apply.
         next: The step that follows.
     """
 
@@ -59,14 +68,94 @@ class SendStep(_StepBase):
     template: str = Field(min_length=1, max_length=128)
     data: dict[str, str] = Field(default_factory=dict)
     on_capped: CappedPolicy = CappedPolicy.DEFER
+    transactional: bool = False
     next: StepName
 
-    @field_validator("channels")
-    @classmethod
-    def _no_repeated_channel(cls, value: list[Channel]) -> list[Channel]:
-        if len(set(value)) != len(value):
-            raise ValueError("a channel appears twice in the fallback chain")
-        return value
+    _distinct = field_validator("channels")(_distinct_channels)
+
+
+Urgency = Literal["low", "medium", "high"]
+"""Seed 000's message urgency: ``high`` prefers faster channels (SMS, push, in-app)."""
+
+
+class BestChannelSendStep(_StepBase):
+    """Send on the channel seed 000's channel selection predicts, the runner-up as fallback.
+
+    The selection weighs the customer's click rate per channel over 90 days,
+    times the urgency multipliers, with its confidence; without history it
+    answers email. The choice, its scores and rationale go to the decision
+    audit and the enrollment's decisions.
+
+    Attributes:
+        channels: The channels the message may go on (at least two).
+        urgency: The message's urgency.
+        template: Template id of the message.
+        data: Personalisation values merged over the customer's attributes.
+        on_capped: What to do when a frequency cap is full on a channel.
+        next: The step that follows.
+    """
+
+    type: Literal["send_best_channel"] = "send_best_channel"
+    channels: list[Channel] = Field(min_length=2)
+    urgency: Urgency = "medium"
+    template: str = Field(min_length=1, max_length=128)
+    data: dict[str, str] = Field(default_factory=dict)
+    on_capped: CappedPolicy = CappedPolicy.DEFER
+    next: StepName
+
+    _distinct = field_validator("channels")(_distinct_channels)
+
+
+class OfferStep(_StepBase):
+    """Choose the retention offer with the best positive expected value (seed 000) and send it.
+
+    Expected value = retention lift x CLV - offer cost; the best offer is made
+    only when its expected value is positive, else ``on_no_offer`` follows. The
+    evaluation of every offer goes to the decision audit.
+
+    Attributes:
+        templates: Offer (``discount_20_percent``, ``free_upgrade``,
+            ``premium_support``, ``custom_training``) -> the template presenting
+            it; an offer without a template is not made (``on_no_offer``).
+        channels: The fallback chain the offer is sent on.
+        on_no_offer: The step after a "no offer" decision.
+        next: The step after the offer was sent.
+    """
+
+    type: Literal["offer"] = "offer"
+    templates: dict[str, str] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1)
+    data: dict[str, str] = Field(default_factory=dict)
+    on_capped: CappedPolicy = CappedPolicy.DEFER
+    on_no_offer: StepName
+    next: StepName
+
+    _distinct = field_validator("channels")(_distinct_channels)
+
+
+class NextBestActionStep(_StepBase):
+    """Seed 001's next best action: execute the primary action, the two backups as fallbacks.
+
+    The engine ranks its action inventory for the customer within the journey's
+    channels and frequency caps, consent, suppression and blackout dates; the
+    primary action is sent, and if its channel refuses it, the first backup,
+    then the second. The ranking, confidences and rationale go to the decision
+    audit and the enrollment's decisions.
+
+    Attributes:
+        templates: Action (``advanced_features_email``, ``reporting_feature_spotlight``...)
+            -> the template that carries it; actions without one (or done by
+            people) are not executed here.
+        on_no_action: The step when none of the three can be executed.
+        next: The step after an action was sent.
+    """
+
+    type: Literal["next_best_action"] = "next_best_action"
+    templates: dict[str, str] = Field(min_length=1)
+    data: dict[str, str] = Field(default_factory=dict)
+    on_capped: CappedPolicy = CappedPolicy.FALLBACK
+    on_no_action: StepName
+    next: StepName
 
 
 class WaitStep(_StepBase):
@@ -260,6 +349,9 @@ class DecideStep(_StepBase):
     """Call a named scorer and branch on its tier or on score bands; the decision is recorded.
 
     Tiers are looked up first, then bands in order (first match wins), else ``otherwise``.
+    With ``relative_to`` (an earlier decide step of the same scorer) the bands
+    judge the change since that decision instead: seed 000's Day 5 "IF risk
+    decreased" compares with the risk at entry (a change below 0).
     """
 
     type: Literal["decide"] = "decide"
@@ -268,6 +360,7 @@ class DecideStep(_StepBase):
     bands: list[ScoreBand] = Field(default_factory=list)
     otherwise: StepName
     window_days: int | None = Field(default=None, ge=1, le=365)
+    relative_to: StepName | None = None
 
 
 class ExperimentArm(BaseModel):
@@ -356,6 +449,9 @@ class ExitStep(_StepBase):
 
 Step = Annotated[
     SendStep
+    | BestChannelSendStep
+    | OfferStep
+    | NextBestActionStep
     | WaitStep
     | WaitUntilTimeStep
     | WaitUntilDateStep
@@ -376,9 +472,18 @@ def successors(step: Step) -> list[str]:
     """The names of the steps that can follow ``step``, in declaration order."""
     match step:
         case (
-            SendStep() | WaitStep() | WaitUntilTimeStep() | WaitUntilDateStep() | SetAttributeStep()
+            SendStep()
+            | BestChannelSendStep()
+            | WaitStep()
+            | WaitUntilTimeStep()
+            | WaitUntilDateStep()
+            | SetAttributeStep()
         ):
             return [step.next]
+        case OfferStep():
+            return [step.next, step.on_no_offer]
+        case NextBestActionStep():
+            return [step.next, step.on_no_action]
         case WaitForEventStep():
             return [*step.events.values(), step.on_timeout]
         case BranchStep():
@@ -437,3 +542,19 @@ def uses_profile(step: Step) -> bool:
         isinstance(condition, AttributeCondition | LifecycleStageCondition)
         for condition in conditions_of(step)
     )
+
+
+def sent_templates(step: Step) -> list[str]:
+    """Template ids the step may send."""
+    if isinstance(step, SendStep | BestChannelSendStep):
+        return [step.template]
+    if isinstance(step, OfferStep | NextBestActionStep):
+        return list(step.templates.values())
+    return []
+
+
+def send_channels(step: Step) -> list[Channel]:
+    """Channels the step may send on."""
+    if isinstance(step, SendStep | BestChannelSendStep | OfferStep):
+        return list(step.channels)
+    return []

@@ -2,24 +2,27 @@
 
 Feedback events: delivered, opened, clicked, bounced, complained, unsubscribed.
 
-These arrive as ordinary behaviour events through the event ingest; the client
-calls :func:`apply_delivery_feedback` for each event before routing it, so the
-same events also reach the journeys waiting for them (seed 000: "IF customer
-engaged (email open, ...)").
+Provider webhooks and tracking URLs (``journeys.api.delivery_feedback``) are
+verified, then applied here by :func:`record_delivery_feedback`, in one
+transaction: the send is found by its idempotency key, the event is recorded
+once (a replay is refused), and :func:`apply_delivery_feedback` updates consent,
+suppression and the send's row. The API then routes the matching behaviour
+event (``email_opened``...) to the journeys waiting for it (seed 000: "IF
+customer engaged (email open, ...)").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journeys.errors import InvalidInputError
+from journeys.delivery.feedback_events import FeedbackEvent, ProviderFeedback
+from journeys.errors import FeedbackRefusedError, InvalidInputError
 from journeys.language.channels import Channel
 from journeys.store.consent import (
     ALL_CHANNELS,
@@ -29,24 +32,9 @@ from journeys.store.consent import (
     record_consent,
     suppress,
 )
+from journeys.store.database import insert_if_absent
+from journeys.store.delivery_tables import FeedbackReceipt
 from journeys.store.models import CommunicationLog, utcnow
-
-
-class FeedbackEvent(StrEnum):
-    """Event names of delivery feedback.
-
-    Properties: ``channel`` (a channel, or ``all`` for an unsubscribe from
-    everything; default ``email``), ``idempotency_key`` (the send, to stamp its
-    row), ``bounce_type`` (``hard`` or ``soft``; only hard bounces suppress).
-    """
-
-    DELIVERED = "message_delivered"
-    OPENED = "message_opened"
-    CLICKED = "message_clicked"
-    BOUNCED = "message_bounced"
-    COMPLAINED = "message_complained"
-    UNSUBSCRIBED = "message_unsubscribed"
-
 
 FEEDBACK_SOURCE = "delivery_feedback"
 """The source recorded with consent and suppression changes made by feedback."""
@@ -66,6 +54,69 @@ class FeedbackEffect(BaseModel):
     opted_out: bool = False
     global_opt_out: bool = False
     stamped_send: bool = False
+
+
+class AppliedFeedback(BaseModel):
+    """Feedback recorded against a send: whose it was and what changed."""
+
+    customer_id: str
+    channel: str
+    journey_id: str
+    effect: FeedbackEffect
+
+
+def record_delivery_feedback(session: Session, feedback: ProviderFeedback) -> AppliedFeedback:
+    """Apply one verified feedback event to its send, once.
+
+    Raises:
+        FeedbackRefusedError: 404 no send with that key in the organisation;
+            409 the event was received before (a replay). Nothing is changed.
+    """
+    row = session.scalars(
+        select(CommunicationLog).where(
+            CommunicationLog.idempotency_key == feedback.idempotency_key,
+            CommunicationLog.org_id == feedback.org_id,
+        )
+    ).one_or_none()
+    if row is None:
+        raise FeedbackRefusedError(
+            404, "send", f"no send {feedback.idempotency_key!r} in organisation {feedback.org_id!r}"
+        )
+    fresh = insert_if_absent(
+        session,
+        FeedbackReceipt.__table__,  # type: ignore[arg-type]
+        {
+            "org_id": feedback.org_id,
+            "source": feedback.source,
+            "source_event_id": feedback.source_event_id,
+            "idempotency_key": feedback.idempotency_key,
+            "event": feedback.event.value,
+            "channel": row.channel,
+            "occurred_at": feedback.occurred_at,
+            "received_at": utcnow(),
+        },
+    )
+    if not fresh:
+        raise FeedbackRefusedError(
+            409,
+            "event",
+            f"{feedback.source} event {feedback.source_event_id!r} was already received (replayed)",
+        )
+    effect = apply_delivery_feedback(
+        session,
+        feedback.org_id,
+        row.customer_id,
+        feedback.event.value,
+        {
+            "channel": row.channel,
+            "idempotency_key": feedback.idempotency_key,
+            "bounce_type": feedback.bounce_type,
+        },
+    )
+    assert effect is not None  # a FeedbackEvent always has an effect
+    return AppliedFeedback(
+        customer_id=row.customer_id, channel=row.channel, journey_id=row.journey_id, effect=effect
+    )
 
 
 def apply_delivery_feedback(

@@ -2,7 +2,8 @@
 
 Created by migration 0006, which also adds the delivery columns of the
 communication log (slot time, retry time, links, content source, provider,
-attempts and feedback times).
+attempts and feedback times); migration 0020 adds the received feedback events
+and the claim and overdue-alert columns of human tasks.
 """
 
 from __future__ import annotations
@@ -117,3 +118,30 @@ class HumanTask(Base):
     due_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_by: Mapped[str] = mapped_column(String(200), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class FeedbackReceipt(Base):
+    """A delivery feedback event received from a provider or a tracking URL, once.
+
+    The unique ``(source, source_event_id)`` refuses a replayed event in the
+    transaction that would apply it a second time.
+    """
+
+    __tablename__ = "delivery_feedback_events"
+    __table_args__ = (
+        UniqueConstraint("source", "source_event_id", name="uq_delivery_feedback_source_event"),
+        Index("ix_delivery_feedback_send", "org_id", "idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
+    source_event_id: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

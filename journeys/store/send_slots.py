@@ -189,17 +189,23 @@ def decide_send(
             row.status, row.retry_at = SendStatus.DEFERRED.value, ends
             row.detail = f"quiet hours in {zone.key} until {ends.isoformat()}"
             return _done(row)
-    frees_at = slot_frees_at(
-        caps,
-        request.channel,
-        slots_held(
-            session,
-            org_id=request.org_id,
-            customer_id=request.customer_id,
-            now=now,
-            window=longest_window(caps),
-        ),
-        now,
+    # A transactional send is exempt from caps and holds no slot: a receipt never
+    # crowds out, nor is crowded out by, the journeys' marketing.
+    frees_at = (
+        None
+        if request.transactional
+        else slot_frees_at(
+            caps,
+            request.channel,
+            slots_held(
+                session,
+                org_id=request.org_id,
+                customer_id=request.customer_id,
+                now=now,
+                window=longest_window(caps),
+            ),
+            now,
+        )
     )
     if frees_at is not None:
         row.status, row.retry_at = SendStatus.CAPPED.value, frees_at
@@ -207,7 +213,7 @@ def decide_send(
         return _done(row)
     row.subject, row.body, row.links = content.subject, content.body, list(content.links)
     row.content_source = content.source
-    row.slot_at, row.retry_at = now, None
+    row.slot_at, row.retry_at = (None if request.transactional else now), None
     return _call_provider(row, now=now)
 
 

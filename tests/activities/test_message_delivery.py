@@ -26,6 +26,7 @@ from journeys.errors import (
 )
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
+from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.communication_log import customer_sends, send_idempotency_key
 from journeys.store.consent import ALL_CHANNELS, ConsentStatus, record_consent
@@ -325,10 +326,36 @@ def test_in_app_delivery_commits_with_its_decision_or_not_at_all(store, settings
     assert len(inbox) == 1
 
 
+OPERATOR_CAPS_JSON = (
+    '[{"channel": "email", "limit": 2, "window": "P7D"},'
+    ' {"channel": null, "limit": 8, "window": "P7D"}]'
+)
+"""The operator caps example of the settings' documentation."""
+
+
+def test_global_caps_are_empty_by_default_and_read_from_the_documented_example(monkeypatch):
+    assert JourneySettings().delivery_frequency_caps == []
+    monkeypatch.setenv("JOURNEYS_DELIVERY_FREQUENCY_CAPS", OPERATOR_CAPS_JSON)
+    assert JourneySettings().delivery_frequency_caps == [
+        FrequencyCap(channel=Channel.EMAIL, limit=2, window=timedelta(days=7)),
+        FrequencyCap(channel=None, limit=8, window=timedelta(days=7)),
+    ]
+
+
+def operator_capped(settings: JourneySettings, smtp, http) -> JourneySettings:
+    """Provider settings with an operator cap of 2 emails a week."""
+    return provider_settings(
+        settings,
+        smtp,
+        http,
+        delivery_frequency_caps=[{"channel": "email", "limit": 2, "window": "P7D"}],
+    )
+
+
 def test_caps_hold_across_journeys_and_report_when_the_window_frees(store, settings, smtp, http):
     start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
     now = [start]
-    delivery = activities_for(store, provider_settings(settings, smtp, http), clock=lambda: now[0])
+    delivery = activities_for(store, operator_capped(settings, smtp, http), clock=lambda: now[0])
     customer(store, "c9")
     first = delivery.deliver_message(request("c9", Channel.EMAIL, journey_id="a"))
     now[0] = start + timedelta(days=1)
@@ -357,6 +384,30 @@ def test_caps_hold_across_journeys_and_report_when_the_window_frees(store, setti
         request("c9", Channel.EMAIL, journey_id="c", enrollment_id="enr-c")
     )
     assert retried.status is SendStatus.SENT and len(smtp.messages) == 3
+
+
+def test_transactional_sends_are_exempt_from_caps_and_hold_no_slot(store, settings, smtp, http):
+    start = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    now = [start]
+    delivery = activities_for(store, operator_capped(settings, smtp, http), clock=lambda: now[0])
+    customer(store, "c11")
+    receipts = [
+        delivery.deliver_message(
+            request("c11", Channel.EMAIL, step=f"receipt#{n}", transactional=True)
+        )
+        for n in range(3)
+    ]
+    assert [r.status for r in receipts] == [SendStatus.SENT] * 3
+    assert all(log_row(store, r.idempotency_key).slot_at is None for r in receipts)
+    marketing = [
+        delivery.deliver_message(request("c11", Channel.EMAIL, step=f"news#{n}")) for n in range(3)
+    ]
+    assert [m.status for m in marketing] == [SendStatus.SENT, SendStatus.SENT, SendStatus.CAPPED]
+    late_receipt = delivery.deliver_message(
+        request("c11", Channel.EMAIL, step="receipt#4", transactional=True)
+    )
+    assert late_receipt.status is SendStatus.SENT
+    assert len(smtp.messages) == 6
 
 
 def test_quiet_hours_defer_until_morning_in_the_customer_time_zone(store, settings, smtp, http):

@@ -10,6 +10,7 @@ from journeys.store import Store
 from tests.support.catalog_scenarios import (
     BLUEPRINT_SCENARIOS,
     CHURN_SCENARIOS,
+    CHURN_V2_SCENARIOS,
     FOLLOW_UP_SCENARIOS,
     TRIAL_SCENARIOS,
 )
@@ -24,7 +25,11 @@ from tests.support.journey_scenarios import (
 
 @pytest.mark.parametrize(
     "scenario",
-    TRIAL_SCENARIOS + CHURN_SCENARIOS + BLUEPRINT_SCENARIOS + FOLLOW_UP_SCENARIOS,
+    TRIAL_SCENARIOS
+    + CHURN_SCENARIOS
+    + CHURN_V2_SCENARIOS
+    + BLUEPRINT_SCENARIOS
+    + FOLLOW_UP_SCENARIOS,
     ids=str,
 )
 async def test_journey_branch(settings: JourneySettings, store: Store, scenario: Scenario) -> None:

@@ -5,42 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from tests.support.api_process import ROOT, server_env
+from tests.support.cli_process import Cli
 from tests.support.temporal import running_worker
-
-
-class Cli:
-    """Runs ``journeys ...`` with the test's settings."""
-
-    def __init__(self, settings: JourneySettings, env: WorkflowEnvironment):
-        self.env = server_env(settings, env.client.service_client.config.target_host)
-
-    async def __call__(self, *args: str) -> tuple[int, Any, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "journeys.cli",
-            *args,
-            cwd=ROOT,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await process.communicate()
-        text = out.decode()
-        data = json.loads(text) if "--json" in args and text.strip() else text
-        assert process.returncode is not None
-        return process.returncode, data, err.decode()
 
 
 async def test_track_enroll_show_list_and_catalog(

@@ -112,3 +112,15 @@ def test_seed_000_template_personalised_then_segment_then_generic():
 def test_unknown_template_is_refused_naming_the_field():
     with pytest.raises(InvalidInputError, match="template"):
         render_message("no_such_template", {})
+
+
+@pytest.mark.parametrize("decided_at", ["decision_day_7_next_feature", "decision_pick_feature"])
+def test_the_feature_spotlight_and_tooltip_name_the_recommended_feature(decided_at: str) -> None:
+    spotlight = render_message("feature_spotlight", {decided_at: "automations"})
+    tooltip = render_message("feature_tooltip", {decided_at: "automations"})
+    assert spotlight.subject == "Feature Spotlight: automations"
+    assert "used automations next" in spotlight.body
+    assert tooltip.subject == "Try automations"
+    assert spotlight.source is ContentSource.PERSONALISED
+    unnamed = render_message("feature_spotlight", {})
+    assert (unnamed.subject, unnamed.source) == ("Feature Spotlight", ContentSource.GENERIC)

@@ -78,6 +78,45 @@ INVALID = [
         "sum to 90",
     ),
     (
+        "relative decision against another scorer",
+        minimal(
+            a={"type": "decide", "scorer": "engagement", "otherwise": "b"},
+            b={"type": "decide", "scorer": "churn_risk", "relative_to": "a", "otherwise": "done"},
+            done=DONE,
+        ),
+        "b",
+        "relative_to 'a' is not a decide step of 'churn_risk'",
+    ),
+    (
+        "best channel with one channel",
+        minimal(
+            a={
+                "type": "send_best_channel",
+                "channels": ["email"],
+                "template": "welcome",
+                "next": "done",
+            },
+            done=DONE,
+        ),
+        "a",
+        "channels",
+    ),
+    (
+        "offer step channel not allowed",
+        minimal(
+            a={
+                "type": "offer",
+                "templates": {"free_upgrade": "welcome"},
+                "channels": ["sms"],
+                "on_no_offer": "done",
+                "next": "done",
+            },
+            done=DONE,
+        ),
+        "a",
+        "'sms'",
+    ),
+    (
         "wait with neither duration nor day",
         minimal(a={"type": "wait", "next": "done"}, done=DONE),
         "a",
@@ -324,7 +363,7 @@ def test_conflicts_resolve_by_lifecycle_stage_then_business_value() -> None:
     loner = parse_definition(
         minimal(a=SEND, done=DONE) | {"id": "loner", "entry": {"event": "signed_up"}}
     )
-    catalog = Catalog([activation, activation_rich, expansion, loner], templates={"welcome"})
+    catalog = Catalog([activation, activation_rich, expansion, loner])
     assert [j.id for j in catalog.entry_candidates("signed_up", None)] == ["loner", "act_rich"]
     assert [j.id for j in catalog.entry_candidates("signed_up", "expansion")] == ["loner", "exp"]
     assert conflict_rank(expansion, "expansion") < conflict_rank(activation_rich, "expansion")

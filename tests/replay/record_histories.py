@@ -21,6 +21,7 @@ from journeys.store import Store
 from tests.support.catalog_scenarios import (
     BLUEPRINT_SCENARIOS,
     CHURN_SCENARIOS,
+    CHURN_V2_SCENARIOS,
     FOLLOW_UP_SCENARIOS,
     TRIAL_SCENARIOS,
 )
@@ -33,6 +34,7 @@ RECORDED: list[Scenario] = [
     ONBOARDING[2],
     TRIAL_SCENARIOS[3],
     CHURN_SCENARIOS[2],
+    CHURN_V2_SCENARIOS[0],
     BLUEPRINT_SCENARIOS[0],
     *(
         s
@@ -50,7 +52,7 @@ RECORDED: list[Scenario] = [
     Scenario(name="welcome", journey="journey_welcome", outcome="guided", sends=[]),
     Scenario(name="demo_tour", journey="demo_tour", outcome="no_click", sends=[]),
 ]
-"""One scenario per shipped journey, walking its most eventful documented path."""
+"""One scenario per shipped journey version, walking its most eventful documented path."""
 
 
 def history_path(journey_id: str, version: int, patch: str = "") -> Path:
@@ -81,7 +83,8 @@ async def record(patch: str = "") -> None:
                 run = await run_scenario(env, store, settings, scenario)
                 history = await env.client.get_workflow_handle(run.workflow_id).fetch_history()
             store.dispose()
-            target = history_path(scenario.journey, versions[scenario.journey], patch)
+            version = scenario.version or versions[scenario.journey]
+            target = history_path(scenario.journey, version, patch)
             target.write_text(history.to_json())
             print(f"{target.name}: {run.result.outcome} ({len(history.events)} events)")
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from journeys.contracts.activities import SendStatus
+from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.language.channels import Channel
 from journeys.store import Store
 from journeys.store.models import CommunicationLog
@@ -23,6 +24,8 @@ from tests.support.provider_servers import HttpProviderServer, SmtpServer
 
 RACERS = 6
 ROUNDS = 4
+BLUEPRINT = list(BLUEPRINT_FREQUENCY_CAPS)
+"""Every racer's journey declares seed 001's caps (JRN-ACT-RET-001's own)."""
 
 
 def race_for_last_slot(store: Store, settings, smtp: SmtpServer, http: HttpProviderServer) -> None:
@@ -30,8 +33,10 @@ def race_for_last_slot(store: Store, settings, smtp: SmtpServer, http: HttpProvi
     for round_number in range(ROUNDS):
         customer_id = f"racer-{round_number}"
         customer(store, customer_id)
-        first = delivery.deliver_message(request(customer_id, Channel.EMAIL, journey_id="first"))
-        assert first.status is SendStatus.SENT  # email cap is 2/week: one slot left
+        first = delivery.deliver_message(
+            request(customer_id, Channel.EMAIL, journey_id="first", frequency_caps=BLUEPRINT)
+        )
+        assert first.status is SendStatus.SENT  # the blueprint's email cap is 2/week: one left
         barrier = threading.Barrier(RACERS)
 
         def send(journey: int, customer_id: str = customer_id, barrier=barrier):
@@ -42,6 +47,7 @@ def race_for_last_slot(store: Store, settings, smtp: SmtpServer, http: HttpProvi
                     Channel.EMAIL,
                     journey_id=f"journey-{journey}",
                     enrollment_id=f"enr-{customer_id}-{journey}",
+                    frequency_caps=BLUEPRINT,
                 )
             ).status
 

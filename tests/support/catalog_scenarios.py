@@ -111,6 +111,7 @@ CHURN_SCENARIOS = [
         # -> positive reinforcement -> active user nurture.
         name="churn_high_value_engaged_decreased",
         journey=CHURN,
+        version=1,
         profile={"primary_risk_factor": "declining_usage", "clv": 15_000},
         behaviour=[*logins(0, 1, 2), Behaviour("email_opened", routed=True)],
         sends=["usage_tutorial_spotlight", "positive_reinforcement"],
@@ -125,6 +126,7 @@ CHURN_SCENARIOS = [
         # engaged -> weekly check-in; Day 14 > 60% -> final offer; no cancellation in 30 days.
         name="churn_medium_value_unsuccessful",
         journey=CHURN,
+        version=1,
         profile={"primary_risk_factor": "support_tickets", "clv": 10_000},
         behaviour=[Behaviour("support_ticket_opened"), Behaviour("call_answered", routed=True)],
         sends=[
@@ -143,6 +145,7 @@ CHURN_SCENARIOS = [
         # review. Logins on Days 11-13: Day 14 risk 80-24 = 56% -> 40-60% -> extend to Day 30.
         name="churn_low_value_no_response_partial",
         journey=CHURN,
+        version=1,
         profile={"primary_risk_factor": "price_sensitivity", "clv": 100, "first_name": "Ada"},
         behaviour=logins(11, 12, 13),
         sends=[
@@ -162,6 +165,7 @@ CHURN_SCENARIOS = [
         # Day 14 risk 80-64 = 16% < 40% -> success -> standard journey.
         name="churn_retained_success",
         journey=CHURN,
+        version=1,
         profile={"primary_risk_factor": "competitor_research", "clv": 2_500},
         behaviour=[*logins(6, 7, 8, 9, 10, 11, 12, 13), Behaviour("in_app_action", routed=True)],
         sends=[
@@ -175,6 +179,83 @@ CHURN_SCENARIOS = [
         outcome="success",
         transition="journey_active_user_nurture",
         attributes={"retention_path": "value_reinforcement"},
+    ),
+]
+
+
+CHURN_V2_SCENARIOS = [
+    Scenario(
+        # Version 2, CLV $100, no send history: channel selection answers email (no history)
+        # with the self-service message. No response by Day 2 -> alternate channel. Risk 80%:
+        # Day 5 CSM escalation; at CLV $100 and MRR $1,000 every offer's EV is negative
+        # (discount 10r - 600, upgrade 8r - 150, premium 5r - 100, training 12r - 500) -> no
+        # offer, on Day 10 too -> survey, manual review. Logins Days 11-13: Day 14 56% ->
+        # extended to Day 30.
+        name="churn_v2_low_value_best_channel_no_offer",
+        journey=CHURN,
+        version=2,
+        profile={
+            "primary_risk_factor": "price_sensitivity",
+            "clv": 100,
+            "mrr": 1_000,
+            "first_name": "Ada",
+        },
+        behaviour=logins(11, 12, 13),
+        sends=[
+            "churn_self_service",
+            "churn_urgent_follow_up",
+            "executive_outreach",
+            "winback_survey",
+        ],
+        tasks=["csm_call", "manual_review", "csm_check_in"],
+        outcome="partially_retained",
+        visits=["automated_email", "retention_offer", "final_push_offer"],
+    ),
+    Scenario(
+        # Version 2, CLV exactly $10k -> the seed's personalised Day-0 email from the account
+        # manager; support tickets, call answered -> senior support. Risk 90%: Day 5 escalation
+        # and the offer with the best positive EV at CLV $10k, MRR $100 and churn risk r:
+        # discount 1000r - 60 beats upgrade 800r - 150, premium 500r - 100 and training
+        # 1200r - 500 for every r <= 1. Day 10 engaged -> weekly check-in; Day 14 > 60% ->
+        # final offer task; no cancellation in 30 days.
+        name="churn_v2_account_manager_personalised_offer",
+        journey=CHURN,
+        version=2,
+        profile={
+            "primary_risk_factor": "support_tickets",
+            "clv": 10_000,
+            "mrr": 100,
+            "first_name": "Grace",
+            "risk_factor_statement": "you opened three support tickets this week",
+        },
+        behaviour=[Behaviour("support_ticket_opened"), Behaviour("call_answered", routed=True)],
+        sends=[
+            "churn_outreach",
+            "support_knowledge_base",
+            "retention_offer_discount_20_percent",
+            "weekly_check_in",
+        ],
+        tasks=["support_escalation", "csm_call", "final_retention_offer"],
+        outcome="unsuccessful_high_risk",
+    ),
+    Scenario(
+        # Version 2, Day 5 against the risk at entry: two support tickets make it 100% on
+        # Day 0; logins on Days 1-3 bring it to 76% on Day 5. Still above 60% (version 1
+        # escalates), but decreased since entry -> positive reinforcement -> nurture.
+        name="churn_v2_risk_decreased_since_entry",
+        journey=CHURN,
+        version=2,
+        profile={"primary_risk_factor": "support_tickets", "clv": 10_000, "mrr": 100},
+        behaviour=[
+            *many("support_ticket_opened", 2),
+            *logins(1, 2, 3),
+            Behaviour("call_answered", routed=True),
+        ],
+        sends=["churn_outreach", "support_knowledge_base", "positive_reinforcement"],
+        tasks=["support_escalation"],
+        outcome="risk_decreased",
+        transition="journey_active_user_nurture",
+        visits=["entry_risk", "day_5_risk"],
     ),
 ]
 

@@ -23,6 +23,14 @@ from journeys.catalog import Catalog, default_catalog
 from journeys.contracts.enrollment import EnrollmentResult, EventSignal, enrollment_workflow_id
 from journeys.devtools.temporal_binaries import test_server_path
 from journeys.language import JourneyDefinition
+from journeys.language.steps import (
+    HumanTaskStep,
+    SendStep,
+    WaitForEventStep,
+    WaitStep,
+    WaitUntilDateStep,
+    WaitUntilTimeStep,
+)
 from journeys.settings import JourneySettings
 from journeys.simulation.report import journey_day
 from journeys.store import Store
@@ -70,6 +78,7 @@ class Scenario:
     attributes: dict[str, Any] = field(default_factory=dict)
     visits: list[str] = field(default_factory=list)
     timezone: str = "UTC"
+    version: int | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -102,6 +111,7 @@ class ScenarioRun:
     workflow_id: str
     result: EnrollmentResult
     sends: list[str]
+    sent_at: dict[str, datetime | None]
     tasks: list[str]
     transitioned_to: list[str]
     stage: str | None
@@ -143,15 +153,43 @@ def store_event(store: Store, customer_id: str, event: Behaviour, at: datetime) 
     return signal
 
 
-def without_wall_clock_caps(definition: JourneyDefinition) -> JourneyDefinition:
-    """The journey without its caps and quiet hours.
+def documented_send_moments(
+    definition: JourneyDefinition, path: list[str], enrolled_at: datetime
+) -> dict[str, datetime]:
+    """When each send visit on ``path`` is documented to go out, by step key (``name#visit``).
 
-    Path scenarios walk each documented branch and assert every send the seed
-    lists; the global blueprint caps (email 2/week) would cap seed 000's third
-    week-one email. Caps and quiet hours are asserted on their own (declared
-    caps here, enforcement in the delivery and interpreter tests).
+    A send's moment is its last "Day N" wait (plus the fixed delays after it);
+    sends after a wait for an event or for a local time have no documented
+    moment and are left out.
     """
-    return definition.model_copy(update={"frequency_caps": [], "quiet_hours": None})
+    moments: dict[str, datetime] = {}
+    visits: dict[str, int] = {}
+    anchor: datetime | None = enrolled_at
+    for name in path:
+        visits[name] = visits.get(name, 0) + 1
+        step = definition.steps[name]
+        if isinstance(step, WaitStep) and step.day is not None:
+            day = enrolled_at + timedelta(days=step.day)
+            anchor = day if anchor is None else max(anchor, day)
+        elif isinstance(step, WaitStep) and step.duration is not None and anchor is not None:
+            anchor += step.duration
+        elif isinstance(step, WaitForEventStep | WaitUntilTimeStep | WaitUntilDateStep) or (
+            isinstance(step, HumanTaskStep) and step.outcomes
+        ):
+            anchor = None
+        elif isinstance(step, SendStep) and anchor is not None:
+            moments[f"{name}#{visits[name]}"] = anchor
+    return moments
+
+
+def send_delay_allowed(definition: JourneyDefinition) -> timedelta:
+    """How late a send may go out and still be on its day: the quiet hours' length, if any."""
+    quiet = definition.quiet_hours
+    if quiet is None:
+        return timedelta(minutes=5)
+    start = timedelta(hours=quiet.start.hour, minutes=quiet.start.minute)
+    end = timedelta(hours=quiet.end.hour, minutes=quiet.end.minute)
+    return (end - start) % timedelta(days=1) + timedelta(minutes=5)
 
 
 async def run_scenario(
@@ -172,17 +210,13 @@ async def run_scenario(
             lower bound does not apply: scenarios continue as new after one).
     """
     customer_id = f"{scenario.name}-{uuid.uuid4().hex[:6]}"
-    update: dict[str, Any] = {"delivery_frequency_caps": []}
+    update: dict[str, Any] = {}
     if max_signals_per_run is not None:
         update["max_signals_per_run"] = max_signals_per_run
     settings = settings.model_copy(update=update)
     if catalog is None:
-        catalog = Catalog(
-            [
-                without_wall_clock_caps(journey) if journey.id == scenario.journey else journey
-                for journey in default_catalog().all_versions()
-            ]
-        )
+        # The shipped defaults: the journeys as shipped, caps and quiet hours included.
+        catalog = default_catalog()
     client = journey_client(env.client, store, settings, catalog)
     await client.identify(ORG, customer_id, attributes=scenario.profile, timezone=scenario.timezone)
     async with running_worker(env.client, settings, store):
@@ -196,7 +230,7 @@ async def run_scenario(
             signal = store_event(store, customer_id, event, start + timedelta(days=event.day))
             if event.routed:
                 now_signals.append(signal)
-        started = await client.enroll(ORG, customer_id, scenario.journey)
+        started = await client.enroll(ORG, customer_id, scenario.journey, version=scenario.version)
         handle = env.client.get_workflow_handle(started.workflow_id)
         for signal in now_signals:
             await handle.signal("record_event", signal)
@@ -207,8 +241,8 @@ async def run_scenario(
         result = await finished(env, started.workflow_id)
         transitioned = await _transitions(env, customer_id, scenario.journey)
     with store.transaction() as session:
-        sends = session.scalars(
-            select(CommunicationLog.template)
+        sent = session.execute(
+            select(CommunicationLog.template, CommunicationLog.step_key, CommunicationLog.slot_at)
             .where(
                 CommunicationLog.customer_id == customer_id,
                 CommunicationLog.journey_id == scenario.journey,
@@ -278,7 +312,8 @@ async def run_scenario(
         customer_id=customer_id,
         workflow_id=started.workflow_id,
         result=result,
-        sends=list(sends),
+        sends=[template for template, _, _ in sent],
+        sent_at={step_key: at for _, step_key, at in sent},
         tasks=list(tasks),
         transitioned_to=transitioned,
         stage=stage,
@@ -286,7 +321,7 @@ async def run_scenario(
         start=start,
         enrolled_at=enrolled_at,
         enrollment_id=enrollment_id,
-        definition=catalog.get(scenario.journey),
+        definition=catalog.get(scenario.journey, scenario.version),
         trace=trace,
     )
 
@@ -322,6 +357,28 @@ def check(run: ScenarioRun, scenario: Scenario) -> None:
         assert step in run.result.path
     for name, value in scenario.attributes.items():
         assert run.attributes.get(name) == value
+    check_send_days(run, scenario)
+
+
+def check_send_days(run: ScenarioRun, scenario: Scenario) -> None:
+    """Assert every send went out on its documented day, under the shipped caps and quiet hours."""
+    definition = default_catalog().get(scenario.journey, scenario.version)
+    enrolled_at = run.enrolled_at
+    assert enrolled_at is not None
+    moments = documented_send_moments(definition, run.result.path, enrolled_at)
+    allowed = send_delay_allowed(definition)
+    checked = 0
+    for step_key, sent_at in run.sent_at.items():
+        documented = moments.get(step_key.split(".")[0])
+        if documented is None:
+            continue
+        assert sent_at is not None, f"{step_key} holds no slot"
+        assert documented <= sent_at < documented + allowed, (
+            f"{step_key} documented for Day {(documented - enrolled_at).days}"
+            f" went out at {sent_at - enrolled_at}"
+        )
+        checked += 1
+    assert checked or not run.sends, "no send had a documented day"
 
 
 @asynccontextmanager
