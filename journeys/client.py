@@ -35,6 +35,7 @@ from journeys.catalog.configured import configured_catalog
 from journeys.contracts import search_attributes
 from journeys.contracts.enrollment import (
     INTERPRETER_REVISION,
+    ORG_ID_PATTERN,
     EnrollmentInput,
     EnrollmentState,
     EnrollmentStatus,
@@ -111,7 +112,7 @@ class TrackedEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    org_id: str = Field(pattern=ID_PATTERN)
+    org_id: str = Field(pattern=ORG_ID_PATTERN)
     customer_id: str = Field(pattern=ID_PATTERN)
     name: str = Field(pattern=EVENT_NAME_PATTERN)
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=ID_PATTERN)

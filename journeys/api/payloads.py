@@ -15,7 +15,7 @@ from journeys.client import (
     EnrollmentSummary,
     TrackResult,
 )
-from journeys.contracts.enrollment import EventPropertyValue
+from journeys.contracts.enrollment import ORG_ID_PATTERN, EventPropertyValue
 from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.store.consent import ConsentStatus
@@ -42,7 +42,7 @@ class TrackRequest(BaseModel):
     properties: dict[str, EventPropertyValue] = Field(
         default_factory=dict, max_length=MAX_EVENT_PROPERTIES
     )
-    org_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    org_id: str | None = Field(default=None, pattern=ORG_ID_PATTERN)
 
 
 class BatchRequest(BaseModel):
@@ -79,7 +79,7 @@ class IdentifyRequest(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=MAX_ATTRIBUTES)
     timezone: str | None = Field(default=None, examples=["Europe/Paris"])
     lifecycle_stage: str | None = Field(default=None, min_length=1, max_length=64)
-    org_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    org_id: str | None = Field(default=None, pattern=ORG_ID_PATTERN)
 
     _timezone = field_validator("timezone")(_check_timezone)
 

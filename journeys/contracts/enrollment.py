@@ -6,11 +6,13 @@ the API. Workflow ids are derived here, from business keys only.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from journeys.errors import InvalidInputError
 from journeys.language.definition import JourneyDefinition
 
 EventPropertyValue = str | int | float | bool | None
@@ -33,12 +35,41 @@ take these behaviours only where their ``workflow.patched`` markers say so.
 """
 
 
+WORKFLOW_ID_SEPARATOR = ":"
+"""Separates the parts of a workflow id; organisation ids may not contain it."""
+
+ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$"
+"""Organisation ids: letters, digits and ``_.@+-``, at most 64 characters, never ``:``.
+
+Journey ids and conflict groups cannot hold ``:`` either, so the organisation and
+the routing key of a workflow id are its first two parts and the customer id the
+rest: no two (org, key, customer) triples share a workflow id.
+"""
+
+ORG_ID_PROBLEM = "letters, digits and _.@+- only (no ':'), at most 64 characters"
+
+
+def check_org_id(org_id: str, field: str = "org_id") -> str:
+    """``org_id`` if it is a valid organisation id.
+
+    Raises:
+        InvalidInputError: it holds the workflow id separator or other characters.
+    """
+    if not re.fullmatch(ORG_ID_PATTERN, org_id):
+        raise InvalidInputError(field, f"{org_id!r}: {ORG_ID_PROBLEM}")
+    return org_id
+
+
 def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> str:
     """The workflow id of a customer's enrollment.
 
     One id per (org, journey or conflict group, customer): Temporal's id
     uniqueness then allows one enrollment at a time per customer and key.
+
+    Raises:
+        InvalidInputError: the organisation id is invalid (it would make ids ambiguous).
     """
+    check_org_id(org_id)
     return f"journey:{org_id}:{routing_key}:{customer_id}"
 
 

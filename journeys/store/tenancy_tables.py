@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy import Boolean, Connection, String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from journeys.errors import InvalidInputError
+from journeys.contracts.enrollment import check_org_id
 from journeys.store.models import Base, Organization, utcnow
 
 API_ROLE = "journeys_api"
@@ -81,8 +81,7 @@ def ensure_organization(session: Session, org_id: str, name: str | None = None) 
 
 def create_api_key(session: Session, *, org_id: str, name: str = "") -> IssuedApiKey:
     """Issue a new random key for the organisation (created if new)."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,63}", org_id):
-        raise InvalidInputError("org_id", "letters, digits and _.@:+- only, at most 64")
+    check_org_id(org_id)
     ensure_organization(session, org_id)
     key_id = secrets.token_hex(8)
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
