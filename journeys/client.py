@@ -15,10 +15,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import structlog
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecution, WorkflowHandle
@@ -33,13 +33,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from journeys.catalog import Catalog, resolve_conflicts
 from journeys.catalog.configured import configured_catalog
 from journeys.contracts import search_attributes
+from journeys.contracts.accepted_values import (
+    LIFECYCLE_STAGE_PROPERTY,
+    AwareDatetime,
+    EventProperties,
+)
 from journeys.contracts.enrollment import (
     INTERPRETER_REVISION,
     ORG_ID_PATTERN,
     EnrollmentInput,
     EnrollmentState,
     EnrollmentStatus,
-    EventPropertyValue,
     EventSignal,
     ExitRequest,
     enrollment_workflow_id,
@@ -75,11 +79,6 @@ SignalArgument = TypeVar("SignalArgument", EventSignal, ExitRequest)
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
 """Org, customer and event ids: printable, no spaces, at most 128 characters."""
 
-MAX_EVENT_PROPERTIES = 50
-
-LIFECYCLE_STAGE_PROPERTY = "lifecycle_stage"
-"""An event property that moves the customer to that lifecycle stage when the event is stored."""
-
 ACTIVE_JOURNEY_STATUS = "active"
 """The journey metadata status that accepts new enrollments (others: draft, paused, ...)."""
 
@@ -87,15 +86,6 @@ ROUTING_CONCURRENCY = 32
 """Customers whose events :meth:`JourneyClient.track_batch` routes at once."""
 
 MAX_LISTED_ENROLLMENTS = 1_000
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must include a time zone (e.g. 2026-01-01T09:00:00Z)")
-    return value.astimezone(UTC)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class TrackedEvent(BaseModel):
@@ -117,9 +107,7 @@ class TrackedEvent(BaseModel):
     name: str = Field(pattern=EVENT_NAME_PATTERN)
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=ID_PATTERN)
     occurred_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
-    properties: dict[str, EventPropertyValue] = Field(
-        default_factory=dict, max_length=MAX_EVENT_PROPERTIES
-    )
+    properties: EventProperties = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)

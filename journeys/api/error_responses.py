@@ -117,7 +117,9 @@ def _location(loc: tuple[int | str, ...] | list[int | str]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + str(part)
+            # A key may hold what cannot be encoded (a lone surrogate): name it escaped.
+            name = str(part).encode("utf-8", "backslashreplace").decode("utf-8")
+            text += ("." if text else "") + name
     return text
 
 
@@ -132,6 +134,8 @@ def _validation_details(errors: list[Any]) -> list[ErrorDetail]:
             message = f"is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
         elif error.get("type") == "extra_forbidden":
             message = "is not a known field"
+        elif error.get("type") == "value_error" and "error" in error.get("ctx", {}):
+            message = str(error["ctx"]["error"])
         details.append(ErrorDetail(field=location or None, message=message))
     return details
 
@@ -188,8 +192,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def temporal_error(request: Request, exc: RPCError) -> JSONResponse:
         log.error("temporal call failed", status=exc.status.name, message=exc.message)
         return error_response(request, 503, "unavailable", f"Temporal: {exc.message}")
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
-        return error_response(request, 500, "internal_error", "internal error; see the server log")

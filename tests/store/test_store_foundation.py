@@ -14,6 +14,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.pool import QueuePool
 
+from journeys.errors import InvalidInputError
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer, upsert_customer
@@ -69,6 +70,33 @@ def test_customer_upsert_merges_attributes(any_store: Store) -> None:
     assert customer is not None
     assert customer.attributes == {"first_name": "Ada", "plan": "pro"}
     assert (customer.timezone, customer.lifecycle_stage) == ("Europe/Paris", "onboarding")
+
+
+@pytest.mark.parametrize(
+    ("attributes", "stage", "field"),
+    [
+        ({"name": "\ud800"}, None, "attributes"),
+        ({"name": "a\x00b"}, None, "attributes"),
+        ({"score": float("nan")}, None, "attributes"),
+        ({"nested": [float("inf")]}, None, "attributes"),
+        ({}, "s" * 65, "lifecycle_stage"),
+        ({}, "\ud800", "lifecycle_stage"),
+    ],
+)
+def test_a_profile_that_cannot_be_stored_is_refused_before_any_write(
+    any_store: Store, attributes: dict[str, Any], stage: str | None, field: str
+) -> None:
+    with pytest.raises(InvalidInputError) as refused, any_store.transaction() as session:
+        upsert_customer(
+            session,
+            org_id="acme",
+            customer_id="unstorable",
+            attributes=attributes,
+            lifecycle_stage=stage,
+        )
+    assert refused.value.field == field
+    with any_store.transaction() as session:
+        assert find_customer(session, org_id="acme", customer_id="unstorable") is None
 
 
 def test_same_customer_id_in_two_orgs_is_two_customers(any_store: Store) -> None:
