@@ -32,6 +32,8 @@ from activities.providers import ChannelProvider, DeliveryReceipt, OutgoingMessa
 from activities.providers.base import RECIPIENT_ATTRIBUTES, InStoreProvider
 from journeys.contracts.activities import (
     DELIVER_MESSAGE_ACTIVITY,
+    RECORD_SEND_FAILURE_ACTIVITY,
+    SendFailure,
     SendOutcome,
     SendRequest,
     SendStatus,
@@ -59,6 +61,7 @@ from journeys.store.send_slots import (
     decide_send,
     lock_customer_sends,
     record_provider_outcome,
+    record_send_failure,
 )
 
 log = structlog.get_logger(__name__)
@@ -202,6 +205,36 @@ class MessageDeliveryActivities:
             raise _application_error(err) from err
         self._record(key, SendStatus.SENT.value, _receipt_detail(receipt), provider, channel)
         return self._sent(request, key, decision, receipt, bound)
+
+    @activity.defn(name=RECORD_SEND_FAILURE_ACTIVITY)
+    def record_send_failure(self, failure: SendFailure) -> None:
+        """Record a send whose last channel failed for good: logged ``failed``, counted, alerted.
+
+        Idempotent: a retry after the row was marked failed counts and alerts nothing more.
+        """
+        request = failure.request
+        key = send_idempotency_key(request)
+        with self._store.transaction() as session:
+            _, changed = record_send_failure(
+                session, request, key=key, reason=failure.reason, now=self._clock()
+            )
+        if not changed:
+            return
+        self.metrics.count(SENDS_METRIC, request.channel.value, SendStatus.FAILED.value)
+        self._alerts.alert(
+            "send_failed",
+            request.channel.value,
+            f"send {key} of {request.customer_id} in {request.journey_id} failed: {failure.reason}",
+        )
+        log.error(
+            "send failed",
+            org_id=request.org_id,
+            customer_id=request.customer_id,
+            workflow_id=request.workflow_id,
+            channel=request.channel.value,
+            idempotency_key=key,
+            reason=failure.reason,
+        )
 
     def _sent(
         self,

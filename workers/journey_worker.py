@@ -170,6 +170,7 @@ def build_worker(
         workflows=[JourneyWorkflow],
         activities=[
             delivery.deliver_message,
+            delivery.record_send_failure,
             human_tasks.create_human_task,
             records.record_enrollment,
             records.begin_enrollment,

@@ -23,7 +23,7 @@ MAX_REMEMBERED_EVENT_IDS = 500
 MAX_REMEMBERED_EVENTS = 100
 """Recent events an enrollment keeps for wait-for-event steps."""
 
-INTERPRETER_REVISION = 1
+INTERPRETER_REVISION = 2
 """The interpreter behaviour new enrollments run (carried in :class:`EnrollmentInput`).
 
 Revision 1: enrollment rows are written by local activities; the first step's
@@ -32,6 +32,11 @@ only where the enrollment comes to rest (a wait, a hold, the end), not for every
 step it passes through; a run that continues as new between two steps has the
 next run enter the next step. Inputs recorded before revisions existed read as 0 and
 take these behaviours only where their ``workflow.patched`` markers say so.
+
+Revision 2: the last channel of a send retries transient failures with capped
+backoff until the step's deadline (``send_deadline``, a day by default) instead of
+six attempts; a send whose last channel failed is recorded failed, counted, alerted
+and noted in the enrollment's path by an activity that retries through store outages.
 """
 
 
@@ -126,10 +131,11 @@ class DecisionMade(BaseModel):
 
 
 class PathEntry(BaseModel):
-    """One visit of a step."""
+    """One visit of a step; ``note`` says what went wrong in it (a send that failed)."""
 
     step: str
     entered_at: datetime
+    note: str | None = None
 
 
 class EnrollmentProgress(BaseModel):

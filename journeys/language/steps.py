@@ -51,6 +51,7 @@ class SendStep(_StepBase):
         data: Personalisation values merged over the customer's attributes.
         on_capped: What to do when a frequency cap is full on a channel:
             skip the message, defer it until a slot frees, or try the next channel.
+        deadline: Overrides the journey's ``send_deadline`` for this step.
         next: The step that follows.
     """
 
@@ -59,6 +60,7 @@ class SendStep(_StepBase):
     template: str = Field(min_length=1, max_length=128)
     data: dict[str, str] = Field(default_factory=dict)
     on_capped: CappedPolicy = CappedPolicy.DEFER
+    deadline: timedelta | None = Field(default=None, ge=timedelta(seconds=1))
     next: StepName
 
     @field_validator("channels")
