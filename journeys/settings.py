@@ -111,6 +111,9 @@ class JourneySettings(BaseSettings):
         webhook_url: URL webhook messages are POSTed to.
         webhook_secret: HMAC-SHA256 key of the webhook signature header.
         provider_timeout_seconds: Connect/read timeout of every provider call.
+        worker_graceful_shutdown_seconds: On SIGTERM/SIGINT a worker stops polling and
+            lets running activities (sends in flight) finish for this long before
+            cancelling them; give the process manager a longer stop timeout.
         ops_alert_webhook_url: Slack-compatible incoming webhook for ops alerts
             (provider outages, sends of unknown outcome); empty = log only.
         ops_alert_interval_seconds: Least time between two alerts of one kind
@@ -174,6 +177,7 @@ class JourneySettings(BaseSettings):
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
     provider_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0, le=3600)
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
 

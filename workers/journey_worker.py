@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
@@ -187,6 +188,9 @@ def build_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_failure_exception_types=[Exception] if fail_workflows_on_errors else [],
         workflow_runner=runner,
+        # Stopping (a deploy's SIGTERM) stops polling and lets sends in flight finish,
+        # rather than cancelling provider calls whose outcome would then be unknown.
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )
 
 
