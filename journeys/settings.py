@@ -17,6 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
+from journeys.store.database import (
+    DEFAULT_BUSY_TIMEOUT_SECONDS,
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+)
 
 DEFAULT_TASK_QUEUE = "journeys"
 """The task queue the journey workers poll; the single source of its name."""
@@ -38,6 +43,12 @@ class JourneySettings(BaseSettings):
             over all processes under the server's ``max_connections`` (100 by
             default), or put a pooler in front. A worker needs one per activity
             thread (32) and a few more for its event loop.
+        store_busy_timeout_seconds: Longest wait for the store: SQLite's busy timeout
+            (and a process's turn to write), PostgreSQL's wait for a pooled connection.
+            A request that cannot get the store within it is answered 503.
+        store_connect_timeout_seconds: PostgreSQL ``connect_timeout``.
+        store_statement_timeout_seconds: PostgreSQL ``statement_timeout`` of every
+            statement outside migrations (a frozen or overloaded server fails fast).
         temporal_address: host:port of the Temporal frontend. Empty means the
             local dev server, ``127.0.0.1:<temporal_port>``.
         temporal_port: Port of the Temporal frontend (gRPC) that ``journeys dev``
@@ -126,6 +137,13 @@ class JourneySettings(BaseSettings):
     database_url: str = ""
     store_pool_size: int = Field(default=10, ge=1, le=1_000)
     store_max_overflow: int = Field(default=30, ge=0, le=1_000)
+    store_busy_timeout_seconds: float = Field(default=DEFAULT_BUSY_TIMEOUT_SECONDS, gt=0, le=600)
+    store_connect_timeout_seconds: int = Field(
+        default=DEFAULT_CONNECT_TIMEOUT_SECONDS, ge=1, le=600
+    )
+    store_statement_timeout_seconds: float = Field(
+        default=DEFAULT_STATEMENT_TIMEOUT_SECONDS, gt=0, le=3_600
+    )
     temporal_address: str = ""
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_namespace: str = "default"

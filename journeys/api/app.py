@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import text
 
 from journeys.api import client_journeys, customers, enrollments, ingress
-from journeys.api.error_responses import install_error_handlers
+from journeys.api.error_responses import RETRY_LATER, install_error_handlers
 from journeys.api.payloads import Health
 from journeys.api.request_context import RequestContextMiddleware
 from journeys.api.tenancy import ApiKeyCache, install_org_scope
@@ -25,9 +25,8 @@ log = structlog.get_logger(__name__)
 API_VERSION = "1.0.0"
 
 
-def _check_store(store: Store) -> None:
-    with store.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+READINESS_TEMPORAL_TIMEOUT = timedelta(seconds=5)
+"""Longest wait for Temporal's health answer in ``/readyz``."""
 
 
 def _secure_store(store: Store) -> None:
@@ -91,16 +90,19 @@ def create_app(settings: JourneySettings) -> FastAPI:
         responses={503: {"model": Health, "description": "a dependency is unavailable"}},
     )
     async def readyz(request: Request, response: Response) -> Health:
-        """The store and Temporal answer."""
+        """The store takes a write and Temporal answers, each within its bound."""
         client: JourneyClient = request.app.state.client
         checks: dict[str, str] = {}
         try:
-            await asyncio.to_thread(_check_store, client.store)
+            await asyncio.to_thread(client.store.check_writable)
             checks["store"] = "ok"
         except Exception as err:
             checks["store"] = f"unavailable: {type(err).__name__}"
         try:
-            await client.temporal.service_client.check_health()
+            await asyncio.wait_for(
+                client.temporal.service_client.check_health(timeout=READINESS_TEMPORAL_TIMEOUT),
+                READINESS_TEMPORAL_TIMEOUT.total_seconds() + 1,
+            )
             checks["temporal"] = "ok"
         except Exception as err:
             checks["temporal"] = f"unavailable: {type(err).__name__}"
@@ -110,6 +112,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
         )
         if health.status != "ok":
             response.status_code = 503
+            response.headers.update(RETRY_LATER)
         return health
 
     return app

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
@@ -21,8 +22,10 @@ from journeys.errors import (
     EnrollmentRefusedError,
     InvalidInputError,
     JourneyError,
+    StoreUnavailableError,
     UnknownJourneyError,
 )
+from journeys.store.database import is_store_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +85,11 @@ STATUS_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+RETRY_AFTER_SECONDS = 5
+"""``Retry-After`` of a 503: the store or Temporal did not answer within its bound."""
+
+RETRY_LATER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": code.replace("_", " ")}
@@ -191,4 +199,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RPCError)
     async def temporal_error(request: Request, exc: RPCError) -> JSONResponse:
         log.error("temporal call failed", status=exc.status.name, message=exc.message)
-        return error_response(request, 503, "unavailable", f"Temporal: {exc.message}")
+        return error_response(
+            request, 503, "unavailable", f"Temporal: {exc.message}", headers=RETRY_LATER
+        )
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(StoreUnavailableError)
+    async def store_error(request: Request, exc: Exception) -> JSONResponse:
+        if not is_store_unavailable(exc):
+            raise exc  # a fault of ours: answered 500 by the request middleware
+        log.error("store unavailable", error=str(exc).splitlines()[0][:300])
+        return error_response(
+            request, 503, "unavailable", "store unavailable; retry later", headers=RETRY_LATER
+        )
