@@ -486,6 +486,49 @@ async def test_a_global_opt_out_ends_running_enrollments(
     await eventually(ended)
 
 
+async def test_a_customer_is_exported_then_erased_and_enrollments_end(
+    http: httpx.AsyncClient, acme_key: str, globex_key: str
+) -> None:
+    who = new_customer_id()
+    headers = auth(acme_key)
+    profile = {"customer_id": who, "attributes": {"email": f"{who}@example.com"}}
+    assert (await http.post("/v1/identify", json=profile, headers=headers)).status_code == 200
+    entry = await http.post(
+        "/v1/track", json={"customer_id": who, "name": "demo_started"}, headers=headers
+    )
+    [workflow_id] = entry.json()["enrolled"]
+
+    async def pinged() -> bool:
+        inbox = await http.get(f"/v1/customers/{who}/inbox", headers=headers)
+        return [m["template"] for m in inbox.json()["messages"]] == ["tour_ping"]
+
+    await eventually(pinged)
+    exported = (await http.get(f"/v1/customers/{who}/export", headers=headers)).json()
+    assert exported["data"]["profile"][0]["attributes"] == {"email": f"{who}@example.com"}
+    assert [e["name"] for e in exported["data"]["events"]] == ["demo_started"]
+    assert [m["template"] for m in exported["data"]["inbox_messages"]] == ["tour_ping"]
+    theirs = (await http.get(f"/v1/customers/{who}/export", headers=auth(globex_key))).json()
+    assert all(rows == [] for rows in theirs["data"].values())
+
+    erased = await http.post(f"/v1/customers/{who}/erase", headers=headers)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["exited"] == [workflow_id]
+    assert erased.json()["erased"]["events"] == 1
+
+    async def ended() -> bool:
+        state = await http.get(f"/v1/enrollments/{who}/demo_tour", headers=headers)
+        return bool(state.json()["status"] == "exited")
+
+    await eventually(ended)
+    after = (await http.get(f"/v1/customers/{who}/export", headers=headers)).json()["data"]
+    assert after["profile"] == [] and after["events"] == [] and after["inbox_messages"] == []
+    assert [(c["channel"], c["status"], c["source"]) for c in after["consent"]] == [
+        ("all", "opted_out", "erasure")
+    ]
+    assert {row["body"] for row in after["communication_log"]} == {"[erased]"}
+    assert_error(await http.post("/v1/customers/bad%20id/erase", headers=headers), 422)
+
+
 async def test_health_readiness_and_openapi(http: httpx.AsyncClient) -> None:
     assert (await http.get("/healthz")).json() == {"status": "ok", "checks": {}}
     ready = await http.get("/readyz")
