@@ -48,7 +48,7 @@ from journeys.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from journeys.language.channels import Channel
+from journeys.language.channels import HTML_CHANNELS, Channel
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.communication_log import send_idempotency_key
@@ -133,7 +133,11 @@ class MessageDeliveryActivities:
             )
             profile = dict(customer.attributes) if customer else {}
             try:
-                rendered = render_message(request.template, {**profile, **request.data})
+                rendered = render_message(
+                    request.template,
+                    {**profile, **request.data},
+                    html=channel in HTML_CHANNELS,
+                )
             except InvalidInputError as err:
                 raise _application_error(err) from err
             decision = decide_send(
