@@ -36,6 +36,11 @@ class JourneySettings(BaseSettings):
         database_url: SQLAlchemy URL of the store. Empty means a SQLite file
             ``journeys.db`` under ``data_dir``. PostgreSQL URLs use psycopg 3
             (``postgresql+psycopg://...``; ``postgresql://`` is accepted too).
+        api_database_url: The URL the HTTP API serves requests with (PostgreSQL): the
+            login role ``journeys_api``, which cannot become any other role, so
+            row-level security cannot be escaped. Empty: ``database_url`` (the
+            owner, dropping to ``journeys_api`` per transaction; for SQLite and
+            development). Migrations always use ``database_url``.
         store_pool_size: PostgreSQL connections each process keeps open.
         store_max_overflow: Further PostgreSQL connections each process may open
             under load. Every worker, API and client process can hold
@@ -135,6 +140,7 @@ class JourneySettings(BaseSettings):
 
     data_dir: Path = Path(".journeys")
     database_url: str = ""
+    api_database_url: str = ""
     store_pool_size: int = Field(default=10, ge=1, le=1_000)
     store_max_overflow: int = Field(default=30, ge=0, le=1_000)
     store_busy_timeout_seconds: float = Field(default=DEFAULT_BUSY_TIMEOUT_SECONDS, gt=0, le=600)
@@ -199,7 +205,7 @@ class JourneySettings(BaseSettings):
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "api_database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:
         """Use psycopg 3 for plain ``postgresql://`` URLs."""

@@ -46,8 +46,15 @@ def create_app(settings: JourneySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = await JourneyClient.connect(settings)
-        await asyncio.to_thread(_secure_store, client.store)
+        owner = Store.from_settings(settings)
+        try:
+            await asyncio.to_thread(_secure_store, owner)
+        finally:
+            owner.dispose()
+        serving = settings
+        if settings.api_database_url:
+            serving = settings.model_copy(update={"database_url": settings.api_database_url})
+        client = await JourneyClient.connect(serving)
         app.state.client = client
         app.state.store = client.store
         app.state.api_keys = ApiKeyCache(client.store, settings.api_key_cache_seconds)

@@ -1,6 +1,6 @@
 """Privacy requests: every erasure and export of a customer's data, audited
 
-Revision ID: 0040
+Revision ID: 0040_privacy
 Revises: 0007
 Create Date: 2026-11-30 17:00:00
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0040"
+revision: str = "0040_privacy"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
