@@ -6,6 +6,8 @@ that fails (then recovers, or not) and a real HTTP server receiving ops alerts.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from datetime import timedelta
 
@@ -26,6 +28,7 @@ from journeys.store.models import CommunicationLog
 from tests.support.delivery import ORG, customer, provider_settings
 from tests.support.provider_servers import Behaviour, HttpProviderServer, SmtpServer
 from tests.support.temporal import running_worker
+from tests.support.waiting import eventually
 from workflows.journey_workflow import JourneyWorkflow
 
 OUTAGE = Behaviour(503, {"Retry-After": "1"})
@@ -156,3 +159,70 @@ async def test_a_send_past_its_deadline_fails_visibly(
 def test_the_send_deadline_is_declared_by_the_journey() -> None:
     assert push_journey().send_deadline == timedelta(days=1)
     assert push_journey(timedelta(hours=2)).send_deadline == timedelta(hours=2)
+
+
+async def test_a_store_outage_past_the_deadline_is_recorded_not_dropped(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    customer(store, "store-down")
+    bounded = Store(settings.resolved_database_url, busy_timeout=0.2)
+    definition = JourneyDefinition.model_validate(
+        {
+            **push_journey(deadline=timedelta(seconds=3)).model_dump(),
+            "start": "pause",
+            "steps": {
+                "pause": {"type": "wait", "duration": timedelta(minutes=1), "next": "outreach"},
+                "outreach": {
+                    "type": "send",
+                    "channels": ["in_app"],
+                    "template": "churn_outreach",
+                    "next": "done",
+                },
+                "done": {"type": "exit"},
+            },
+        }
+    )
+    holder = sqlite3.connect(str(settings.resolved_database_url).removeprefix("sqlite:///"))
+    holder.isolation_level = None
+    try:
+        async with running_worker(time_skipping_env.client, settings, bounded):
+            handle = await time_skipping_env.client.start_workflow(
+                JourneyWorkflow.run,
+                EnrollmentInput(
+                    org_id=ORG,
+                    customer_id="store-down",
+                    definition=definition,
+                    interpreter_revision=INTERPRETER_REVISION,
+                ),
+                id=f"deadline-test-{uuid.uuid4().hex[:8]}",
+                task_queue=settings.task_queue,
+            )
+
+            async def waiting() -> bool:
+                state = await handle.query(JourneyWorkflow.state)
+                return state.current_step == "pause" and state.wait_until is not None
+
+            await eventually(waiting, seconds=60)
+            # The store goes down while the enrollment waits; the send meets the outage.
+            holder.execute("BEGIN EXCLUSIVE")
+            finishing = asyncio.create_task(handle.result())
+
+            async def noted() -> bool:
+                state = await handle.query(JourneyWorkflow.state)
+                return state.path[-1].note is not None
+
+            await eventually(noted, seconds=120)
+            holder.execute("ROLLBACK")
+            result = await finishing
+            state = await handle.query(JourneyWorkflow.state)
+    finally:
+        holder.close()
+        bounded.dispose()
+    assert result.status is EnrollmentStatus.COMPLETED
+    assert [entry.step for entry in state.path] == ["pause", "outreach", "done"]
+    assert state.path[1].note == (
+        "send failed on in_app: not delivered within the deadline of 0:00:03"
+    )
+    [(channel, status, detail)] = sends(store, "store-down")
+    assert (channel, status) == ("in_app", "failed")
+    assert "deadline" in detail
