@@ -32,6 +32,8 @@ from activities.providers import ChannelProvider, DeliveryReceipt, OutgoingMessa
 from activities.providers.base import RECIPIENT_ATTRIBUTES, InStoreProvider
 from journeys.contracts.activities import (
     DELIVER_MESSAGE_ACTIVITY,
+    RECORD_SEND_FAILURE_ACTIVITY,
+    SendFailure,
     SendOutcome,
     SendRequest,
     SendStatus,
@@ -47,7 +49,7 @@ from journeys.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from journeys.language.channels import Channel
+from journeys.language.channels import HTML_CHANNELS, Channel
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.communication_log import send_idempotency_key
@@ -60,6 +62,7 @@ from journeys.store.send_slots import (
     decide_send,
     lock_customer_sends,
     record_provider_outcome,
+    record_send_failure,
 )
 
 log = structlog.get_logger(__name__)
@@ -137,7 +140,10 @@ class MessageDeliveryActivities:
             profile = dict(customer.attributes) if customer else {}
             try:
                 rendered = render_message(
-                    request.template, {**profile, **request.data}, self._templates
+                    request.template,
+                    {**profile, **request.data},
+                    self._templates,
+                    html=channel in HTML_CHANNELS,
                 )
             except InvalidInputError as err:
                 raise _application_error(err) from err
@@ -231,6 +237,36 @@ class MessageDeliveryActivities:
                 "html": html_body(body, tracker.open_pixel(org_id, key)),
                 "headers": tracker.email_headers(org_id, key),
             }
+        )
+
+    @activity.defn(name=RECORD_SEND_FAILURE_ACTIVITY)
+    def record_send_failure(self, failure: SendFailure) -> None:
+        """Record a send whose last channel failed for good: logged ``failed``, counted, alerted.
+
+        Idempotent: a retry after the row was marked failed counts and alerts nothing more.
+        """
+        request = failure.request
+        key = send_idempotency_key(request)
+        with self._store.transaction() as session:
+            _, changed = record_send_failure(
+                session, request, key=key, reason=failure.reason, now=self._clock()
+            )
+        if not changed:
+            return
+        self.metrics.count(SENDS_METRIC, request.channel.value, SendStatus.FAILED.value)
+        self._alerts.alert(
+            "send_failed",
+            request.channel.value,
+            f"send {key} of {request.customer_id} in {request.journey_id} failed: {failure.reason}",
+        )
+        log.error(
+            "send failed",
+            org_id=request.org_id,
+            customer_id=request.customer_id,
+            workflow_id=request.workflow_id,
+            channel=request.channel.value,
+            idempotency_key=key,
+            reason=failure.reason,
         )
 
     def _sent(

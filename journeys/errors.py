@@ -66,6 +66,10 @@ class StoreError(JourneyError):
     """The store could not complete an operation."""
 
 
+class StoreUnavailableError(StoreError):
+    """The store did not answer within its bounds (locked, down, too slow); retry later."""
+
+
 class UnknownCustomerError(JourneyError):
     """No customer with that id is in the store (for that organisation)."""
 

@@ -16,6 +16,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
+from journeys.store.database import (
+    DEFAULT_BUSY_TIMEOUT_SECONDS,
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+)
 
 DEFAULT_TASK_QUEUE = "journeys"
 """The task queue the journey workers poll; the single source of its name."""
@@ -30,6 +35,11 @@ class JourneySettings(BaseSettings):
         database_url: SQLAlchemy URL of the store. Empty means a SQLite file
             ``journeys.db`` under ``data_dir``. PostgreSQL URLs use psycopg 3
             (``postgresql+psycopg://...``; ``postgresql://`` is accepted too).
+        api_database_url: The URL the HTTP API serves requests with (PostgreSQL): the
+            login role ``journeys_api``, which cannot become any other role, so
+            row-level security cannot be escaped. Empty: ``database_url`` (the
+            owner, dropping to ``journeys_api`` per transaction; for SQLite and
+            development). Migrations always use ``database_url``.
         store_pool_size: PostgreSQL connections each process keeps open.
         store_max_overflow: Further PostgreSQL connections each process may open
             under load. Every worker, API and client process can hold
@@ -37,6 +47,12 @@ class JourneySettings(BaseSettings):
             over all processes under the server's ``max_connections`` (100 by
             default), or put a pooler in front. A worker needs one per activity
             thread (32) and a few more for its event loop.
+        store_busy_timeout_seconds: Longest wait for the store: SQLite's busy timeout
+            (and a process's turn to write), PostgreSQL's wait for a pooled connection.
+            A request that cannot get the store within it is answered 503.
+        store_connect_timeout_seconds: PostgreSQL ``connect_timeout``.
+        store_statement_timeout_seconds: PostgreSQL ``statement_timeout`` of every
+            statement outside migrations (a frozen or overloaded server fails fast).
         temporal_address: host:port of the Temporal frontend. Empty means the
             local dev server, ``127.0.0.1:<temporal_port>``.
         temporal_port: Port of the Temporal frontend (gRPC) that ``journeys dev``
@@ -132,6 +148,9 @@ class JourneySettings(BaseSettings):
             ``svix-signature`` headers).
         feedback_tolerance_seconds: How old a signed provider event may be
             (its timestamp header) before it is refused as a replay.
+        worker_graceful_shutdown_seconds: On SIGTERM/SIGINT a worker stops polling and
+            lets running activities (sends in flight) finish for this long before
+            cancelling them; give the process manager a longer stop timeout.
         ops_alert_webhook_url: Slack-compatible incoming webhook for ops alerts
             (provider outages, sends of unknown outcome); empty = log only.
         ops_alert_interval_seconds: Least time between two alerts of one kind
@@ -144,8 +163,16 @@ class JourneySettings(BaseSettings):
 
     data_dir: Path = Path(".journeys")
     database_url: str = ""
+    api_database_url: str = ""
     store_pool_size: int = Field(default=10, ge=1, le=1_000)
     store_max_overflow: int = Field(default=30, ge=0, le=1_000)
+    store_busy_timeout_seconds: float = Field(default=DEFAULT_BUSY_TIMEOUT_SECONDS, gt=0, le=600)
+    store_connect_timeout_seconds: int = Field(
+        default=DEFAULT_CONNECT_TIMEOUT_SECONDS, ge=1, le=600
+    )
+    store_statement_timeout_seconds: float = Field(
+        default=DEFAULT_STATEMENT_TIMEOUT_SECONDS, gt=0, le=3_600
+    )
     temporal_address: str = ""
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_namespace: str = "default"
@@ -201,11 +228,12 @@ class JourneySettings(BaseSettings):
     tracking_secret: SecretStr = SecretStr("")
     email_webhook_secret: SecretStr = SecretStr("")
     feedback_tolerance_seconds: int = Field(default=300, ge=1, le=86_400)
+    worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0, le=3600)
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
     task_overdue_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "api_database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:
         """Use psycopg 3 for plain ``postgresql://`` URLs."""

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
@@ -185,6 +186,7 @@ def build_worker(
         workflows=[JourneyWorkflow],
         activities=[
             delivery.deliver_message,
+            delivery.record_send_failure,
             human_tasks.create_human_task,
             records.record_enrollment,
             records.begin_enrollment,
@@ -201,6 +203,9 @@ def build_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_failure_exception_types=[Exception] if fail_workflows_on_errors else [],
         workflow_runner=runner,
+        # Stopping (a deploy's SIGTERM) stops polling and lets sends in flight finish,
+        # rather than cancelling provider calls whose outcome would then be unknown.
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
     )
 
 

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         LOAD_CUSTOMER_PROFILE_ACTIVITY,
         RECORD_DECISION_ACTIVITY,
         RECORD_ENROLLMENT_ACTIVITY,
+        RECORD_SEND_FAILURE_ACTIVITY,
         RESOLVE_WAIT_DEADLINE_ACTIVITY,
         UPDATE_CUSTOMER_PROFILE_ACTIVITY,
         CustomerProfile,
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         JourneyStatusResult,
         ProfileRequest,
         ProfileUpdate,
+        SendFailure,
         SendOutcome,
         SendRequest,
         SendStatus,
@@ -145,7 +147,25 @@ SEND_RETRY_LAST_CHANNEL = RetryPolicy(
     maximum_attempts=6,
     non_retryable_error_types=[PERMANENT_DELIVERY_ERROR_TYPE],
 )
-"""With no backup channel left, transient failures retry with backoff so an outage loses nothing."""
+"""Revisions 0 and 1: with no backup channel left, transient failures retry six times."""
+
+SEND_RETRY_UNTIL_DEADLINE = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,
+    non_retryable_error_types=[PERMANENT_DELIVERY_ERROR_TYPE],
+)
+"""Revision 2: with no backup channel left, transient failures (provider or store outages)
+retry with backoff capped at five minutes until the step's deadline, so an outage loses nothing."""
+
+SEND_FAILURE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,
+)
+"""Recording a failed send retries until the store answers: a failure is never silent."""
 
 SCORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=5
@@ -806,33 +826,39 @@ class JourneyInterpreter:
         data = {**self._decision_data(), **step.data}
         transactional = isinstance(step, SendStep) and step.transactional
         deferrals = 0
+        deadline = (
+            step.deadline if isinstance(step, SendStep) else None
+        ) or self._definition.send_deadline
         for position, (channel, template) in enumerate(chain, start=1):
-            retry = (
-                SEND_RETRY_LAST_CHANNEL if position == len(chain) else SEND_RETRY_BEFORE_FALLBACK
-            )
+            last = position == len(chain)
+            retry = SEND_RETRY_BEFORE_FALLBACK
+            if last:
+                retry = (
+                    SEND_RETRY_UNTIL_DEADLINE if self._revision >= 2 else SEND_RETRY_LAST_CHANNEL
+                )
             while self._ending is None:
                 step_key = self._step_key if deferrals == 0 else f"{self._step_key}.{deferrals}"
-                outcome = await self._deliver(
-                    SendRequest(
-                        org_id=self._params.org_id,
-                        customer_id=self._params.customer_id,
-                        journey_id=self._definition.id,
-                        journey_version=self._definition.version,
-                        workflow_id=self._rt.workflow_id,
-                        enrollment_id=self._progress.enrollment_id,
-                        step_key=step_key,
-                        channel=channel,
-                        template=template,
-                        data=data,
-                        frequency_caps=list(self._definition.frequency_caps),
-                        quiet_hours=self._definition.quiet_hours,
-                        requested_at=self._rt.now(),
-                        attempts_allowed=retry.maximum_attempts,
-                        transactional=transactional,
-                    ),
-                    retry,
+                request = SendRequest(
+                    org_id=self._params.org_id,
+                    customer_id=self._params.customer_id,
+                    journey_id=self._definition.id,
+                    journey_version=self._definition.version,
+                    workflow_id=self._rt.workflow_id,
+                    enrollment_id=self._progress.enrollment_id,
+                    step_key=step_key,
+                    channel=channel,
+                    template=template,
+                    data=data,
+                    frequency_caps=list(self._definition.frequency_caps),
+                    quiet_hours=self._definition.quiet_hours,
+                    requested_at=self._rt.now(),
+                    attempts_allowed=retry.maximum_attempts,
+                    transactional=transactional,
                 )
-                status = outcome.status if outcome else SendStatus.FAILED
+                outcome = await self._deliver(
+                    request, retry, deadline if retry is SEND_RETRY_UNTIL_DEADLINE else None
+                )
+                status = outcome.status
                 if status in (SendStatus.SENT, SendStatus.UNKNOWN):
                     return
                 wait = status is SendStatus.DEFERRED or (
@@ -843,20 +869,24 @@ class JourneyInterpreter:
                 if not wait or deferrals >= MAX_SEND_DEFERRALS:
                     break
                 deferrals += 1
-                retry_at = (outcome.retry_at if outcome else None) or (
-                    self._rt.now() + DEFAULT_RETRY_DELAY
-                )
+                retry_at = outcome.retry_at or (self._rt.now() + DEFAULT_RETRY_DELAY)
                 await self._defer_until(retry_at)
             if self._ending is not None:
                 return
+            if last and status is SendStatus.FAILED and self._revision >= 2:
+                await self._record_send_failure(request, outcome.detail)
 
-    async def _deliver(self, request: SendRequest, retry: RetryPolicy) -> SendOutcome | None:
+    async def _deliver(
+        self, request: SendRequest, retry: RetryPolicy, deadline: timedelta | None
+    ) -> SendOutcome:
+        """The send's outcome; ``FAILED`` (the failure in ``detail``) when the activity failed."""
         try:
             outcome: SendOutcome = await self._rt.execute_activity(
                 DELIVER_MESSAGE_ACTIVITY,
                 request,
                 result_type=SendOutcome,
                 start_to_close_timeout=SEND_TIMEOUT,
+                schedule_to_close_timeout=deadline,
                 retry_policy=retry,
             )
         except ActivityCallFailed as err:
@@ -865,8 +895,25 @@ class JourneyInterpreter:
                 request.channel.value,
                 err.kind,
             )
-            return None
+            detail = err.kind
+            if deadline is not None and err.timed_out:
+                detail = f"not delivered within the deadline of {deadline}"
+            return SendOutcome(
+                status=SendStatus.FAILED, channel=request.channel, idempotency_key="", detail=detail
+            )
         return outcome
+
+    async def _record_send_failure(self, request: SendRequest, reason: str) -> None:
+        """Fail the send visibly: noted in the path, then logged, counted and alerted."""
+        note = f"send failed on {request.channel.value}: {reason}"
+        self._progress.path[-1].note = note
+        self._rt.warn("%s", note)
+        await self._rt.execute_activity(
+            RECORD_SEND_FAILURE_ACTIVITY,
+            SendFailure(request=request, reason=reason),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=SEND_FAILURE_RETRY,
+        )
 
     async def _defer_until(self, retry_at: datetime) -> None:
         """A durable sleep until a deferred send may be retried (an ending cuts it short)."""

@@ -21,7 +21,7 @@ from temporalio.common import (
     SearchAttributeUpdate,
     TypedSearchAttributes,
 )
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 ResultT = TypeVar("ResultT")
 
@@ -31,11 +31,13 @@ class ActivityCallFailed(Exception):
 
     Args:
         kind: The error's type name (an ``ApplicationError`` type, or the exception class).
+        timed_out: Whether its retries stopped because a timeout (schedule-to-close) passed.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, timed_out: bool = False) -> None:
         super().__init__(kind)
         self.kind = kind
+        self.timed_out = timed_out
 
 
 class JourneyRuntime(Protocol):
@@ -66,10 +68,11 @@ class JourneyRuntime(Protocol):
         *,
         result_type: type[ResultT] | None = None,
         start_to_close_timeout: timedelta,
+        schedule_to_close_timeout: timedelta | None = None,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
     ) -> ResultT:
-        """Run an activity to its result.
+        """Run an activity to its result (retried until ``schedule_to_close_timeout``, if given).
 
         Raises:
             ActivityCallFailed: the activity failed for good.
@@ -154,6 +157,7 @@ class TemporalRuntime:
         *,
         result_type: type[ResultT] | None = None,
         start_to_close_timeout: timedelta,
+        schedule_to_close_timeout: timedelta | None = None,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
     ) -> ResultT:
@@ -165,6 +169,7 @@ class TemporalRuntime:
                     arg,
                     result_type=result_type,
                     start_to_close_timeout=start_to_close_timeout,
+                    schedule_to_close_timeout=schedule_to_close_timeout,
                     retry_policy=retry_policy,
                 )
             else:
@@ -173,12 +178,14 @@ class TemporalRuntime:
                     arg,
                     result_type=result_type,
                     start_to_close_timeout=start_to_close_timeout,
+                    schedule_to_close_timeout=schedule_to_close_timeout,
                     retry_policy=retry_policy,
                 )
         except ActivityError as err:
             cause = err.cause
             kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
-            raise ActivityCallFailed(str(kind)) from err
+            timed_out = err.retry_state is RetryState.TIMEOUT
+            raise ActivityCallFailed(str(kind), timed_out=timed_out) from err
         return result
 
     async def wait_condition(

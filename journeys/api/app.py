@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
-from sqlalchemy import text
 
 from journeys.api import (
     client_journeys,
@@ -19,7 +19,7 @@ from journeys.api import (
     human_tasks,
     ingress,
 )
-from journeys.api.error_responses import install_error_handlers
+from journeys.api.error_responses import RETRY_LATER, install_error_handlers
 from journeys.api.payloads import Health
 from journeys.api.request_context import RequestContextMiddleware
 from journeys.api.tenancy import ApiKeyCache, install_org_scope
@@ -36,9 +36,8 @@ DOCS_ASSETS_URL = "/docs/assets"
 """Where the API serves Swagger UI's and ReDoc's scripts and styles itself (no CDN)."""
 
 
-def _check_store(store: Store) -> None:
-    with store.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+READINESS_TEMPORAL_TIMEOUT = timedelta(seconds=5)
+"""Longest wait for Temporal's health answer in ``/readyz``."""
 
 
 def _secure_store(store: Store) -> None:
@@ -58,8 +57,15 @@ def create_app(settings: JourneySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = await JourneyClient.connect(settings)
-        await asyncio.to_thread(_secure_store, client.store)
+        owner = Store.from_settings(settings)
+        try:
+            await asyncio.to_thread(_secure_store, owner)
+        finally:
+            owner.dispose()
+        serving = settings
+        if settings.api_database_url:
+            serving = settings.model_copy(update={"database_url": settings.api_database_url})
+        client = await JourneyClient.connect(serving)
         app.state.client = client
         app.state.store = client.store
         app.state.api_keys = ApiKeyCache(client.store, settings.api_key_cache_seconds)
@@ -107,16 +113,19 @@ def create_app(settings: JourneySettings) -> FastAPI:
         responses={503: {"model": Health, "description": "a dependency is unavailable"}},
     )
     async def readyz(request: Request, response: Response) -> Health:
-        """The store and Temporal answer."""
+        """The store takes a write and Temporal answers, each within its bound."""
         client: JourneyClient = request.app.state.client
         checks: dict[str, str] = {}
         try:
-            await asyncio.to_thread(_check_store, client.store)
+            await asyncio.to_thread(client.store.check_writable)
             checks["store"] = "ok"
         except Exception as err:
             checks["store"] = f"unavailable: {type(err).__name__}"
         try:
-            await client.temporal.service_client.check_health()
+            await asyncio.wait_for(
+                client.temporal.service_client.check_health(timeout=READINESS_TEMPORAL_TIMEOUT),
+                READINESS_TEMPORAL_TIMEOUT.total_seconds() + 1,
+            )
             checks["temporal"] = "ok"
         except Exception as err:
             checks["temporal"] = f"unavailable: {type(err).__name__}"
@@ -126,6 +135,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
         )
         if health.status != "ok":
             response.status_code = 503
+            response.headers.update(RETRY_LATER)
         return health
 
     return app

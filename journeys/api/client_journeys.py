@@ -7,7 +7,7 @@ API key's organisation; field names are camelCase (``clientId``, ``eventType``).
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from journeys.api.error_responses import ERROR_RESPONSES
 from journeys.api.tenancy import OrgId
 from journeys.client import ID_PATTERN
+from journeys.contracts.accepted_values import JsonObject
 from journeys.decisioning.client_journey_intelligence import (
     STAGES,
     ClientNextAction,
@@ -44,7 +45,7 @@ class JourneyEventRequest(BaseModel):
     clientId: str = Field(pattern=ID_PATTERN)
     stage: str = Field(examples=["onboarding"])
     eventType: str = Field(pattern=ID_PATTERN, examples=["meeting_scheduled"])
-    metadata: dict[str, Any] = Field(default_factory=dict, max_length=MAX_METADATA_KEYS)
+    metadata: JsonObject = Field(default_factory=dict, max_length=MAX_METADATA_KEYS)
 
     @field_validator("stage")
     @classmethod

@@ -20,6 +20,12 @@ from journeys.api.payloads import (
 from journeys.api.tenancy import OrgId
 from journeys.client import ID_PATTERN, JourneyClient
 from journeys.errors import InvalidInputError
+from journeys.privacy import (
+    CustomerErasure,
+    CustomerExport,
+    erase_customer_data,
+    export_customer_data,
+)
 from journeys.store import Store
 from journeys.store.consent import (
     CONSENT_CHANNELS,
@@ -49,6 +55,30 @@ async def customer_journeys(
     """Every enrollment of the customer (running and ended), newest first."""
     found = await _client(request).list_enrollments(org_id, customer_id=customer_id, limit=limit)
     return EnrollmentList(enrollments=found)
+
+
+def _requested_by(request: Request) -> str:
+    return f"api request {getattr(request.state, 'request_id', '?')}"
+
+
+@router.get("/{customer_id}/export", summary="Everything held on the customer")
+async def export(customer_id: CustomerPath, org_id: OrgId, request: Request) -> CustomerExport:
+    """Every row the store holds on the customer, by table; the export is audited."""
+    return await export_customer_data(
+        _client(request), org_id, customer_id, requested_by=_requested_by(request)
+    )
+
+
+@router.post("/{customer_id}/erase", summary="Erase the customer")
+async def erase(customer_id: CustomerPath, org_id: OrgId, request: Request) -> CustomerErasure:
+    """End every running enrollment and erase the customer's data; audited.
+
+    Consent (with a global opt-out of source ``erasure``) and suppressions are kept,
+    so the customer is never contacted again; the communication log is redacted.
+    """
+    return await erase_customer_data(
+        _client(request), org_id, customer_id, requested_by=_requested_by(request)
+    )
 
 
 @router.get("/{customer_id}/inbox", summary="The customer's in-app messages")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from temporalio.service import RPCError, RPCStatusCode
 
 from journeys.api.error_responses import ERROR_RESPONSES
 from journeys.api.payloads import (
@@ -15,7 +16,13 @@ from journeys.api.payloads import (
 )
 from journeys.api.tenancy import OrgId
 from journeys.client import ID_PATTERN, MAX_LISTED_ENROLLMENTS, EnrollResult, JourneyClient
-from journeys.contracts.enrollment import EnrollmentState, EnrollmentStatus
+from journeys.contracts import search_attributes
+from journeys.contracts.enrollment import (
+    EnrollmentState,
+    EnrollmentStatus,
+    enrollment_workflow_id,
+)
+from journeys.errors import EnrollmentNotFoundError
 from journeys.language.definition import JOURNEY_ID_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["enrollments"], responses=ERROR_RESPONSES)
@@ -27,6 +34,30 @@ JourneyPath = Annotated[str, Path(pattern=JOURNEY_ID_PATTERN, description="The j
 def _client(request: Request) -> JourneyClient:
     client: JourneyClient = request.app.state.client
     return client
+
+
+def _not_found(customer_id: str, journey_id: str) -> EnrollmentNotFoundError:
+    return EnrollmentNotFoundError(f"{customer_id} has no enrollment in {journey_id}")
+
+
+async def _require_own_workflow(
+    client: JourneyClient, org_id: str, customer_id: str, journey_id: str
+) -> None:
+    """404 unless the enrollment's workflow belongs to the key's organisation.
+
+    Workflow ids are unambiguous for valid organisation ids; this also keeps
+    workflows started before ``:`` was refused in organisation ids out of reach.
+    """
+    definition = client.catalog.get(journey_id)
+    workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
+    try:
+        described = await client.temporal.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise _not_found(customer_id, journey_id) from err
+        raise
+    if described.typed_search_attributes.get(search_attributes.ORG_ID) != org_id:
+        raise _not_found(customer_id, journey_id)
 
 
 @router.post("/enrollments", status_code=201, summary="Enroll a customer in a journey")
@@ -58,7 +89,10 @@ async def get_enrollment(
     customer_id: CustomerPath, journey_id: JourneyPath, org_id: OrgId, request: Request
 ) -> EnrollmentState:
     """Current step, what it waits for, path and event counts (the workflow's query)."""
-    return await _client(request).get_enrollment(org_id, customer_id, journey_id)
+    state = await _client(request).get_enrollment(org_id, customer_id, journey_id)
+    if state.org_id != org_id:
+        raise _not_found(customer_id, journey_id)
+    return state
 
 
 @router.post(
@@ -74,5 +108,6 @@ async def exit_enrollment(
     request: Request,
 ) -> ExitResponse:
     """Ask the enrollment to end now; 404 when none is running."""
+    await _require_own_workflow(_client(request), org_id, customer_id, journey_id)
     workflow_id = await _client(request).exit(org_id, customer_id, journey_id, body.reason)
     return ExitResponse(workflow_id=workflow_id)

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
@@ -22,8 +23,10 @@ from journeys.errors import (
     FeedbackRefusedError,
     InvalidInputError,
     JourneyError,
+    StoreUnavailableError,
     UnknownJourneyError,
 )
+from journeys.store.database import is_store_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +87,11 @@ STATUS_CODES = {
     503: "unavailable",
 }
 
+RETRY_AFTER_SECONDS = 5
+"""``Retry-After`` of a 503: the store or Temporal did not answer within its bound."""
+
+RETRY_LATER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": code.replace("_", " ")}
     for status, code in STATUS_CODES.items()
@@ -118,7 +126,9 @@ def _location(loc: tuple[int | str, ...] | list[int | str]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + str(part)
+            # A key may hold what cannot be encoded (a lone surrogate): name it escaped.
+            name = str(part).encode("utf-8", "backslashreplace").decode("utf-8")
+            text += ("." if text else "") + name
     return text
 
 
@@ -133,6 +143,8 @@ def _validation_details(errors: list[Any]) -> list[ErrorDetail]:
             message = f"is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
         elif error.get("type") == "extra_forbidden":
             message = "is not a known field"
+        elif error.get("type") == "value_error" and "error" in error.get("ctx", {}):
+            message = str(error["ctx"]["error"])
         details.append(ErrorDetail(field=location or None, message=message))
     return details
 
@@ -193,9 +205,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RPCError)
     async def temporal_error(request: Request, exc: RPCError) -> JSONResponse:
         log.error("temporal call failed", status=exc.status.name, message=exc.message)
-        return error_response(request, 503, "unavailable", f"Temporal: {exc.message}")
+        return error_response(
+            request, 503, "unavailable", f"Temporal: {exc.message}", headers=RETRY_LATER
+        )
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
-        return error_response(request, 500, "internal_error", "internal error; see the server log")
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(StoreUnavailableError)
+    async def store_error(request: Request, exc: Exception) -> JSONResponse:
+        if not is_store_unavailable(exc):
+            raise exc  # a fault of ours: answered 500 by the request middleware
+        log.error("store unavailable", error=str(exc).splitlines()[0][:300])
+        return error_response(
+            request, 503, "unavailable", "store unavailable; retry later", headers=RETRY_LATER
+        )

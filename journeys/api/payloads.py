@@ -6,16 +6,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from journeys.client import (
-    ID_PATTERN,
-    MAX_EVENT_PROPERTIES,
+from journeys.client import ID_PATTERN, EnrollmentSummary, TrackResult
+from journeys.contracts.accepted_values import (
+    LIFECYCLE_STAGE_MAX_CHARS,
     AwareDatetime,
-    EnrollmentSummary,
-    TrackResult,
+    EventProperties,
+    JsonObject,
+    Text,
 )
-from journeys.contracts.enrollment import EventPropertyValue
+from journeys.contracts.enrollment import ORG_ID_PATTERN
 from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.store.consent import ConsentStatus
@@ -40,10 +41,8 @@ class TrackRequest(BaseModel):
     name: str = Field(pattern=EVENT_NAME_PATTERN, examples=["account_created"])
     event_id: str | None = Field(default=None, pattern=ID_PATTERN)
     occurred_at: AwareDatetime | None = None
-    properties: dict[str, EventPropertyValue] = Field(
-        default_factory=dict, max_length=MAX_EVENT_PROPERTIES
-    )
-    org_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    properties: EventProperties = Field(default_factory=dict)
+    org_id: str | None = Field(default=None, pattern=ORG_ID_PATTERN)
 
 
 class BatchRequest(BaseModel):
@@ -77,10 +76,12 @@ class IdentifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(pattern=ID_PATTERN)
-    attributes: dict[str, Any] = Field(default_factory=dict, max_length=MAX_ATTRIBUTES)
+    attributes: JsonObject = Field(default_factory=dict, max_length=MAX_ATTRIBUTES)
     timezone: str | None = Field(default=None, examples=["Europe/Paris"])
-    lifecycle_stage: str | None = Field(default=None, min_length=1, max_length=64)
-    org_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    lifecycle_stage: Text | None = Field(
+        default=None, min_length=1, max_length=LIFECYCLE_STAGE_MAX_CHARS
+    )
+    org_id: str | None = Field(default=None, pattern=ORG_ID_PATTERN)
 
     _timezone = field_validator("timezone")(_check_timezone)
 
@@ -103,7 +104,7 @@ class EnrollRequest(BaseModel):
 
     customer_id: str = Field(pattern=ID_PATTERN)
     journey_id: str = Field(pattern=JOURNEY_ID_PATTERN)
-    version: int | None = Field(default=None, ge=1)
+    version: StrictInt | None = Field(default=None, ge=1)
 
 
 class ExitRequestBody(BaseModel):
@@ -111,7 +112,7 @@ class ExitRequestBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(default="api", min_length=1, max_length=200)
+    reason: Text = Field(default="api", min_length=1, max_length=200)
 
 
 class ExitResponse(BaseModel):
@@ -133,7 +134,7 @@ class ConsentRequest(BaseModel):
 
     channel: str = Field(examples=["email", "all"])
     status: ConsentStatus
-    source: str = Field(default="api", min_length=1, max_length=200)
+    source: Text = Field(default="api", min_length=1, max_length=200)
 
 
 class ConsentEntry(BaseModel):

@@ -80,7 +80,17 @@ class RequestContextMiddleware:
         except _BodyTooLarge:
             if status["code"]:
                 raise
-            await self._too_large(request_id, send_with_id)
+            message = f"body: larger than the limit of {self.max_body_bytes} bytes"
+            await _answer(send_with_id, request_id, 413, "payload_too_large", message, "body")
+        except Exception:
+            # Answered here, inside the request's context, rather than by the framework's
+            # outermost handler: the answer keeps its request id, the connection stays
+            # open and the access log below records the 500.
+            if status["code"]:
+                raise
+            log.exception("unhandled error", path=scope.get("path"))
+            message = "internal error; see the server log"
+            await _answer(send_with_id, request_id, 500, "internal_error", message, None)
         finally:
             log.info(
                 "request",
@@ -104,26 +114,30 @@ class RequestContextMiddleware:
 
         return limited_receive
 
-    async def _too_large(self, request_id: str, send: Send) -> None:
-        body: dict[str, Any] = {
-            "error": {
-                "status": 413,
-                "code": "payload_too_large",
-                "message": f"body: larger than the limit of {self.max_body_bytes} bytes",
-                "field": "body",
-                "details": [],
-            },
-            "request_id": request_id,
+
+async def _answer(
+    send: Send, request_id: str, status: int, code: str, message: str, field: str | None
+) -> None:
+    """Send an error answer of the API's one error shape (see ``error_responses``)."""
+    body: dict[str, Any] = {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "field": field,
+            "details": [],
+        },
+        "request_id": request_id,
+    }
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
         }
-        payload = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+    )
+    await send({"type": "http.response.body", "body": payload})

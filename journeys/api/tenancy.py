@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from contextvars import ContextVar
 from typing import Annotated, Any
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from journeys.api.error_responses import ApiError
+from journeys.contracts.enrollment import ORG_ID_PATTERN, ORG_ID_PROBLEM
 from journeys.store import Store
 from journeys.store.tenancy_tables import ApiKeyInfo, find_api_key, scope_transaction_to_org
 
@@ -104,6 +106,10 @@ async def authenticated_org(
         raise ApiError(401, "unauthorized", "invalid API key")
     if info.disabled:
         raise ApiError(403, "forbidden", f"API key {info.key_id} is disabled")
+    if not re.fullmatch(ORG_ID_PATTERN, info.org_id):
+        # Issued before ':' was refused in organisation ids: such an id makes workflow ids
+        # ambiguous, so the key serves nothing until the organisation is renamed.
+        raise ApiError(403, "forbidden", f"API key {info.key_id}: organisation id {ORG_ID_PROBLEM}")
     REQUEST_ORG.set(info.org_id)
     structlog.contextvars.bind_contextvars(org_id=info.org_id)
     return info.org_id

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from journeys.contracts.enrollment import ID_PATTERN, EventPropertyValue
+from journeys.contracts.accepted_values import (
+    LIFECYCLE_STAGE_PROPERTY,
+    MAX_EVENT_PROPERTIES,
+    AwareDatetime,
+    EventProperties,
+)
+from journeys.contracts.enrollment import ID_PATTERN, ORG_ID_PATTERN
 from journeys.language.steps import EVENT_NAME_PATTERN
 
-MAX_EVENT_PROPERTIES = 50
-
-LIFECYCLE_STAGE_PROPERTY = "lifecycle_stage"
-"""An event property that moves the customer to that lifecycle stage when the event is stored."""
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must include a time zone (e.g. 2026-01-01T09:00:00Z)")
-    return value.astimezone(UTC)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-"""A timezone-aware datetime, converted to UTC (a naive one is refused)."""
+__all__ = [
+    "LIFECYCLE_STAGE_PROPERTY",
+    "MAX_EVENT_PROPERTIES",
+    "AwareDatetime",
+    "EventProperties",
+    "TrackedEvent",
+]
 
 
 class TrackedEvent(BaseModel):
@@ -41,11 +39,9 @@ class TrackedEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    org_id: str = Field(pattern=ID_PATTERN)
+    org_id: str = Field(pattern=ORG_ID_PATTERN)
     customer_id: str = Field(pattern=ID_PATTERN)
     name: str = Field(pattern=EVENT_NAME_PATTERN)
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=ID_PATTERN)
     occurred_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
-    properties: dict[str, EventPropertyValue] = Field(
-        default_factory=dict, max_length=MAX_EVENT_PROPERTIES
-    )
+    properties: EventProperties = Field(default_factory=dict)

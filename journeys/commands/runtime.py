@@ -19,8 +19,9 @@ TEMPORAL_SETUP_WAIT_SECONDS = 120.0
 
 MAX_TEMPORAL_SETUP_WAIT_SECONDS = 3600.0
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-"""Signals that stop ``journeys dev`` and ``journeys worker`` cleanly."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that stop ``journeys dev`` and ``journeys worker`` cleanly (SIGHUP: the terminal
+closed)."""
 
 OPTION_OF_SETTING = {"temporal_ui_port": "--ui-port"}
 """Command-line options whose name is not the setting's name with dashes."""

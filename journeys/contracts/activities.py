@@ -103,6 +103,22 @@ class SendOutcome(BaseModel):
     retry_at: datetime | None = None
 
 
+RECORD_SEND_FAILURE_ACTIVITY = "record_send_failure"
+"""Activity name: record a send whose last channel failed (log, count, alert)."""
+
+
+class SendFailure(BaseModel):
+    """A send whose last channel failed for good.
+
+    Attributes:
+        request: The last channel's request (its idempotency key names the log row).
+        reason: Why it failed (the deadline passed, a permanent refusal...).
+    """
+
+    request: SendRequest
+    reason: str
+
+
 CREATE_HUMAN_TASK_ACTIVITY = "create_human_task"
 """Activity name: create a human task (CSM call, manual review) in the store."""
 

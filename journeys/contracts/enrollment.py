@@ -6,11 +6,13 @@ the API. Workflow ids are derived here, from business keys only.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from journeys.errors import InvalidInputError
 from journeys.language.definition import JourneyDefinition
 
 EventPropertyValue = str | int | float | bool | None
@@ -21,7 +23,7 @@ MAX_REMEMBERED_EVENT_IDS = 500
 MAX_REMEMBERED_EVENTS = 100
 """Recent events an enrollment keeps for wait-for-event steps."""
 
-INTERPRETER_REVISION = 1
+INTERPRETER_REVISION = 2
 """The interpreter behaviour new enrollments run (carried in :class:`EnrollmentInput`).
 
 Revision 1: enrollment rows are written by local activities; the first step's
@@ -30,11 +32,40 @@ only where the enrollment comes to rest (a wait, a hold, the end), not for every
 step it passes through; a run that continues as new between two steps has the
 next run enter the next step. Inputs recorded before revisions existed read as 0 and
 take these behaviours only where their ``workflow.patched`` markers say so.
+
+Revision 2: the last channel of a send retries transient failures with capped
+backoff until the step's deadline (``send_deadline``, a day by default) instead of
+six attempts; a send whose last channel failed is recorded failed, counted, alerted
+and noted in the enrollment's path by an activity that retries through store outages.
 """
 
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$"
 """Org, customer and event ids: printable, no spaces, at most 128 characters."""
+
+WORKFLOW_ID_SEPARATOR = ":"
+"""Separates the parts of a workflow id; organisation ids may not contain it."""
+
+ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$"
+"""Organisation ids: letters, digits and ``_.@+-``, at most 64 characters, never ``:``.
+
+Journey ids and conflict groups cannot hold ``:`` either, so the organisation and
+the routing key of a workflow id are its first two parts and the customer id the
+rest: no two (org, key, customer) triples share a workflow id.
+"""
+
+ORG_ID_PROBLEM = "letters, digits and _.@+- only (no ':'), at most 64 characters"
+
+
+def check_org_id(org_id: str, field: str = "org_id") -> str:
+    """``org_id`` if it is a valid organisation id.
+
+    Raises:
+        InvalidInputError: it holds the workflow id separator or other characters.
+    """
+    if not re.fullmatch(ORG_ID_PATTERN, org_id):
+        raise InvalidInputError(field, f"{org_id!r}: {ORG_ID_PROBLEM}")
+    return org_id
 
 
 def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> str:
@@ -42,7 +73,11 @@ def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> s
 
     One id per (org, journey or conflict group, customer): Temporal's id
     uniqueness then allows one enrollment at a time per customer and key.
+
+    Raises:
+        InvalidInputError: the organisation id is invalid (it would make ids ambiguous).
     """
+    check_org_id(org_id)
     return f"journey:{org_id}:{routing_key}:{customer_id}"
 
 
@@ -99,10 +134,11 @@ class DecisionMade(BaseModel):
 
 
 class PathEntry(BaseModel):
-    """One visit of a step."""
+    """One visit of a step; ``note`` says what went wrong in it (a send that failed)."""
 
     step: str
     entered_at: datetime
+    note: str | None = None
 
 
 class EnrollmentProgress(BaseModel):

@@ -73,19 +73,23 @@ class RenderedMessage(BaseModel):
     source: ContentSource = ContentSource.PERSONALISED
 
 
-_environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_TEXT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+"""Templates are trusted; customer data is not: in HTML contexts every value is escaped."""
 
 
 @functools.lru_cache(maxsize=1_024)
-def _compiled(source: str) -> Template:
+def _compiled(source: str, html: bool) -> Template:
     """A template source compiled once (compiling costs far more than rendering)."""
-    return _environment.from_string(source)
+    return (_HTML if html else _TEXT).from_string(source)
 
 
-def _render(content: MessageContent, data: Mapping[str, Any]) -> RenderedMessage:
-    body = _compiled(content.body).render(data)
+def _render(
+    content: MessageContent, data: Mapping[str, Any], html: bool = False
+) -> RenderedMessage:
+    body = _compiled(content.body, html).render(data)
     return RenderedMessage(
-        subject=_compiled(content.subject).render(data),
+        subject=_compiled(content.subject, html).render(data),
         body=body,
         links=_LINK.findall(body),
     )
@@ -193,16 +197,21 @@ def render_message(
     template_id: str,
     data: Mapping[str, Any],
     templates: Mapping[str, MessageTemplate] = TEMPLATES,
+    *,
+    html: bool = False,
 ) -> RenderedMessage:
     """Render a template for a customer, falling back to segment then generic content.
 
-    Values that are ``None`` or empty strings count as missing.
+    Values that are ``None`` or empty strings count as missing. With ``html``
+    (a body shown as HTML) every value is HTML-escaped, so markup in a customer's
+    attributes is shown as text, never interpreted.
 
     Args:
         template_id: The template.
         data: The customer's attributes and the step's personalisation values.
         templates: The registry to look the template up in (a catalog's; default
             the shipped templates).
+        html: The body is shown as HTML: escape every value.
 
     Raises:
         InvalidInputError: the template id is unknown.
@@ -217,7 +226,7 @@ def render_message(
         levels.append((ContentSource.SEGMENT, segment))
     for source, content in levels:
         try:
-            return _render(content, known).model_copy(update={"source": source})
+            return _render(content, known, html).model_copy(update={"source": source})
         except TemplateError:
             continue
     return _render(template.generic, {}).model_copy(update={"source": ContentSource.GENERIC})

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import importlib
+import os
 import shutil
+import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
@@ -59,6 +63,12 @@ ENGINE_LOG_FILE = "journeys.log"
 
 OUTBOX_FILE = "outbox.jsonl"
 """Messages of channels with no provider configured (see ``workers.journey_worker``)."""
+
+TEMPORAL_PID_FILE = "temporal.pid"
+"""The running dev server's pid, so that one orphaned by a killed ``journeys dev`` is stopped."""
+
+PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal a process gets when its parent dies."""
 
 LOCAL_HOST = "127.0.0.1"
 CLI_NAME = "journeys"
@@ -194,6 +204,37 @@ class TemporalDevServer:
         """The server's process id while it runs."""
         return self._process.pid if self._process else None
 
+    @property
+    def pid_path(self) -> Path:
+        """Where the running server's pid is kept."""
+        return self.data_dir / TEMPORAL_PID_FILE
+
+    def stop_orphan(self) -> int | None:
+        """Stop a dev server left running on this data folder by a ``journeys dev`` that died.
+
+        Only a process whose command line is a Temporal dev server on this folder's
+        database is stopped (a reused pid is left alone). Returns the pid stopped.
+        """
+        try:
+            pid = int(self.pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        self.pid_path.unlink(missing_ok=True)
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        database = str(self.data_dir / TEMPORAL_DB_FILE).encode()
+        if b"start-dev" not in command or database not in command:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + SERVER_STOP_SECONDS
+            while time.monotonic() < deadline:
+                os.kill(pid, 0)  # ProcessLookupError once it is gone (and reaped)
+                time.sleep(RETRY_PAUSE_SECONDS)
+        return pid
+
     def command(self) -> list[str]:
         """The command line: persistent WAL SQLite, fixed ports, search attributes, quiet."""
         return [
@@ -226,14 +267,17 @@ class TemporalDevServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         # A session of its own: Ctrl-C in the terminal reaches only us, and we stop
-        # the server after the worker has finished with it.
+        # the server after the worker has finished with it. Tied to our life all the
+        # same: if we die without stopping it (kill -9, a closed terminal), so does it.
         self._process = await asyncio.create_subprocess_exec(
             *self.command(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=self._log,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),
         )
+        self.pid_path.write_text(f"{self._process.pid}\n")
         try:
             return await self._wait_until_answering()
         except BaseException:
@@ -298,9 +342,29 @@ class TemporalDevServer:
         finally:
             if process is not None and process.returncode is None:
                 process.kill()
+            if process is not None:
+                self.pid_path.unlink(missing_ok=True)
             if self._log is not None:
                 self._log.close()
                 self._log = None
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when ``parent`` dies.
+
+    Elsewhere it does nothing: the pid file catches the orphan at the next start.
+    """
+
+    def ask() -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            # The parent died before the request took effect.
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return ask
 
 
 class EmbeddedApiServer(uvicorn.Server):
@@ -551,10 +615,13 @@ async def run_dev_stack(
     settings = dev_settings(settings)
     catalog = catalog or configured_catalog(settings)
     factory, api_missing = load_api_factory()
+    server = TemporalDevServer(settings)
+    orphan = await asyncio.to_thread(server.stop_orphan)
+    if orphan is not None:
+        say(f"journeys dev: stopped Temporal dev server {orphan} left by an earlier run")
     check_ports(settings, with_api=factory is not None)
     say(f"journeys dev: starting the embedded stack (data in {settings.data_dir.resolve()})")
     async with AsyncExitStack() as stack:
-        server = TemporalDevServer(settings)
         say(f"  ..   Temporal dev server on {settings.temporal_address}")
         temporal = await server.start()
         stack.push_async_callback(server.stop)

@@ -17,3 +17,6 @@ class Channel(StrEnum):
 
 CHANNELS: tuple[Channel, ...] = tuple(Channel)
 """Every channel, in the order of the enum."""
+
+HTML_CHANNELS: frozenset[Channel] = frozenset({Channel.IN_APP})
+"""Channels whose bodies are shown as HTML (the product's inbox): customer data is escaped."""

@@ -35,6 +35,11 @@ from journeys.language.steps import (
     waits,
 )
 
+DEFAULT_SEND_DEADLINE = timedelta(days=1)
+"""How long the last channel of a send retries transient failures, unless the journey says."""
+
+MIN_SEND_DEADLINE = timedelta(seconds=1)
+
 JOURNEY_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 
 
@@ -102,6 +107,9 @@ class JourneyDefinition(BaseModel):
             previous one started, whatever the re-entry policy (rapid re-triggering).
         frequency_caps: Caps passed with every send of the journey.
         quiet_hours: Quiet hours passed with every send of the journey.
+        send_deadline: How long the last channel of a send keeps retrying transient
+            failures (provider or store outages) before the send fails visibly;
+            a send step's ``deadline`` overrides it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -124,6 +132,7 @@ class JourneyDefinition(BaseModel):
     min_time_between_entries: timedelta | None = None
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
+    send_deadline: timedelta = Field(default=DEFAULT_SEND_DEADLINE, ge=MIN_SEND_DEADLINE)
 
     @model_validator(mode="after")
     def _check_graph(self) -> Self:

@@ -60,6 +60,7 @@ class SendStep(_StepBase):
         transactional: A transactional message (receipt, account notice): exempt
             from every frequency cap and counted against none. Consent,
             suppression and quiet hours still apply.
+        deadline: Overrides the journey's ``send_deadline`` for this step.
         next: The step that follows.
     """
 
@@ -69,6 +70,7 @@ class SendStep(_StepBase):
     data: dict[str, str] = Field(default_factory=dict)
     on_capped: CappedPolicy = CappedPolicy.DEFER
     transactional: bool = False
+    deadline: timedelta | None = Field(default=None, ge=timedelta(seconds=1))
     next: StepName
 
     _distinct = field_validator("channels")(_distinct_channels)

@@ -156,6 +156,7 @@ class SimulatedRuntime:
         *,
         result_type: type[ResultT] | None = None,
         start_to_close_timeout: timedelta,
+        schedule_to_close_timeout: timedelta | None = None,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
     ) -> ResultT:

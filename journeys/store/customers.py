@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journeys.contracts.accepted_values import json_object_problem, lifecycle_stage_problem
+from journeys.errors import InvalidInputError
 from journeys.store.database import insert_if_absent
 from journeys.store.models import Customer, utcnow
 
@@ -20,7 +22,19 @@ def upsert_customer(
     timezone: str | None = None,
     lifecycle_stage: str | None = None,
 ) -> Customer:
-    """Create the customer or merge the given attributes into the profile."""
+    """Create the customer or merge the given attributes into the profile.
+
+    Raises:
+        InvalidInputError: an attribute or the stage cannot be stored (checked
+            before anything is written).
+    """
+    problem = json_object_problem(attributes or {})
+    if problem is not None:
+        raise InvalidInputError("attributes", problem)
+    if lifecycle_stage is not None:
+        problem = lifecycle_stage_problem(lifecycle_stage)
+        if problem is not None:
+            raise InvalidInputError("lifecycle_stage", problem)
     now = utcnow()
     insert_if_absent(
         session,

@@ -248,6 +248,26 @@ def record_provider_outcome(
     return row
 
 
+def record_send_failure(
+    session: Session, request: SendRequest, *, key: str, reason: str, now: datetime
+) -> tuple[CommunicationLog, bool]:
+    """Mark a send whose last channel failed for good as ``failed``; whether it changed.
+
+    A send the store never reserved (it was down throughout) gets a ``failed`` row,
+    so that the failure shows in the communication log. Final rows stay as they are.
+    """
+    row = session.scalars(
+        select(CommunicationLog).where(CommunicationLog.idempotency_key == key).with_for_update()
+    ).one_or_none()
+    if row is None:
+        row = _new_row(session, request, key=key, content=SendContent(subject="", body=""), now=now)
+    if row.status in FINAL_STATUSES:
+        return row, False
+    row.status, row.detail, row.slot_at, row.updated_at = SendStatus.FAILED, reason, None, now
+    _record_attempt(session, row, outcome=SendStatus.FAILED.value, now=now, detail=reason)
+    return row, True
+
+
 _SLOTS_HELD = select(CommunicationLog.channel, CommunicationLog.slot_at).where(
     CommunicationLog.org_id == bindparam("org_id"),
     CommunicationLog.customer_id == bindparam("customer_id"),

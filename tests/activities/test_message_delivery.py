@@ -572,3 +572,23 @@ def test_smtp_with_starttls_and_auth(tmp_path):
         assert len(received) == 1 and received[0][0]
     finally:
         controller.stop()
+
+
+def test_markup_in_customer_data_is_escaped_in_the_inbox_and_plain_in_email(
+    store, settings, smtp, http
+):
+    delivery = activities_for(store, provider_settings(settings, smtp, http))
+    customer(store, "c20")
+    markup = "<img src=x onerror=alert(1)>"
+    with store.transaction() as session:
+        upsert_customer(session, org_id=ORG, customer_id="c20", attributes={"first_name": markup})
+    assert delivery.deliver_message(request("c20", Channel.IN_APP)).status is SendStatus.SENT
+    assert delivery.deliver_message(request("c20", Channel.EMAIL)).status is SendStatus.SENT
+    with store.transaction() as session:
+        [message] = session.scalars(
+            select(InboxMessage).where(InboxMessage.customer_id == "c20")
+        ).all()
+    assert "<img" not in message.body and "<img" not in message.subject
+    assert message.body.startswith("Hi &lt;img src=x onerror=alert(1)&gt;, I noticed")
+    [email] = smtp.messages
+    assert email.get_content().startswith(f"Hi {markup}, I noticed")

@@ -12,8 +12,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from journeys.catalog.configured import configured_catalog
+from journeys.contracts import search_attributes
+from journeys.contracts.enrollment import INTERPRETER_REVISION, EnrollmentInput
+from journeys.errors import InvalidInputError
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.models import Customer, Event
@@ -22,6 +27,7 @@ from tests.support.api_process import api_process, issue_key
 from tests.support.network import new_customer_id
 from tests.support.temporal import running_worker
 from tests.support.waiting import eventually
+from workflows.journey_workflow import JourneyWorkflow
 
 JSON = dict[str, Any]
 
@@ -340,6 +346,66 @@ async def test_enrollments_start_list_show_and_exit(
     )
 
 
+async def test_an_organisation_cannot_reach_another_through_the_id_separator(
+    http: httpx.AsyncClient,
+    dev_env: WorkflowEnvironment,
+    api_settings: JourneySettings,
+    api_store: Store,
+    acme_key: str,
+) -> None:
+    with pytest.raises(InvalidInputError, match="org_id"):
+        issue_key(api_store, "acme:demo_tour")
+    # An enrollment of organisation ``acme:demo_tour`` (started before ':' was refused):
+    # its id is the one acme's key computes for customer ``demo_tour:<who>``.
+    who = new_customer_id()
+    definition = configured_catalog(api_settings).get("demo_tour")
+    theirs = f"journey:acme:demo_tour:demo_tour:{who}"
+    await dev_env.client.start_workflow(
+        JourneyWorkflow.run,
+        EnrollmentInput(
+            org_id="acme:demo_tour",
+            customer_id=who,
+            definition=definition,
+            max_signals_per_run=api_settings.max_signals_per_run,
+            interpreter_revision=INTERPRETER_REVISION,
+        ),
+        id=theirs,
+        task_queue=api_settings.task_queue,
+        search_attributes=TypedSearchAttributes(
+            search_attributes.enrollment_attributes(
+                org_id="acme:demo_tour",
+                customer_id=who,
+                journey_id=definition.id,
+                journey_version=definition.version,
+                current_step=definition.start,
+                status="active",
+                lifecycle_stage=None,
+            )
+        ),
+    )
+    handle = dev_env.client.get_workflow_handle(theirs)
+
+    async def waiting() -> bool:
+        state = await handle.query(JourneyWorkflow.state)
+        return state.current_step == "wait_for_click"
+
+    await eventually(waiting)
+    headers = auth(acme_key)
+    read = await http.get(f"/v1/enrollments/demo_tour:{who}/demo_tour", headers=headers)
+    assert_error(read, 404)
+    ended = await http.post(
+        f"/v1/enrollments/demo_tour:{who}/demo_tour/exit", json={"reason": "x"}, headers=headers
+    )
+    assert_error(ended, 404)
+    assert (await handle.query(JourneyWorkflow.state)).status == "active"
+    named = await http.post(
+        "/v1/track",
+        json={"customer_id": who, "name": "page_viewed", "org_id": "acme:demo_tour"},
+        headers=headers,
+    )
+    assert_error(named, 422, "body.org_id")
+
+
 async def test_events_route_to_running_enrollments_and_fill_the_inbox(
     http: httpx.AsyncClient, acme_key: str, globex_key: str
 ) -> None:
@@ -426,6 +492,49 @@ async def test_a_global_opt_out_ends_running_enrollments(
         return bool(state.json()["outcome"] == "exit_requested:opt_out:preference_center")
 
     await eventually(ended)
+
+
+async def test_a_customer_is_exported_then_erased_and_enrollments_end(
+    http: httpx.AsyncClient, acme_key: str, globex_key: str
+) -> None:
+    who = new_customer_id()
+    headers = auth(acme_key)
+    profile = {"customer_id": who, "attributes": {"email": f"{who}@example.com"}}
+    assert (await http.post("/v1/identify", json=profile, headers=headers)).status_code == 200
+    entry = await http.post(
+        "/v1/track", json={"customer_id": who, "name": "demo_started"}, headers=headers
+    )
+    [workflow_id] = entry.json()["enrolled"]
+
+    async def pinged() -> bool:
+        inbox = await http.get(f"/v1/customers/{who}/inbox", headers=headers)
+        return [m["template"] for m in inbox.json()["messages"]] == ["tour_ping"]
+
+    await eventually(pinged)
+    exported = (await http.get(f"/v1/customers/{who}/export", headers=headers)).json()
+    assert exported["data"]["profile"][0]["attributes"] == {"email": f"{who}@example.com"}
+    assert [e["name"] for e in exported["data"]["events"]] == ["demo_started"]
+    assert [m["template"] for m in exported["data"]["inbox_messages"]] == ["tour_ping"]
+    theirs = (await http.get(f"/v1/customers/{who}/export", headers=auth(globex_key))).json()
+    assert all(rows == [] for rows in theirs["data"].values())
+
+    erased = await http.post(f"/v1/customers/{who}/erase", headers=headers)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["exited"] == [workflow_id]
+    assert erased.json()["erased"]["events"] == 1
+
+    async def ended() -> bool:
+        state = await http.get(f"/v1/enrollments/{who}/demo_tour", headers=headers)
+        return bool(state.json()["status"] == "exited")
+
+    await eventually(ended)
+    after = (await http.get(f"/v1/customers/{who}/export", headers=headers)).json()["data"]
+    assert after["profile"] == [] and after["events"] == [] and after["inbox_messages"] == []
+    assert [(c["channel"], c["status"], c["source"]) for c in after["consent"]] == [
+        ("all", "opted_out", "erasure")
+    ]
+    assert {row["body"] for row in after["communication_log"]} == {"[erased]"}
+    assert_error(await http.post("/v1/customers/bad%20id/erase", headers=headers), 422)
 
 
 async def test_health_readiness_and_openapi(http: httpx.AsyncClient) -> None:

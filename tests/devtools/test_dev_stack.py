@@ -216,6 +216,58 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     assert len(demo_ids) == len(set(demo_ids))
 
 
+def wait_gone(pid: int) -> bool:
+    deadline = time.monotonic() + STOP_SECONDS
+    while not process_gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_nothing_journeys_dev_started_outlives_it(
+    tmp_path: Path, dev_processes: list[DevProcess]
+) -> None:
+    temporal_port, ui_port, api_port = free_port(), free_port(), free_port()
+    env = cli_env(
+        data_dir=str(tmp_path / "data"),
+        temporal_port=str(temporal_port),
+        temporal_ui_port=str(ui_port),
+        api_port=str(api_port),
+    )
+    killed = DevProcess(tmp_path, env, "killed")
+    dev_processes.append(killed)
+    server_pid = killed.wait_for_banner()
+    killed.process.kill()
+    killed.process.wait(timeout=STOP_SECONDS)
+    assert wait_gone(server_pid), "the dev server outlived kill -9"
+
+    # A server orphaned where the parent-death signal does not exist (not Linux):
+    # the pid file lets the next start stop it rather than refuse the port.
+    settings = JourneySettings(
+        data_dir=tmp_path / "data", temporal_port=temporal_port, temporal_ui_port=ui_port
+    )
+    orphan_server = TemporalDevServer(settings)
+    with (tmp_path / "orphan.log").open("wb") as orphan_log:
+        orphan = subprocess.Popen(
+            orphan_server.command(), stdout=orphan_log, stderr=subprocess.STDOUT
+        )
+    orphan_server.pid_path.write_text(f"{orphan.pid}\n")
+    try:
+        hung_up = DevProcess(tmp_path, env, "hung_up")
+        dev_processes.append(hung_up)
+        second_pid = hung_up.wait_for_banner()
+        assert f"stopped Temporal dev server {orphan.pid} left by an earlier run" in hung_up.output
+        assert orphan.wait(timeout=STOP_SECONDS) == -signal.SIGKILL
+        assert hung_up.interrupt(signal.SIGHUP) == 0
+        assert "journeys dev: stopped" in hung_up.output, hung_up.diagnostics()
+        assert wait_gone(second_pid)
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()
+
+
 TEAM_TOUR = DEMO_TOUR_V1.model_copy(update={"id": "team_tour"})
 
 

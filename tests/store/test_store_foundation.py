@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
@@ -11,14 +12,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.pool import QueuePool
 
+from journeys.errors import InvalidInputError
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer, upsert_customer
+from journeys.store.database import is_store_unavailable
 from journeys.store.events import count_events, record_event
 from journeys.store.models import Base, CommunicationLog, Consent, Customer, Event
+from tests.support.network import free_port
 from tests.support.postgres import postgres_admin_url
 
 FOUNDATION_TABLES = {"customers", "events", "enrollments", "communication_log", "consent"}
@@ -69,6 +73,33 @@ def test_customer_upsert_merges_attributes(any_store: Store) -> None:
     assert customer is not None
     assert customer.attributes == {"first_name": "Ada", "plan": "pro"}
     assert (customer.timezone, customer.lifecycle_stage) == ("Europe/Paris", "onboarding")
+
+
+@pytest.mark.parametrize(
+    ("attributes", "stage", "field"),
+    [
+        ({"name": "\ud800"}, None, "attributes"),
+        ({"name": "a\x00b"}, None, "attributes"),
+        ({"score": float("nan")}, None, "attributes"),
+        ({"nested": [float("inf")]}, None, "attributes"),
+        ({}, "s" * 65, "lifecycle_stage"),
+        ({}, "\ud800", "lifecycle_stage"),
+    ],
+)
+def test_a_profile_that_cannot_be_stored_is_refused_before_any_write(
+    any_store: Store, attributes: dict[str, Any], stage: str | None, field: str
+) -> None:
+    with pytest.raises(InvalidInputError) as refused, any_store.transaction() as session:
+        upsert_customer(
+            session,
+            org_id="acme",
+            customer_id="unstorable",
+            attributes=attributes,
+            lifecycle_stage=stage,
+        )
+    assert refused.value.field == field
+    with any_store.transaction() as session:
+        assert find_customer(session, org_id="acme", customer_id="unstorable") is None
 
 
 def test_same_customer_id_in_two_orgs_is_two_customers(any_store: Store) -> None:
@@ -185,3 +216,42 @@ def test_pool_sizes_are_checked() -> None:
         JourneySettings(store_pool_size=0)
     with pytest.raises(ValidationError, match="store_max_overflow"):
         JourneySettings(store_max_overflow=-1)
+
+
+@pytest.mark.postgres
+def test_postgres_statements_and_connections_are_bounded(pg_store: Store) -> None:
+    bounded = Store(pg_store.url, statement_timeout=0.2)
+    try:
+        with pytest.raises(OperationalError) as slow, bounded.transaction() as session:
+            session.execute(text("SELECT pg_sleep(5)"))
+        assert is_store_unavailable(slow.value)
+    finally:
+        bounded.dispose()
+    unreachable = Store(
+        f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres", connect_timeout=1
+    )
+    try:
+        with pytest.raises(OperationalError) as down:
+            unreachable.check_writable()
+        assert is_store_unavailable(down.value)
+    finally:
+        unreachable.dispose()
+
+
+def test_a_locked_sqlite_store_is_unavailable_within_its_busy_timeout(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'locked.db'}", busy_timeout=0.2)
+    store.migrate()
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(OperationalError) as locked:
+            store.check_writable()
+        assert is_store_unavailable(locked.value)
+        with pytest.raises(OperationalError) as missing, store.transaction() as session:
+            session.execute(text("SELECT * FROM no_such_table"))
+        assert not is_store_unavailable(missing.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        store.dispose()
+    store.check_writable()

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 from temporalio.testing import WorkflowEnvironment
 
@@ -170,3 +171,45 @@ async def test_one_organisation_cannot_reach_anothers_rows(
         REQUEST_ORG.reset(token)
     with pg_store.transaction() as session:
         assert session.execute(text("SELECT current_user")).scalar_one() != API_ROLE
+
+
+async def test_the_api_connects_as_a_role_that_cannot_become_another(
+    dev_env: WorkflowEnvironment, pg_store: Store, settings: JourneySettings, tmp_path: Path
+) -> None:
+    api_url = make_url(pg_store.url).set(username=API_ROLE).render_as_string(hide_password=False)
+    pg_settings = settings.model_copy(update={"database_url": pg_store.url})
+    acme, globex = issue_key(pg_store, "acme"), issue_key(pg_store, "globex")
+    address = dev_env.client.service_client.config.target_host
+    with api_process(
+        pg_settings, address, tmp_path / "api.log", JOURNEYS_API_DATABASE_URL=api_url
+    ) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            for key in (acme, globex):
+                answer = await http.post(
+                    "/v1/identify",
+                    json={"customer_id": "shared-id", "attributes": {"plan": key[-4:]}},
+                    headers={"X-API-Key": key},
+                )
+                assert answer.status_code == 200, answer.text
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+        with pg_store.engine.connect() as connection:
+            users = set(
+                connection.execute(
+                    text(
+                        "SELECT usename FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+            )
+        assert API_ROLE in users
+    as_api = Store(api_url)
+    try:
+        with as_api.engine.connect() as connection:
+            connection.exec_driver_sql("RESET ROLE")
+            assert connection.exec_driver_sql("SELECT count(*) FROM customers").scalar_one() == 0
+            assert connection.exec_driver_sql("SELECT count(*) FROM api_keys").scalar_one() == 0
+        with as_api.engine.connect() as connection, pytest.raises(ProgrammingError):
+            connection.exec_driver_sql("SET ROLE postgres")
+    finally:
+        as_api.dispose()

@@ -3,7 +3,7 @@
 ``SmtpServer``: an aiosmtpd SMTP server that records every message and can
 refuse recipients (550) or fail for a while (451). ``HttpProviderServer``: an
 ``http.server`` in a thread that records every request and answers according
-to a script of behaviours (status codes with headers, hangs), then 200.
+to a script of behaviours (status codes with headers, hangs), then 200 (or a standing failure).
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ class HttpProviderServer:
     def __init__(self, delay: float = 0.0) -> None:
         self.requests: list[Recorded] = []
         self.script: deque[Behaviour] = deque()
+        self.failing: Behaviour | None = None
+        """How to answer once the script is used up (None: 200)."""
         self.delay = delay
         self.lock = threading.Lock()
         outer = self
@@ -107,7 +109,9 @@ class HttpProviderServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with outer.lock:
-                    behaviour = outer.script.popleft() if outer.script else Behaviour()
+                    behaviour = (
+                        outer.script.popleft() if outer.script else outer.failing or Behaviour()
+                    )
                 if behaviour.hang:
                     time.sleep(behaviour.hang)
                 if outer.delay:
