@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 
-from workflows.runtime import ActivityCallFailed, JourneyRuntime
+from workflows.runtime import ActivityCallFailed, AttributePair, AttributeUpdate, JourneyRuntime
 
 with workflow.unsafe.imports_passed_through():
     from journeys.contracts import search_attributes as sa
@@ -69,15 +69,24 @@ with workflow.unsafe.imports_passed_through():
         PathEntry,
         PauseRequest,
         ReceivedEvent,
+        StepVisit,
     )
-    from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
+    from journeys.contracts.scoring import (
+        COMPUTE_SCORE_ACTIVITY,
+        UNAVAILABLE_MODEL_VERSION,
+        ScoreRequest,
+        ScoreResult,
+    )
     from journeys.errors import PERMANENT_DELIVERY_ERROR_TYPE
     from journeys.language.delivery_rules import CappedPolicy
     from journeys.language.evaluation import (
+        HOLDOUT_ARM,
+        HOLDOUT_EXPERIMENT,
         attribute_holds,
         count_since,
         event_count_holds,
         experiment_arm,
+        holdout_arm,
         score_holds,
         stage_holds,
     )
@@ -180,6 +189,10 @@ class JourneyInterpreter:
         self._seen = set(self._progress.seen_event_ids)
         self._profile: CustomerProfile | None = None
         self._revision = params.interpreter_revision
+        if self._first_run and self._revision >= 2 and self._definition.holdout_percent:
+            self._progress.experiment_arms[HOLDOUT_EXPERIMENT] = holdout_arm(
+                self._definition.id, self._definition.holdout_percent, params.customer_id
+            )
 
     async def run(self) -> EnrollmentResult:
         """Walk the step graph until an exit step or an exit/goal event."""
@@ -281,6 +294,7 @@ class JourneyInterpreter:
             decisions=list(progress.decisions),
             paused=progress.paused,
             lifecycle_stage=progress.lifecycle_stage,
+            experiment_arms=dict(progress.experiment_arms),
         )
 
     def _waiting_for(self) -> list[str]:
@@ -295,6 +309,10 @@ class JourneyInterpreter:
         progress = self._progress
         progress.visits[name] = progress.visits.get(name, 0) + 1
         progress.path.append(PathEntry(step=name, entered_at=self._rt.now()))
+        if self._revision >= 2:
+            progress.unrecorded_visits.append(
+                StepVisit(step=name, visit=progress.visits[name], entered_at=self._rt.now())
+            )
         progress.wait_until = None
         progress.step_event_seq = progress.last_event_seq
         if len(progress.path) == 1:
@@ -351,6 +369,10 @@ class JourneyInterpreter:
                     step.arms, self._definition.id, step.experiment, self._params.customer_id
                 )
                 self._progress.experiment_arms[step.experiment] = arm.name
+                visits = self._progress.unrecorded_visits
+                if visits and visits[-1].step == self._progress.current_step:
+                    # Entered just now, in this workflow task: the visit is not recorded yet.
+                    visits[-1].experiment, visits[-1].arm = step.experiment, arm.name
                 return arm.next
             case SetAttributeStep():
                 await self._set_attributes(step)
@@ -410,6 +432,7 @@ class JourneyInterpreter:
             remaining = deadline - self._rt.now()
             if remaining <= timedelta(0):
                 return False
+            await self._record_visits()
             try:
                 await self._rt.wait_condition(
                     lambda: self._ending is not None or done() or self._should_continue_as_new(),
@@ -533,7 +556,7 @@ class JourneyInterpreter:
                 step_key=self._step_key,
                 decision=self._progress.current_step,
                 model_name=step.scorer,
-                model_version=result.model_version if result else "unavailable",
+                model_version=result.model_version if result else UNAVAILABLE_MODEL_VERSION,
                 inputs={"score": score, "tier": tier, **inputs},
                 candidates=candidates,
                 choice=choice,
@@ -631,6 +654,7 @@ class JourneyInterpreter:
         if not self._progress.paused:
             return
         self._publish(resting=True)
+        await self._record_visits()
         await self._rt.wait_condition(
             lambda: (
                 not self._progress.paused
@@ -649,6 +673,8 @@ class JourneyInterpreter:
         channel; ``CAPPED`` follows ``on_capped``; ``SUPPRESSED`` and ``FAILED``
         move to the next channel; ``UNKNOWN`` is never resent.
         """
+        if self._progress.experiment_arms.get(HOLDOUT_EXPERIMENT) == HOLDOUT_ARM:
+            return
         await self._hold_while_paused()
         data = {**self._decision_data(), **step.data}
         deferrals = 0
@@ -721,6 +747,7 @@ class JourneyInterpreter:
         self._publish(resting=True)
         remaining = retry_at - self._rt.now()
         if remaining > timedelta(0):
+            await self._record_visits()
             with contextlib.suppress(TimeoutError):
                 await self._rt.wait_condition(lambda: self._ending is not None, within=remaining)
         self._progress.wait_until = None
@@ -733,19 +760,30 @@ class JourneyInterpreter:
             for decision in self._progress.decisions
         }
 
+    async def _record_visits(self) -> None:
+        """Write the step visits since the last rest, in one local activity (revision 2).
+
+        Called where the enrollment is about to wait, so a run of steps passed
+        through between two waits costs one store write, not one per step.
+        """
+        if not self._progress.unrecorded_visits:
+            return
+        await self._record(EnrollmentStatus.ACTIVE, None)
+
     async def _record(self, status: EnrollmentStatus, outcome: str | None) -> None:
         record = self._enrollment_record(status, outcome)
         if self._revision >= 1 or self._rt.patched(LOCAL_BOOKKEEPING_PATCH):
             await self._rt.execute_activity(
                 RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT, local=True
             )
+            del self._progress.unrecorded_visits[: len(record.visits)]
         else:
             await self._rt.execute_activity(
                 RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT
             )
 
     def _enrollment_record(self, status: EnrollmentStatus, outcome: str | None) -> EnrollmentRecord:
-        return EnrollmentRecord(
+        record = EnrollmentRecord(
             org_id=self._params.org_id,
             customer_id=self._params.customer_id,
             journey_id=self._definition.id,
@@ -756,6 +794,12 @@ class JourneyInterpreter:
             outcome=outcome,
             at=self._rt.now(),
         )
+        if self._revision >= 2:
+            record.visits = list(self._progress.unrecorded_visits)
+            record.experiment_arms = dict(self._progress.experiment_arms)
+            if status is not EnrollmentStatus.ACTIVE:
+                record.final_step = self._progress.current_step
+        return record
 
     def _should_continue_as_new(self) -> bool:
         return (
@@ -786,7 +830,7 @@ class JourneyInterpreter:
         """
         if resting or self._revision < 1:
             current = self._rt.search_attributes()
-            changed: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]] = [
+            changed: list[AttributeUpdate] = [
                 pair.key.value_set(pair.value)  # type: ignore[arg-type]
                 for pair in self._wanted_attributes()
                 if current.get(pair.key) != pair.value
@@ -795,7 +839,7 @@ class JourneyInterpreter:
                 self._rt.upsert_search_attributes(changed)
         self._rt.set_details(self._describe())
 
-    def _wanted_attributes(self) -> list[SearchAttributePair[str] | SearchAttributePair[int]]:
+    def _wanted_attributes(self) -> list[AttributePair]:
         """The search attributes the enrollment's state calls for now."""
         progress = self._progress
         return sa.enrollment_attributes(
@@ -806,6 +850,7 @@ class JourneyInterpreter:
             current_step=progress.current_step,
             status="paused" if progress.paused and not self._ending else self._status.value,
             lifecycle_stage=progress.lifecycle_stage,
+            experiment_arms=progress.experiment_arms if self._revision >= 2 else None,
         )
 
     @property

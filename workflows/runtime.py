@@ -25,6 +25,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 ResultT = TypeVar("ResultT")
 
+AttributePair = (
+    SearchAttributePair[str] | SearchAttributePair[int] | SearchAttributePair[Sequence[str]]
+)
+AttributeUpdate = (
+    SearchAttributeUpdate[str] | SearchAttributeUpdate[int] | SearchAttributeUpdate[Sequence[str]]
+)
+
 
 class ActivityCallFailed(Exception):
     """An activity failed for good (its retries exhausted or its error non-retryable).
@@ -97,8 +104,7 @@ class JourneyRuntime(Protocol):
     def continue_as_new(
         self,
         params: Any,
-        search_attributes: Sequence[SearchAttributePair[str] | SearchAttributePair[int]]
-        | None = None,
+        search_attributes: Sequence[AttributePair] | None = None,
     ) -> NoReturn:
         """End this run and start the next with ``params``."""
         ...
@@ -107,9 +113,7 @@ class JourneyRuntime(Protocol):
         """The enrollment's current search attributes."""
         ...
 
-    def upsert_search_attributes(
-        self, updates: Sequence[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]]
-    ) -> None:
+    def upsert_search_attributes(self, updates: Sequence[AttributeUpdate]) -> None:
         """Change search attributes."""
         ...
 
@@ -194,8 +198,7 @@ class TemporalRuntime:
     def continue_as_new(
         self,
         params: Any,
-        search_attributes: Sequence[SearchAttributePair[str] | SearchAttributePair[int]]
-        | None = None,
+        search_attributes: Sequence[AttributePair] | None = None,
     ) -> NoReturn:
         """``workflow.continue_as_new``, with the next run's search attributes if given."""
         if search_attributes is None:
@@ -208,9 +211,7 @@ class TemporalRuntime:
         """The run's typed search attributes."""
         return workflow.info().typed_search_attributes
 
-    def upsert_search_attributes(
-        self, updates: Sequence[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]]
-    ) -> None:
+    def upsert_search_attributes(self, updates: Sequence[AttributeUpdate]) -> None:
         """``workflow.upsert_search_attributes``."""
         workflow.upsert_search_attributes(list(updates))
 

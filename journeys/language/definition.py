@@ -100,6 +100,9 @@ class JourneyDefinition(BaseModel):
             previous one started, whatever the re-entry policy (rapid re-triggering).
         frequency_caps: Caps passed with every send of the journey.
         quiet_hours: Quiet hours passed with every send of the journey.
+        holdout_percent: Percent of entering customers (a stable hash of customer
+            and journey) held out as a global control group: they walk the steps
+            and their outcomes are measured, but they are sent nothing.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -122,6 +125,7 @@ class JourneyDefinition(BaseModel):
     min_time_between_entries: timedelta | None = None
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
+    holdout_percent: int = Field(default=0, ge=0, le=50)
 
     @model_validator(mode="after")
     def _check_graph(self) -> Self:
