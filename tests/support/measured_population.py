@@ -146,3 +146,7 @@ async def walk_population(env: WorkflowEnvironment, client: JourneyClient) -> li
 def measured_catalog() -> Catalog:
     """The catalog of the measured journeys."""
     return Catalog([MEASURED, HELD_OUT])
+
+
+MEASURED_JOURNEYS = [MEASURED, HELD_OUT]
+"""The catalog of CLI and API processes (``JOURNEYS_CATALOG=<this module>:MEASURED_JOURNEYS``)."""

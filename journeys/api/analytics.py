@@ -1,0 +1,63 @@
+"""Analytics endpoints: a journey's report as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from journeys.analytics.journey_report import JourneyReport
+from journeys.analytics.queries import ReportRequest, requested_report
+from journeys.api.error_responses import ERROR_RESPONSES
+from journeys.api.tenancy import OrgId
+from journeys.client import JourneyClient
+from journeys.errors import InvalidInputError
+from journeys.language.definition import JOURNEY_ID_PATTERN
+from journeys.language.steps import STEP_NAME_PATTERN
+
+router = APIRouter(prefix="/v1", tags=["analytics"], responses=ERROR_RESPONSES)
+
+JourneyPath = Annotated[str, Path(pattern=JOURNEY_ID_PATTERN, description="The journey's id")]
+DEFAULT_RANGE = timedelta(days=30)
+
+
+def _client(request: Request) -> JourneyClient:
+    client: JourneyClient = request.app.state.client
+    return client
+
+
+@router.get("/journeys/{journey_id}/report", summary="A journey's analytics")
+async def journey_report(
+    journey_id: JourneyPath,
+    org_id: OrgId,
+    request: Request,
+    since: Annotated[datetime | None, Query(description="start (default: until - 30 days)")] = None,
+    until: Annotated[datetime | None, Query(description="end, exclusive (default now)")] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    experiment: Annotated[str | None, Query(pattern=STEP_NAME_PATTERN)] = None,
+    arm: Annotated[str | None, Query(pattern=STEP_NAME_PATTERN)] = None,
+) -> JourneyReport:
+    """Entered, funnel, outcomes, durations, sends, suppressions, decisions and arms.
+
+    422 for a range without a time zone, reversed or longer than a year, or an arm
+    without its experiment; 404 for a journey (or version) not in the catalog.
+    """
+    client = _client(request)
+    end = until or datetime.now(UTC)
+    report_request = ReportRequest(
+        org_id=org_id,
+        journey_id=journey_id,
+        since=since or end - DEFAULT_RANGE,
+        until=end,
+        version=version,
+        experiment=experiment,
+        arm=arm,
+    )
+    try:
+        return await asyncio.to_thread(
+            requested_report, client.store, client.catalog, report_request
+        )
+    except InvalidInputError as err:
+        raise InvalidInputError(f"query.{err.field}", err.problem) from err
