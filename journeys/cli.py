@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.decisioning",
     "journeys.commands.journey_tools",
     "journeys.commands.analytics",
+    "journeys.commands.experiments",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

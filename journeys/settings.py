@@ -115,6 +115,17 @@ class JourneySettings(BaseSettings):
             (provider outages, sends of unknown outcome); empty = log only.
         ops_alert_interval_seconds: Least time between two alerts of one kind
             and channel (so an outage raises one alert, not thousands).
+        experiment_min_sample_per_arm: Enrollments per arm before an experiment
+            gets a verdict (seed 000: "declare winner after 500 users per variant").
+        experiment_alpha: Two-sided significance level of experiment verdicts.
+        alert_baseline_days: Health alerts compare the last ``alert_window_days``
+            with the baseline: the ``alert_baseline_days`` (28) before that window.
+        alert_window_days: The recent window health alerts judge (seed 000: 7 days).
+        alert_check_interval_minutes: How often the health-check Temporal Schedule runs.
+        alert_slack_webhook_url: Slack-compatible incoming webhook for health alerts
+            (empty: alerts are stored and logged only).
+        alert_pagerduty_url: PagerDuty Events API v2 endpoint critical alerts go to.
+        alert_pagerduty_routing_key: PagerDuty integration key (empty: no paging).
     """
 
     model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
@@ -176,6 +187,14 @@ class JourneySettings(BaseSettings):
     provider_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
+    experiment_min_sample_per_arm: int = Field(default=500, ge=1, le=10_000_000)
+    experiment_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    alert_baseline_days: int = Field(default=28, ge=1, le=365)
+    alert_window_days: int = Field(default=7, ge=1, le=90)
+    alert_check_interval_minutes: int = Field(default=60, ge=1, le=1_440)
+    alert_slack_webhook_url: str = ""
+    alert_pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    alert_pagerduty_routing_key: SecretStr = SecretStr("")
 
     @field_validator("database_url")
     @classmethod

@@ -1,4 +1,4 @@
-"""Analytics endpoints: a journey's report as JSON."""
+"""Analytics endpoints: a journey's report and its experiments' verdicts, as JSON."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from journeys.analytics.experiments import ExperimentResult, experiment_result
 from journeys.analytics.journey_report import JourneyReport
 from journeys.analytics.queries import ReportRequest, requested_report
 from journeys.api.error_responses import ERROR_RESPONSES
@@ -16,6 +17,7 @@ from journeys.client import JourneyClient
 from journeys.errors import InvalidInputError
 from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import STEP_NAME_PATTERN
+from journeys.settings import JourneySettings
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=ERROR_RESPONSES)
 
@@ -61,3 +63,36 @@ async def journey_report(
         )
     except InvalidInputError as err:
         raise InvalidInputError(f"query.{err.field}", err.problem) from err
+
+
+@router.get("/journeys/{journey_id}/experiments/{experiment}", summary="An experiment's verdict")
+async def experiment_verdict(
+    journey_id: JourneyPath,
+    experiment: Annotated[str, Path(pattern=STEP_NAME_PATTERN, description="The experiment")],
+    org_id: OrgId,
+    request: Request,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    metric: Annotated[str | None, Query(description="completion_rate or goal_conversion")] = None,
+) -> ExperimentResult:
+    """Per-arm results on the primary metric, the z-tests and the verdict.
+
+    422 for an experiment the journey does not have or an unknown metric; 404 for an
+    unknown journey.
+    """
+    client = _client(request)
+    settings: JourneySettings = request.app.state.settings
+    definition = client.catalog.get(journey_id, version)
+    try:
+        return await asyncio.to_thread(
+            experiment_result,
+            client.store,
+            definition,
+            org_id=org_id,
+            experiment=experiment,
+            min_sample_per_arm=settings.experiment_min_sample_per_arm,
+            alpha=settings.experiment_alpha,
+            metric=metric,
+        )
+    except InvalidInputError as err:
+        place = "query" if err.field == "metric" else "path"
+        raise InvalidInputError(f"{place}.{err.field}", err.problem) from err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,3 +59,20 @@ class HealthAlert(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     delivered: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ExperimentPromotion(Base):
+    """A promoted experiment arm: who promoted which arm, on what evidence, and when."""
+
+    __tablename__ = "experiment_promotions"
+    __table_args__ = (Index("ix_experiment_promotions_journey", "org_id", "journey_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    journey_id: Mapped[str] = mapped_column(String(64))
+    journey_version: Mapped[int]
+    experiment: Mapped[str] = mapped_column(String(64))
+    arm: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    promoted_by: Mapped[str] = mapped_column(String(200), default="")
+    promoted_at: Mapped[datetime] = mapped_column(default=utcnow)

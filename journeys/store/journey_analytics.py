@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from journeys.store.analytics_tables import StepVisitRow
+from journeys.store.analytics_tables import ExperimentPromotion, StepVisitRow
 from journeys.store.decision_tables import DecisionAudit
 from journeys.store.models import CommunicationLog, Enrollment
 
@@ -199,3 +199,60 @@ def live_counts(session: Session, org_id: str) -> list[tuple[str, str, str | Non
         .group_by(Enrollment.journey_id, Enrollment.status, Enrollment.outcome)
     ).all()
     return [(journey, status, outcome, count) for journey, status, outcome, count in rows]
+
+
+def arm_sample(
+    session: Session, *, org_id: str, journey_id: str, experiment: str, arm: str, size: int
+) -> tuple[int, list[tuple[str, str | None]]]:
+    """An arm's enrollments: how many entered, and (status, outcome) of the first ``size``."""
+    in_arm = and_(
+        Enrollment.org_id == org_id,
+        Enrollment.journey_id == journey_id,
+        Enrollment.experiment_arms[experiment].as_string() == arm,
+    )
+    entered = session.scalar(select(func.count()).select_from(Enrollment).where(in_arm)) or 0
+    first = session.execute(
+        select(Enrollment.status, Enrollment.outcome)
+        .where(in_arm)
+        .order_by(Enrollment.started_at, Enrollment.id)
+        .limit(size)
+    ).all()
+    return entered, [(status, outcome) for status, outcome in first]
+
+
+def record_promotion(
+    session: Session,
+    *,
+    org_id: str,
+    journey_id: str,
+    journey_version: int,
+    experiment: str,
+    arm: str,
+    evidence: dict[str, Any],
+    promoted_by: str,
+) -> None:
+    """Store a promoted arm with its evidence (the audit of experiment decisions)."""
+    session.add(
+        ExperimentPromotion(
+            org_id=org_id,
+            journey_id=journey_id,
+            journey_version=journey_version,
+            experiment=experiment,
+            arm=arm,
+            evidence=evidence,
+            promoted_by=promoted_by,
+        )
+    )
+
+
+def promotions(session: Session, *, org_id: str, journey_id: str) -> list[ExperimentPromotion]:
+    """The journey's promotions, newest first."""
+    return list(
+        session.scalars(
+            select(ExperimentPromotion)
+            .where(
+                ExperimentPromotion.org_id == org_id, ExperimentPromotion.journey_id == journey_id
+            )
+            .order_by(ExperimentPromotion.promoted_at.desc(), ExperimentPromotion.id.desc())
+        )
+    )

@@ -1,4 +1,4 @@
-"""Analytics: step visits, experiment arms and final step of enrollments, health alerts
+"""Analytics: step visits, arms and final step of enrollments, health alerts, promotions
 
 Revision ID: 0030
 Revises: 0007
@@ -82,11 +82,29 @@ def upgrade() -> None:
     op.create_index(
         "ix_health_alerts_journey", "health_alerts", ["org_id", "journey_id", "rule", "raised_at"]
     )
+    op.create_table(
+        "experiment_promotions",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("journey_id", sa.String(length=64), nullable=False),
+        sa.Column("journey_version", sa.Integer(), nullable=False),
+        sa.Column("experiment", sa.String(length=64), nullable=False),
+        sa.Column("arm", sa.String(length=64), nullable=False),
+        sa.Column("evidence", JSON_DOCUMENT, nullable=False),
+        sa.Column("promoted_by", sa.String(length=200), nullable=False),
+        sa.Column("promoted_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_experiment_promotions_journey", "experiment_promotions", ["org_id", "journey_id"]
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("SELECT journeys_apply_org_row_security()")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_experiment_promotions_journey", table_name="experiment_promotions")
+    op.drop_table("experiment_promotions")
     op.drop_index("ix_health_alerts_journey", table_name="health_alerts")
     op.drop_table("health_alerts")
     op.drop_index("ix_step_visits_journey_time", table_name="step_visits")
