@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.journey_tools",
     "journeys.commands.analytics",
     "journeys.commands.experiments",
+    "journeys.commands.alerts",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

@@ -14,6 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from activities.customer_profiles import CustomerProfileActivities
 from activities.decision_audit import DecisionAuditActivities
 from activities.enrollment_records import EnrollmentRecordActivities
+from activities.health_checks import HealthCheckActivities
 from activities.human_tasks import HumanTaskActivities
 from activities.journey_transitions import JourneyTransitionActivities
 from activities.message_delivery import MessageDeliveryActivities
@@ -30,6 +31,7 @@ from activities.providers import (
     WebhookProvider,
 )
 from activities.scoring import ScoringActivities, default_scorers
+from journeys.analytics.health_schedule import ensure_health_schedule
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
@@ -41,6 +43,7 @@ from journeys.store import Store
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
 from workers.workflow_bytecode import cache_workflow_bytecode
+from workflows.health_check import JourneyHealthCheckWorkflow
 from workflows.journey_workflow import JourneyWorkflow
 
 log = structlog.get_logger(__name__)
@@ -157,9 +160,9 @@ def build_worker(
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
-    transitions = JourneyTransitionActivities(
-        JourneyClient(client, store, catalog or configured_catalog(settings), settings)
-    )
+    catalog = catalog or configured_catalog(settings)
+    transitions = JourneyTransitionActivities(JourneyClient(client, store, catalog, settings))
+    health = HealthCheckActivities(store, catalog, settings)
     runner: WorkflowRunner = UnsandboxedWorkflowRunner()
     if settings.workflow_sandbox:
         cache_workflow_bytecode([JourneyWorkflow])
@@ -167,7 +170,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow],
+        workflows=[JourneyWorkflow, JourneyHealthCheckWorkflow],
         activities=[
             delivery.deliver_message,
             human_tasks.create_human_task,
@@ -181,6 +184,7 @@ def build_worker(
             transitions.enroll_in_journey,
             transitions.get_journey_status,
             *next_best_actions.activities(),
+            health.check_journey_health,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -196,7 +200,8 @@ async def run_worker(settings: JourneySettings) -> None:
     client = await connect_temporal(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, store, executor)
-        log.info("worker started", task_queue=settings.task_queue)
+        schedule_id = await ensure_health_schedule(client, settings)
+        log.info("worker started", task_queue=settings.task_queue, health_schedule=schedule_id)
         try:
             await worker.run()
         finally:

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         WaitDeadlineRequest,
     )
     from journeys.contracts.enrollment import (
+        GOAL_REACHED_OUTCOME,
         MAX_REMEMBERED_EVENT_IDS,
         MAX_REMEMBERED_EVENTS,
         DecisionMade,
@@ -261,7 +262,7 @@ class JourneyInterpreter:
         del progress.recent_events[:-MAX_REMEMBERED_EVENTS]
         if self._ending is None:
             if event.name in self._definition.goal_events:
-                self._ending = _Ending(EnrollmentStatus.EXITED, "goal_reached")
+                self._ending = _Ending(EnrollmentStatus.EXITED, GOAL_REACHED_OUTCOME)
             elif event.name in self._definition.exit_events:
                 self._ending = _Ending(EnrollmentStatus.EXITED, f"exit_event:{event.name}")
 

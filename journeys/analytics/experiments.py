@@ -23,8 +23,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from journeys.analytics.journey_report import GOAL_OUTCOME
-from journeys.contracts.enrollment import EnrollmentStatus
+from journeys.contracts.enrollment import GOAL_REACHED_OUTCOME, EnrollmentStatus
 from journeys.errors import InvalidInputError
 from journeys.language import ExperimentStep, JourneyDefinition
 from journeys.language.evaluation import HOLDOUT_ARM, HOLDOUT_EXPERIMENT, TREATED_ARM
@@ -150,7 +149,7 @@ def primary_metric(definition: JourneyDefinition, metric: str | None) -> str:
 def _converted(metric: str, status: str, outcome: str | None) -> bool:
     if metric == COMPLETION_RATE:
         return status == EnrollmentStatus.COMPLETED.value
-    return outcome == GOAL_OUTCOME
+    return outcome == GOAL_REACHED_OUTCOME
 
 
 def experiment_result(

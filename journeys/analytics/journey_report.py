@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from journeys.contracts.activities import SendStatus
-from journeys.contracts.enrollment import EnrollmentStatus
+from journeys.contracts.enrollment import GOAL_REACHED_OUTCOME, EnrollmentStatus
 from journeys.contracts.scoring import UNAVAILABLE_MODEL_VERSION
 from journeys.store import Store
 from journeys.store.journey_analytics import (
@@ -40,9 +40,6 @@ from journeys.store.journey_analytics import (
     steps_reached,
 )
 from journeys.store.step_visits import ARM_DECISION
-
-GOAL_OUTCOME = "goal_reached"
-"""The outcome of an enrollment ended by a goal event (set by the interpreter)."""
 
 SUPPRESSION_REASONS = {
     SendStatus.CAPPED.value: "cap",
@@ -149,7 +146,7 @@ def durations(seconds: list[float]) -> Durations:
 
 def is_dropped(status: str, outcome: str | None) -> bool:
     """Whether an enrollment ended without completing or reaching the goal."""
-    return status == EnrollmentStatus.EXITED.value and outcome != GOAL_OUTCOME
+    return status == EnrollmentStatus.EXITED.value and outcome != GOAL_REACHED_OUTCOME
 
 
 def confidence(row: DecisionRow) -> float | None:
@@ -176,7 +173,7 @@ def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> 
         completed_seconds = durations_seconds(
             session, where, status=EnrollmentStatus.COMPLETED.value, outcome=None
         )
-        goal_seconds = durations_seconds(session, where, status=None, outcome=GOAL_OUTCOME)
+        goal_seconds = durations_seconds(session, where, status=None, outcome=GOAL_REACHED_OUTCOME)
         sends = send_counts(session, where)
         decided = decisions(session, where, excluding=ARM_DECISION)
         by_arm = arm_counts(session, where)
@@ -199,7 +196,7 @@ def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> 
         report.left_by_outcome[outcome] = report.left_by_outcome.get(outcome, 0) + ending.count
         if ending.status == EnrollmentStatus.COMPLETED.value:
             report.completed += ending.count
-        elif ending.outcome == GOAL_OUTCOME:
+        elif ending.outcome == GOAL_REACHED_OUTCOME:
             report.goal_reached += ending.count
         else:
             report.dropped += ending.count
@@ -269,7 +266,7 @@ def arm_results(rows: list[tuple[dict[str, object], str, str | None, int]]) -> l
             tally[0] += count
             if status == EnrollmentStatus.COMPLETED.value:
                 tally[1] += count
-            elif outcome == GOAL_OUTCOME:
+            elif outcome == GOAL_REACHED_OUTCOME:
                 tally[2] += count
             elif is_dropped(status, outcome):
                 tally[3] += count

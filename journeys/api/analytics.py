@@ -1,4 +1,4 @@
-"""Analytics endpoints: a journey's report and its experiments' verdicts, as JSON."""
+"""Analytics endpoints: journey reports, experiment verdicts and health alerts, as JSON."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel
 
 from journeys.analytics.experiments import ExperimentResult, experiment_result
 from journeys.analytics.journey_report import JourneyReport
@@ -18,6 +19,7 @@ from journeys.errors import InvalidInputError
 from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import STEP_NAME_PATTERN
 from journeys.settings import JourneySettings
+from journeys.store.health_alerts import alert_history
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=ERROR_RESPONSES)
 
@@ -96,3 +98,47 @@ async def experiment_verdict(
     except InvalidInputError as err:
         place = "query" if err.field == "metric" else "path"
         raise InvalidInputError(f"{place}.{err.field}", err.problem) from err
+
+
+class AlertView(BaseModel):
+    """A health alert as the API shows it."""
+
+    id: int
+    journey_id: str
+    journey_version: int
+    rule: str
+    severity: str
+    message: str
+    action: str
+    value: float
+    threshold: float
+    raised_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None = None
+
+
+class AlertList(BaseModel):
+    """Alerts, newest first."""
+
+    alerts: list[AlertView]
+
+
+@router.get("/alerts", summary="Journey health alerts")
+async def list_alerts(
+    org_id: OrgId,
+    request: Request,
+    journey_id: Annotated[str | None, Query(pattern=JOURNEY_ID_PATTERN)] = None,
+    active: Annotated[bool, Query(description="only unresolved alerts")] = True,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+) -> AlertList:
+    """Seed 000's alerts of the organisation (active ones by default), with their history."""
+    client = _client(request)
+
+    def read() -> list[AlertView]:
+        with client.store.transaction() as session:
+            rows = alert_history(
+                session, org_id, journey_id=journey_id, active_only=active, limit=limit
+            )
+            return [AlertView.model_validate(row, from_attributes=True) for row in rows]
+
+    return AlertList(alerts=await asyncio.to_thread(read))

@@ -38,6 +38,10 @@ take these behaviours only where their ``workflow.patched`` markers say so.
 """
 
 
+GOAL_REACHED_OUTCOME = "goal_reached"
+"""The outcome of an enrollment ended by one of its journey's goal events (a conversion)."""
+
+
 def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> str:
     """The workflow id of a customer's enrollment.
 

@@ -31,6 +31,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from journeys.analytics.health_schedule import ensure_health_schedule
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
@@ -498,6 +499,8 @@ async def run_dev_stack(
         worker_run = asyncio.create_task(worker.run())
         stack.push_async_callback(_stop_worker, worker, worker_run)
         say(f"  ok   worker polling task queue {settings.task_queue!r}")
+        schedule_id = await ensure_health_schedule(temporal, settings)
+        say(f"  ok   health alerts: Temporal Schedule {schedule_id!r} (UI: Schedules)")
         watched: dict[asyncio.Task[Any], str] = {
             server_exit: "the Temporal dev server",
             worker_run: "the worker",

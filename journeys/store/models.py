@@ -99,6 +99,7 @@ class Enrollment(Base):
     __table_args__ = (
         Index("ix_enrollments_customer_journey", "org_id", "customer_id", "journey_id"),
         Index("ix_enrollments_journey_started", "org_id", "journey_id", "started_at"),
+        Index("ix_enrollments_journey_ended", "org_id", "journey_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -177,6 +177,21 @@ async def test_report_of_a_known_population(
             assert bad.status_code == 422 and bad.json()["error"]["field"] == "query.arm"
             missing = await http.get("/v1/journeys/no_such_journey/report")
             assert missing.status_code == 404
+            verdict = await http.get(f"/v1/journeys/{MEASURED.id}/experiments/welcome_copy")
+            assert verdict.status_code == 200
+            assert verdict.json()["verdict"] == "keep_running"
+            assert [a["entered"] for a in verdict.json()["arms"]] == [4, 3]
+            unknown = await http.get(f"/v1/journeys/{MEASURED.id}/experiments/nope")
+            assert unknown.status_code == 422
+            assert unknown.json()["error"]["field"] == "path.experiment"
+            bad_metric = await http.get(
+                f"/v1/journeys/{MEASURED.id}/experiments/welcome_copy", params={"metric": "x"}
+            )
+            assert bad_metric.json()["error"]["field"] == "query.metric"
+            alerts = await http.get("/v1/alerts", params={"active": "false"})
+            assert alerts.status_code == 200 and alerts.json() == {"alerts": []}
+            bad_limit = await http.get("/v1/alerts", params={"limit": "0"})
+            assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["error"]["field"]
 
 
 def test_decisions_by_choice_with_average_confidence_and_errors(store: Store) -> None:

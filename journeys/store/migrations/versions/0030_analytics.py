@@ -34,6 +34,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_enrollments_journey_started", ["org_id", "journey_id", "started_at"]
         )
+        batch_op.create_index("ix_enrollments_journey_ended", ["org_id", "journey_id", "ended_at"])
     op.create_index(
         "ix_communication_log_journey_time",
         "communication_log",
@@ -112,6 +113,7 @@ def downgrade() -> None:
     op.drop_index("ix_decision_audit_journey_time", table_name="decision_audit")
     op.drop_index("ix_communication_log_journey_time", table_name="communication_log")
     with op.batch_alter_table("enrollments", schema=None) as batch_op:
+        batch_op.drop_index("ix_enrollments_journey_ended")
         batch_op.drop_index("ix_enrollments_journey_started")
         batch_op.drop_column("final_step")
         batch_op.drop_column("experiment_arms")

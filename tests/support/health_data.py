@@ -1,0 +1,63 @@
+"""Enrollment endings and decisions written where the health check reads them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from journeys.contracts.activities import DecisionRecord, EnrollmentRecord
+from journeys.contracts.enrollment import EnrollmentStatus
+from journeys.contracts.scoring import UNAVAILABLE_MODEL_VERSION
+from journeys.store import Store
+from journeys.store.decision_audit import record_decision
+from journeys.store.enrollments import upsert_enrollment
+
+
+def record_endings(
+    store: Store, org_id: str, journey_id: str, ended_at: datetime, *, completed: int, dropped: int
+) -> None:
+    """``completed`` + ``dropped`` enrollments that started three days before ``ended_at``."""
+    with store.transaction() as session:
+        plan = [EnrollmentStatus.COMPLETED] * completed + [EnrollmentStatus.EXITED] * dropped
+        for status in plan:
+            enrollment_id = uuid.uuid4().hex
+            start = EnrollmentRecord(
+                org_id=org_id,
+                customer_id=f"c-{enrollment_id[:10]}",
+                journey_id=journey_id,
+                journey_version=1,
+                workflow_id=f"wf-{enrollment_id}",
+                enrollment_id=enrollment_id,
+                status=EnrollmentStatus.ACTIVE,
+                at=ended_at - timedelta(days=3),
+            )
+            upsert_enrollment(session, start)
+            outcome = "done" if status is EnrollmentStatus.COMPLETED else "exit_event:churned"
+            upsert_enrollment(
+                session,
+                start.model_copy(update={"status": status, "outcome": outcome, "at": ended_at}),
+            )
+
+
+def record_decisions(
+    store: Store, org_id: str, journey_id: str, at: datetime, *, ok: int, failed: int
+) -> None:
+    """Decide-step decisions; ``failed`` of them with the scorer unavailable."""
+    with store.transaction() as session:
+        for index in range(ok + failed):
+            record_decision(
+                session,
+                DecisionRecord(
+                    org_id=org_id,
+                    customer_id=f"d-{index}",
+                    journey_id=journey_id,
+                    enrollment_id=uuid.uuid4().hex,
+                    step_key="check#1",
+                    decision="check",
+                    model_name="engagement",
+                    model_version=UNAVAILABLE_MODEL_VERSION if index < failed else "seed-000",
+                    choice="low",
+                    rationale="",
+                    decided_at=at,
+                ),
+            )
