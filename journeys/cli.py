@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.analytics",
     "journeys.commands.experiments",
     "journeys.commands.alerts",
+    "journeys.commands.dashboards",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

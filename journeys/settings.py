@@ -126,6 +126,8 @@ class JourneySettings(BaseSettings):
             (empty: alerts are stored and logged only).
         alert_pagerduty_url: PagerDuty Events API v2 endpoint critical alerts go to.
         alert_pagerduty_routing_key: PagerDuty integration key (empty: no paging).
+        worker_metrics_port: Port of the worker's Prometheus ``/metrics`` (0: not served;
+            the API serves its own at ``/metrics``).
     """
 
     model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
@@ -195,6 +197,7 @@ class JourneySettings(BaseSettings):
     alert_slack_webhook_url: str = ""
     alert_pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
     alert_pagerduty_routing_key: SecretStr = SecretStr("")
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     @field_validator("database_url")
     @classmethod

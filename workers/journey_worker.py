@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
+from prometheus_client import start_http_server
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.customer_profiles import CustomerProfileActivities
 from activities.decision_audit import DecisionAuditActivities
@@ -32,6 +33,7 @@ from activities.providers import (
 )
 from activities.scoring import ScoringActivities, default_scorers
 from journeys.analytics.health_schedule import ensure_health_schedule
+from journeys.analytics.prometheus_metrics import REGISTRY
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
@@ -42,6 +44,7 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
+from workers.metrics_interceptor import DELIVERY_COUNTERS, MetricsInterceptor
 from workers.workflow_bytecode import cache_workflow_bytecode
 from workflows.health_check import JourneyHealthCheckWorkflow
 from workflows.journey_workflow import JourneyWorkflow
@@ -152,6 +155,7 @@ def build_worker(
     delivery = MessageDeliveryActivities(
         store, providers or build_providers(settings, store), settings
     )
+    DELIVERY_COUNTERS.add(delivery.metrics)
     human_tasks = HumanTaskActivities(store)
     records = EnrollmentRecordActivities(store)
     scoring = ScoringActivities(
@@ -166,7 +170,12 @@ def build_worker(
     runner: WorkflowRunner = UnsandboxedWorkflowRunner()
     if settings.workflow_sandbox:
         cache_workflow_bytecode([JourneyWorkflow])
-        runner = SandboxedWorkflowRunner()
+        # The metrics module is shared with the sandbox, so failed runs count in the process.
+        runner = SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                "prometheus_client", "journeys.analytics.prometheus_metrics"
+            )
+        )
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -190,6 +199,7 @@ def build_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_failure_exception_types=[Exception] if fail_workflows_on_errors else [],
         workflow_runner=runner,
+        interceptors=[MetricsInterceptor()],
     )
 
 
@@ -201,6 +211,8 @@ async def run_worker(settings: JourneySettings) -> None:
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, store, executor)
         schedule_id = await ensure_health_schedule(client, settings)
+        if settings.worker_metrics_port:
+            start_http_server(settings.worker_metrics_port, registry=REGISTRY)
         log.info("worker started", task_queue=settings.task_queue, health_schedule=schedule_id)
         try:
             await worker.run()

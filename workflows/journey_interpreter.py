@@ -205,6 +205,7 @@ class JourneyInterpreter:
                     result_type=JourneyStatusResult,
                     start_to_close_timeout=STORE_TIMEOUT,
                     local=True,
+                    summary=f"begin {self._definition.key} for {self._params.customer_id}",
                 )
             else:
                 await self._record(EnrollmentStatus.ACTIVE, None)
@@ -213,6 +214,7 @@ class JourneyInterpreter:
                     JourneyStatusRequest(journey_id=self._definition.id),
                     result_type=JourneyStatusResult,
                     start_to_close_timeout=STORE_TIMEOUT,
+                    summary=f"read whether {self._definition.id} is paused",
                 )
             self._progress.paused = self._progress.paused or status.paused
         self._publish(resting=False)
@@ -412,6 +414,7 @@ class JourneyInterpreter:
             request,
             result_type=WaitDeadline,
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: deadline in the customer's time zone",
         )
         if deadline.until is None or deadline.until <= self._rt.now():
             return None
@@ -438,11 +441,27 @@ class JourneyInterpreter:
                 await self._rt.wait_condition(
                     lambda: self._ending is not None or done() or self._should_continue_as_new(),
                     within=remaining,
+                    summary=self._timer_summary(deadline),
                 )
             except TimeoutError:
                 return done()
             if self._ending is None and not done() and self._should_continue_as_new():
                 raise _Suspend
+
+    def _timer_summary(self, deadline: datetime) -> str:
+        """What the current step's timer waits for, as the UI shows it (``Day 3 wait until``)."""
+        name = self._progress.current_step
+        step = self._definition.steps.get(name)
+        until = f"until {_moment(deadline)}"
+        match step:
+            case WaitStep(day=day) if day is not None:
+                return f"{name}: Day {day} wait {until}"
+            case WaitForEventStep():
+                return f"{name}: wait for {' or '.join(sorted(step.events))} {until}"
+            case HumanTaskStep():
+                return f"{name}: wait for the {step.kind} outcome {until}"
+            case _:
+                return f"{name}: wait {until}"
 
     async def _wait_for_events(
         self, events: dict[str, str], within: timedelta, on_timeout: str
@@ -505,6 +524,7 @@ class JourneyInterpreter:
                 ProfileRequest(org_id=self._params.org_id, customer_id=self._params.customer_id),
                 result_type=CustomerProfile,
                 start_to_close_timeout=STORE_TIMEOUT,
+                summary=f"{self._progress.current_step}: load the customer's profile",
             )
         return self._profile
 
@@ -531,6 +551,7 @@ class JourneyInterpreter:
                 result_type=ScoreResult,
                 start_to_close_timeout=STORE_TIMEOUT,
                 retry_policy=SCORE_RETRY,
+                summary=f"{self._progress.current_step}: score {scorer}",
             )
         except ActivityCallFailed as err:
             self._rt.warn("scorer %s failed: %s", scorer, err.kind)
@@ -565,6 +586,7 @@ class JourneyInterpreter:
                 decided_at=self._rt.now(),
             ),
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: decided {choice} ({rationale})",
         )
         self._progress.decisions.append(
             DecisionMade(
@@ -603,6 +625,7 @@ class JourneyInterpreter:
                 lifecycle_stage=step.lifecycle_stage,
             ),
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: update the profile",
         )
         if step.lifecycle_stage is not None:
             self._progress.lifecycle_stage = step.lifecycle_stage
@@ -626,6 +649,7 @@ class JourneyInterpreter:
             ),
             result_type=HumanTaskCreated,
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: create {step.kind} task: {step.title}",
         )
         if not step.outcomes:
             return step.next
@@ -645,6 +669,7 @@ class JourneyInterpreter:
             ),
             result_type=TransitionResult,
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: enroll in {step.journey}",
         )
         if not result.enrolled:
             self._rt.warn("transition to %s refused: %s", step.journey, result.detail)
@@ -732,6 +757,8 @@ class JourneyInterpreter:
                 result_type=SendOutcome,
                 start_to_close_timeout=SEND_TIMEOUT,
                 retry_policy=retry,
+                summary=f"{self._progress.current_step}: send {request.template}"
+                f" by {request.channel.value}",
             )
         except ActivityCallFailed as err:
             self._rt.warn(
@@ -750,7 +777,12 @@ class JourneyInterpreter:
         if remaining > timedelta(0):
             await self._record_visits()
             with contextlib.suppress(TimeoutError):
-                await self._rt.wait_condition(lambda: self._ending is not None, within=remaining)
+                await self._rt.wait_condition(
+                    lambda: self._ending is not None,
+                    within=remaining,
+                    summary=f"{self._progress.current_step}: send deferred (quiet hours or cap)"
+                    f" until {_moment(retry_at)}",
+                )
         self._progress.wait_until = None
         self._publish(resting=False)
 
@@ -775,12 +807,19 @@ class JourneyInterpreter:
         record = self._enrollment_record(status, outcome)
         if self._revision >= 1 or self._rt.patched(LOCAL_BOOKKEEPING_PATCH):
             await self._rt.execute_activity(
-                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT, local=True
+                RECORD_ENROLLMENT_ACTIVITY,
+                record,
+                start_to_close_timeout=STORE_TIMEOUT,
+                local=True,
+                summary=_record_summary(record),
             )
             del self._progress.unrecorded_visits[: len(record.visits)]
         else:
             await self._rt.execute_activity(
-                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT
+                RECORD_ENROLLMENT_ACTIVITY,
+                record,
+                start_to_close_timeout=STORE_TIMEOUT,
+                summary=_record_summary(record),
             )
 
     def _enrollment_record(self, status: EnrollmentStatus, outcome: str | None) -> EnrollmentRecord:
@@ -883,3 +922,17 @@ def _options(step: DecideStep) -> list[str]:
     for name in [*step.tiers.values(), *(band.next for band in step.bands), step.otherwise]:
         seen.setdefault(name, None)
     return list(seen)
+
+
+def _moment(at: datetime) -> str:
+    """A time as the UI's summaries show it."""
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _record_summary(record: EnrollmentRecord) -> str:
+    """The summary of an enrollment bookkeeping activity."""
+    if record.status is not EnrollmentStatus.ACTIVE:
+        return f"record the end: {record.status.value} ({record.outcome})"
+    if record.visits:
+        return "record step visits: " + ", ".join(visit.step for visit in record.visits)
+    return "record the start"

@@ -75,8 +75,9 @@ class JourneyRuntime(Protocol):
         start_to_close_timeout: timedelta,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
+        summary: str | None = None,
     ) -> ResultT:
-        """Run an activity to its result.
+        """Run an activity to its result (``summary``: what the UI shows for it).
 
         Raises:
             ActivityCallFailed: the activity failed for good.
@@ -84,9 +85,13 @@ class JourneyRuntime(Protocol):
         ...
 
     async def wait_condition(
-        self, condition: Callable[[], bool], *, within: timedelta | None = None
+        self,
+        condition: Callable[[], bool],
+        *,
+        within: timedelta | None = None,
+        summary: str | None = None,
     ) -> None:
-        """Wait until ``condition()`` holds.
+        """Wait until ``condition()`` holds (``summary``: what the UI shows for its timer).
 
         Raises:
             TimeoutError: ``within`` passed first.
@@ -156,8 +161,12 @@ class TemporalRuntime:
         start_to_close_timeout: timedelta,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
+        summary: str | None = None,
     ) -> ResultT:
-        """A (local) activity, its failure raised as :class:`ActivityCallFailed`."""
+        """A (local) activity, its failure raised as :class:`ActivityCallFailed`.
+
+        The summary is user metadata of the command: the UI shows it, replay ignores it.
+        """
         try:
             if local:
                 result: ResultT = await workflow.execute_local_activity(
@@ -166,6 +175,7 @@ class TemporalRuntime:
                     result_type=result_type,
                     start_to_close_timeout=start_to_close_timeout,
                     retry_policy=retry_policy,
+                    summary=summary,
                 )
             else:
                 result = await workflow.execute_activity(
@@ -174,6 +184,7 @@ class TemporalRuntime:
                     result_type=result_type,
                     start_to_close_timeout=start_to_close_timeout,
                     retry_policy=retry_policy,
+                    summary=summary,
                 )
         except ActivityError as err:
             cause = err.cause
@@ -182,10 +193,14 @@ class TemporalRuntime:
         return result
 
     async def wait_condition(
-        self, condition: Callable[[], bool], *, within: timedelta | None = None
+        self,
+        condition: Callable[[], bool],
+        *,
+        within: timedelta | None = None,
+        summary: str | None = None,
     ) -> None:
-        """``workflow.wait_condition`` (a timer only when ``within`` is given)."""
-        await workflow.wait_condition(condition, timeout=within)
+        """``workflow.wait_condition``; a timer (with its summary) only when ``within`` is given."""
+        await workflow.wait_condition(condition, timeout=within, timeout_summary=summary)
 
     async def wait_for_handlers(self) -> None:
         """Wait for ``workflow.all_handlers_finished``."""

@@ -48,6 +48,14 @@ class Rule(StrEnum):
     DECISION_ERRORS = "decision_errors"
 
 
+SEVERITIES = {
+    Rule.DROPOFF_SPIKE: Severity.CRITICAL,
+    Rule.COMPLETION_DECLINE: Severity.WARNING,
+    Rule.DECISION_ERRORS: Severity.CRITICAL,
+}
+"""Each rule's severity (seed 000)."""
+
+
 class PeriodHealth(BaseModel):
     """How a journey's enrollments ended in one period, and its decisions."""
 
@@ -109,7 +117,7 @@ def findings(window: PeriodHealth, baseline: PeriodHealth) -> list[Finding]:
         found.append(
             Finding(
                 Rule.DROPOFF_SPIKE,
-                Severity.CRITICAL,
+                SEVERITIES[Rule.DROPOFF_SPIKE],
                 f"Drop-off rate spiked to {float(rate):.1%} (baseline: {float(base):.1%})",
                 "Review journey logic and recent changes",
                 float(rate),
@@ -121,7 +129,7 @@ def findings(window: PeriodHealth, baseline: PeriodHealth) -> list[Finding]:
         found.append(
             Finding(
                 Rule.COMPLETION_DECLINE,
-                Severity.WARNING,
+                SEVERITIES[Rule.COMPLETION_DECLINE],
                 f"Completion rate dropped to {float(rate):.1%}",
                 "A/B test new journey variations",
                 float(rate),
@@ -133,7 +141,7 @@ def findings(window: PeriodHealth, baseline: PeriodHealth) -> list[Finding]:
         found.append(
             Finding(
                 Rule.DECISION_ERRORS,
-                Severity.CRITICAL,
+                SEVERITIES[Rule.DECISION_ERRORS],
                 f"AI decision engine error rate: {float(rate):.1%}",
                 "Check model performance and data quality",
                 float(rate),

@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
-from journeys.api import analytics, client_journeys, customers, enrollments, ingress
+from journeys.api import analytics, client_journeys, customers, enrollments, ingress, metrics
 from journeys.api.error_responses import install_error_handlers
 from journeys.api.payloads import Health
 from journeys.api.request_context import RequestContextMiddleware
@@ -52,6 +52,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
         app.state.client = client
         app.state.store = client.store
         app.state.api_keys = ApiKeyCache(client.store, settings.api_key_cache_seconds)
+        app.state.alert_registry = metrics.alert_registry(client.store)
         log.info("api ready", temporal=settings.temporal_address, task_queue=settings.task_queue)
         try:
             yield
@@ -79,6 +80,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(client_journeys.router)
     app.include_router(analytics.router)
+    app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> Health:

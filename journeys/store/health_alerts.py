@@ -130,3 +130,13 @@ def undelivered(session: Session) -> list[HealthAlert]:
             )
         )
     )
+
+
+def open_alert_counts(session: Session) -> dict[str, int]:
+    """Rule -> unresolved alerts, over every organisation."""
+    rows = session.execute(
+        select(HealthAlert.rule, func.count())
+        .where(HealthAlert.resolved_at.is_(None))
+        .group_by(HealthAlert.rule)
+    ).all()
+    return {rule: count for rule, count in rows}

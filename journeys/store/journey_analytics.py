@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from journeys.store.analytics_tables import ExperimentPromotion, StepVisitRow
 from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import CommunicationLog, Enrollment
+from journeys.store.models import CommunicationLog, Enrollment, Event
 
 
 @dataclass(frozen=True)
@@ -256,3 +256,51 @@ def promotions(session: Session, *, org_id: str, journey_id: str) -> list[Experi
             .order_by(ExperimentPromotion.promoted_at.desc(), ExperimentPromotion.id.desc())
         )
     )
+
+
+def events_received(session: Session, org_id: str, since: datetime, until: datetime) -> int:
+    """Behaviour events the organisation's product sent in the range."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.org_id == org_id, Event.received_at >= since, Event.received_at < until)
+        )
+        or 0
+    )
+
+
+def org_send_counts(
+    session: Session, org_id: str, since: datetime, until: datetime
+) -> list[tuple[str, str, int]]:
+    """(channel, status, sends) of every journey of the organisation in the range."""
+    rows = session.execute(
+        select(CommunicationLog.channel, CommunicationLog.status, func.count())
+        .where(
+            CommunicationLog.org_id == org_id,
+            CommunicationLog.created_at >= since,
+            CommunicationLog.created_at < until,
+        )
+        .group_by(CommunicationLog.channel, CommunicationLog.status)
+    ).all()
+    return [(channel, status, count) for channel, status, count in rows]
+
+
+def org_decisions(
+    session: Session, org_id: str, decision: str, since: datetime, until: datetime
+) -> list[DecisionRow]:
+    """The organisation's decisions of one kind in the range."""
+    rows = session.execute(
+        select(
+            DecisionAudit.decision,
+            DecisionAudit.choice,
+            DecisionAudit.model_version,
+            DecisionAudit.candidates,
+        ).where(
+            DecisionAudit.org_id == org_id,
+            DecisionAudit.decision == decision,
+            DecisionAudit.decided_at >= since,
+            DecisionAudit.decided_at < until,
+        )
+    ).all()
+    return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]

@@ -23,6 +23,7 @@ from journeys.store.decision_audit import record_decision
 from tests.support.api_process import ROOT, api_process, issue_key, server_env
 from tests.support.journey_scenarios import ORG
 from tests.support.measured_population import MEASURED, measured_catalog, walk_population
+from tests.support.prometheus_text import exposes
 from tests.support.temporal import journey_client, running_worker
 
 CATALOG_ENV = {"JOURNEYS_CATALOG": "tests.support.measured_population:MEASURED_JOURNEYS"}
@@ -192,6 +193,10 @@ async def test_report_of_a_known_population(
             assert alerts.status_code == 200 and alerts.json() == {"alerts": []}
             bad_limit = await http.get("/v1/alerts", params={"limit": "0"})
             assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["error"]["field"]
+            scraped = (await http.get("/metrics")).text
+            for name in ("journeys_events_routed_total", "journeys_alerts_active"):
+                assert exposes(scraped, name), name
+            assert 'journeys_alerts_active{rule="dropoff_spike",severity="critical"} 0.0' in scraped
 
 
 def test_decisions_by_choice_with_average_confidence_and_errors(store: Store) -> None:
