@@ -304,3 +304,32 @@ def org_decisions(
         )
     ).all()
     return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]
+
+
+def customer_paths(
+    session: Session, org_id: str, customer_id: str
+) -> list[tuple[str, int, str, str | None, list[str]]]:
+    """(journey, version, status, outcome, steps visited in order) of a customer's enrollments."""
+    enrollments = session.execute(
+        select(
+            Enrollment.enrollment_id,
+            Enrollment.journey_id,
+            Enrollment.journey_version,
+            Enrollment.status,
+            Enrollment.outcome,
+        )
+        .where(Enrollment.org_id == org_id, Enrollment.customer_id == customer_id)
+        .order_by(Enrollment.started_at.desc())
+    ).all()
+    visits = session.execute(
+        select(StepVisitRow.enrollment_id, StepVisitRow.step)
+        .where(StepVisitRow.org_id == org_id, StepVisitRow.customer_id == customer_id)
+        .order_by(StepVisitRow.entered_at, StepVisitRow.id)
+    ).all()
+    steps: dict[str, list[str]] = {}
+    for enrollment_id, step in visits:
+        steps.setdefault(enrollment_id, []).append(step)
+    return [
+        (journey, version, status, outcome, steps.get(enrollment_id, []))
+        for enrollment_id, journey, version, status, outcome in enrollments
+    ]

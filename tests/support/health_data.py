@@ -1,4 +1,4 @@
-"""Enrollment endings and decisions written where the health check reads them."""
+"""Enrollments, their visits and endings, and decisions, written as the activities write them."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from journeys.contracts.activities import DecisionRecord, EnrollmentRecord
-from journeys.contracts.enrollment import EnrollmentStatus
+from journeys.contracts.enrollment import EnrollmentStatus, StepVisit
 from journeys.contracts.scoring import UNAVAILABLE_MODEL_VERSION
 from journeys.store import Store
 from journeys.store.decision_audit import record_decision
 from journeys.store.enrollments import upsert_enrollment
+from journeys.store.step_visits import record_step_visits
 
 
 def record_endings(
@@ -61,3 +62,46 @@ def record_decisions(
                     decided_at=at,
                 ),
             )
+
+
+def record_walks(
+    store: Store,
+    org_id: str,
+    journey_id: str,
+    started_at: datetime,
+    walks: list[tuple[list[str], EnrollmentStatus, str | None]],
+    arms: dict[str, str] | None = None,
+) -> None:
+    """Enrollments that visited the given steps and ended (or not) as given, a day after start."""
+    with store.transaction() as session:
+        for steps, status, outcome in walks:
+            enrollment_id = uuid.uuid4().hex
+            start = EnrollmentRecord(
+                org_id=org_id,
+                customer_id=f"w-{enrollment_id[:10]}",
+                journey_id=journey_id,
+                journey_version=1,
+                workflow_id=f"wf-{enrollment_id}",
+                enrollment_id=enrollment_id,
+                status=EnrollmentStatus.ACTIVE,
+                at=started_at,
+                experiment_arms=arms or {},
+                visits=[
+                    StepVisit(step=step, visit=1, entered_at=started_at + timedelta(minutes=i))
+                    for i, step in enumerate(steps)
+                ],
+            )
+            upsert_enrollment(session, start)
+            record_step_visits(session, start)
+            if status is not EnrollmentStatus.ACTIVE:
+                end = start.model_copy(
+                    update={
+                        "status": status,
+                        "outcome": outcome,
+                        "at": started_at + timedelta(days=1),
+                        "visits": [],
+                        "final_step": steps[-1],
+                    }
+                )
+                upsert_enrollment(session, end)
+                record_step_visits(session, end)
