@@ -128,6 +128,7 @@ class JourneySettings(BaseSettings):
         alert_pagerduty_routing_key: PagerDuty integration key (empty: no paging).
         worker_metrics_port: Port of the worker's Prometheus ``/metrics`` (0: not served;
             the API serves its own at ``/metrics``).
+        dashboard_port: Port of the web dashboard ``journeys dev`` starts (0: none).
     """
 
     model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
@@ -198,6 +199,7 @@ class JourneySettings(BaseSettings):
     alert_pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
     alert_pagerduty_routing_key: SecretStr = SecretStr("")
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    dashboard_port: int = Field(default=8501, ge=0, le=65535)
 
     @field_validator("database_url")
     @classmethod

@@ -38,6 +38,7 @@ from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.welcome import CORE_WORKFLOW_COMPLETED, WELCOME_V1
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
 from journeys.contracts import search_attributes
+from journeys.dashboard.web_process import start_dashboard, stop_dashboard
 from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.errors import ConfigurationError, DevStackError
 from journeys.settings import JourneySettings
@@ -55,6 +56,9 @@ TEMPORAL_LOG_FILE = "temporal.log"
 
 OUTBOX_FILE = "outbox.jsonl"
 """Messages of channels with no provider configured (see ``workers.journey_worker``)."""
+
+DASHBOARD_LOG_FILE = "dashboard.log"
+"""The web dashboard's output, in the data folder."""
 
 LOCAL_HOST = "127.0.0.1"
 SERVER_STOP_SECONDS = 15.0
@@ -412,7 +416,9 @@ CLI_HINTS = {
 """CLI commands the banner points to when they are installed."""
 
 
-def banner(settings: JourneySettings, *, api: bool, cli_commands: Iterable[str]) -> str:
+def banner(
+    settings: JourneySettings, *, api: bool, cli_commands: Iterable[str], dashboard: str = ""
+) -> str:
     """What is running and where to look, printed once the stack is up."""
     data_dir = settings.data_dir.resolve()
     ui = f"http://localhost:{settings.temporal_ui_port}"
@@ -430,6 +436,8 @@ def banner(settings: JourneySettings, *, api: bool, cli_commands: Iterable[str])
         f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace},"
         f" task queue {settings.task_queue})",
         f"  HTTP API     {api_line}",
+        f"  Dashboard    {dashboard or 'not started'}  (`journeys dashboard`: the live view"
+        " in a terminal)",
         f"  Store        {display_url(settings.resolved_database_url)}",
         f"  Outbox       {data_dir / OUTBOX_FILE}  (email, SMS and push messages, one JSON"
         " line each; in-app messages are in the store)",
@@ -516,6 +524,15 @@ async def run_dev_stack(
             watched[api.task] = "the HTTP API"
             say(f"  ok   HTTP API on http://{settings.api_host}:{settings.api_port}")
 
+        dashboard_url = ""
+        if settings.dashboard_port and port_is_free(settings.dashboard_port):
+            dashboard = start_dashboard(settings, settings.data_dir / DASHBOARD_LOG_FILE)
+            stack.callback(stop_dashboard, dashboard)
+            dashboard_url = f"http://{settings.api_host}:{settings.dashboard_port}"
+            say(f"  ok   web dashboard on {dashboard_url}")
+        elif settings.dashboard_port:
+            say(f"  --   web dashboard not started: port {settings.dashboard_port} is in use")
+
         say("  ok   catalog: " + ", ".join(j.key for j in catalog.current_versions()))
         served = {journey.id for journey in catalog.current_versions()}
         demo_journeys = {DEMO_TOUR_V1.id, WELCOME_V1.id}
@@ -537,7 +554,14 @@ async def run_dev_stack(
                 send_demo_clicks(journeys, settings.default_org, DEMO_CLICK_DELAY_SECONDS)
             )
             stack.push_async_callback(_cancel, clicks)
-        say(banner(settings, api=factory is not None, cli_commands=cli_commands))
+        say(
+            banner(
+                settings,
+                api=factory is not None,
+                cli_commands=cli_commands,
+                dashboard=dashboard_url,
+            )
+        )
         try:
             await _first_to_end(watched)
         except asyncio.CancelledError:
