@@ -28,7 +28,7 @@ def _store() -> Store:
 def _journey_health(settings: JourneySettings, store: Store, org_id: str) -> None:
     catalog = configured_catalog(settings)
     journeys = {d.id: d for d in catalog.current_versions()}
-    selected = st.selectbox("Select Journey", sorted(journeys))
+    selected = st.selectbox("Select Journey", list(journeys))
     if selected is None:
         st.info("The catalog has no journeys.")
         return

@@ -21,8 +21,13 @@ from websockets.sync.client import connect
 from tests.support.network import free_port
 
 
-def render(url: str, wait_for: str, screenshot: Path, profile: Path, seconds: float) -> str:
-    """The page's visible text once it contains ``wait_for``; saves a PNG screenshot."""
+def render(
+    url: str, wait_for: str, screenshot: Path, profile: Path, seconds: float, settle: float = 1.0
+) -> str:
+    """The page's visible text once it contains ``wait_for``; saves a PNG screenshot.
+
+    ``settle``: seconds to let charts and tables draw before the screenshot.
+    """
     port = free_port()
     browser = subprocess.Popen(
         [
@@ -67,7 +72,7 @@ def render(url: str, wait_for: str, screenshot: Path, profile: Path, seconds: fl
                 time.sleep(0.5)
                 result = call("Runtime.evaluate", expression="document.body.innerText")
                 text = str(result.get("result", {}).get("value", ""))
-            time.sleep(1)
+            time.sleep(settle)
             shot = call("Page.captureScreenshot", format="png")
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         return text
