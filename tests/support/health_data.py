@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from journeys.contracts.activities import DecisionRecord, EnrollmentRecord
@@ -69,7 +70,7 @@ def record_walks(
     org_id: str,
     journey_id: str,
     started_at: datetime,
-    walks: list[tuple[list[str], EnrollmentStatus, str | None]],
+    walks: Sequence[tuple[list[str], EnrollmentStatus, str | None]],
     arms: dict[str, str] | None = None,
 ) -> None:
     """Enrollments that visited the given steps and ended (or not) as given, a day after start."""
