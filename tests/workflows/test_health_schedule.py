@@ -72,7 +72,7 @@ async def test_the_schedule_survives_a_worker_restart(
     try:
         async with health_worker(client, settings, store):
             await handle.trigger()
-            await eventually(raised, seconds=60)
+            await eventually(raised, seconds=120)
         assert "AI decision engine error rate: 10.0%" in slack.requests[0].json()["text"]
 
         # The worker is gone; the schedule is still there, in the server.
@@ -83,7 +83,7 @@ async def test_the_schedule_survives_a_worker_restart(
         )
         async with health_worker(client, settings, store):
             await handle.trigger()
-            await eventually(resolved, seconds=60)
+            await eventually(resolved, seconds=120)
         assert "[RESOLVED]" in slack.requests[1].json()["text"]
         assert len((await handle.describe()).info.recent_actions) >= 2
     finally:
