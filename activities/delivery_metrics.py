@@ -27,6 +27,11 @@ class DeliveryMetrics:
         with self._lock:
             return self._counts[(name, channel, outcome)]
 
+    def counts(self) -> dict[tuple[str, str, str], int]:
+        """Every counter by ``(name, channel, outcome)`` (a copy)."""
+        with self._lock:
+            return dict(self._counts)
+
     def snapshot(self) -> dict[str, int]:
         """Every counter as ``name{channel,outcome}`` -> value."""
         with self._lock:

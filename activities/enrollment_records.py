@@ -13,6 +13,7 @@ from journeys.contracts.activities import (
 from journeys.store import Store
 from journeys.store.enrollments import upsert_enrollment
 from journeys.store.journey_status import journey_pause
+from journeys.store.step_visits import record_step_visits
 
 
 class EnrollmentRecordActivities:
@@ -27,14 +28,16 @@ class EnrollmentRecordActivities:
 
     @activity.defn(name=RECORD_ENROLLMENT_ACTIVITY)
     def record_enrollment(self, record: EnrollmentRecord) -> None:
-        """Upsert the enrollment's row; safe to retry."""
+        """Upsert the enrollment's row with its step visits and arms; safe to retry."""
         with self._store.transaction() as session:
             upsert_enrollment(session, record)
+            record_step_visits(session, record)
 
     @activity.defn(name=BEGIN_ENROLLMENT_ACTIVITY)
     def begin_enrollment(self, record: EnrollmentRecord) -> JourneyStatusResult:
         """Record the enrollment's start and return whether its journey is paused."""
         with self._store.transaction() as session:
             upsert_enrollment(session, record)
+            record_step_visits(session, record)
             paused, reason = journey_pause(session, record.journey_id)
         return JourneyStatusResult(paused=paused, reason=reason)

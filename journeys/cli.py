@@ -24,6 +24,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.decisioning",
     "journeys.commands.journey_tools",
     "journeys.commands.privacy",
+    "journeys.commands.analytics",
+    "journeys.commands.experiments",
+    "journeys.commands.alerts",
+    "journeys.commands.dashboards",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

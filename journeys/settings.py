@@ -157,6 +157,20 @@ class JourneySettings(BaseSettings):
             and channel (so an outage raises one alert, not thousands).
         task_overdue_check_seconds: How often each worker looks for tasks for
             people that passed their due time undone (one ops alert per task).
+        experiment_min_sample_per_arm: Enrollments per arm before an experiment
+            gets a verdict (a winner is declared after 500 customers per variant).
+        experiment_alpha: Two-sided significance level of experiment verdicts.
+        alert_baseline_days: Health alerts compare the last ``alert_window_days``
+            with the baseline: the ``alert_baseline_days`` (28) before that window.
+        alert_window_days: The recent window health alerts judge (7 days).
+        alert_check_interval_minutes: How often the health-check Temporal Schedule runs.
+        alert_slack_webhook_url: Slack-compatible incoming webhook for health alerts
+            (empty: alerts are stored and logged only).
+        alert_pagerduty_url: PagerDuty Events API v2 endpoint critical alerts go to.
+        alert_pagerduty_routing_key: PagerDuty integration key (empty: no paging).
+        worker_metrics_port: Port of the worker's Prometheus ``/metrics`` (0: not served;
+            the API serves its own at ``/metrics``).
+        dashboard_port: Port of the web dashboard ``journeys dev`` starts (0: none).
     """
 
     model_config = SettingsConfigDict(env_prefix="JOURNEYS_", env_file=".env", extra="ignore")
@@ -232,6 +246,16 @@ class JourneySettings(BaseSettings):
     ops_alert_webhook_url: str = ""
     ops_alert_interval_seconds: float = Field(default=300.0, ge=0)
     task_overdue_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    experiment_min_sample_per_arm: int = Field(default=500, ge=1, le=10_000_000)
+    experiment_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    alert_baseline_days: int = Field(default=28, ge=1, le=365)
+    alert_window_days: int = Field(default=7, ge=1, le=90)
+    alert_check_interval_minutes: int = Field(default=60, ge=1, le=1_440)
+    alert_slack_webhook_url: str = ""
+    alert_pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    alert_pagerduty_routing_key: SecretStr = SecretStr("")
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    dashboard_port: int = Field(default=8501, ge=0, le=65535)
 
     @field_validator("database_url", "api_database_url")
     @classmethod

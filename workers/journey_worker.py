@@ -9,13 +9,15 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import structlog
+from prometheus_client import start_http_server
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.customer_profiles import CustomerProfileActivities
 from activities.decision_audit import DecisionAuditActivities
 from activities.enrollment_records import EnrollmentRecordActivities
+from activities.health_checks import HealthCheckActivities
 from activities.human_tasks import HumanTaskActivities
 from activities.journey_transitions import JourneyTransitionActivities
 from activities.message_delivery import MessageDeliveryActivities
@@ -33,6 +35,8 @@ from activities.providers import (
     WebhookProvider,
 )
 from activities.scoring import EventWindowScorer, ScoringActivities, default_scorers
+from journeys.analytics.health_schedule import ensure_health_schedule
+from journeys.analytics.prometheus_metrics import REGISTRY
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
@@ -46,7 +50,9 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
+from workers.metrics_interceptor import DELIVERY_COUNTERS, MetricsInterceptor
 from workers.workflow_bytecode import cache_workflow_bytecode
+from workflows.health_check import JourneyHealthCheckWorkflow
 from workflows.journey_workflow import JourneyWorkflow
 
 log = structlog.get_logger(__name__)
@@ -161,6 +167,7 @@ def build_worker(
         settings,
         templates=catalog.templates,
     )
+    DELIVERY_COUNTERS.add(delivery.metrics)
     human_tasks = HumanTaskActivities(store, _ops_alerts(settings))
     records = EnrollmentRecordActivities(store)
     if scorers is None:
@@ -176,14 +183,20 @@ def build_worker(
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
     transitions = JourneyTransitionActivities(JourneyClient(client, store, catalog, settings))
+    health = HealthCheckActivities(store, catalog, settings)
     runner: WorkflowRunner = UnsandboxedWorkflowRunner()
     if settings.workflow_sandbox:
         cache_workflow_bytecode([JourneyWorkflow])
-        runner = SandboxedWorkflowRunner()
+        # The metrics module is shared with the sandbox, so failed runs count in the process.
+        runner = SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                "prometheus_client", "journeys.analytics.prometheus_metrics"
+            )
+        )
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[JourneyWorkflow],
+        workflows=[JourneyWorkflow, JourneyHealthCheckWorkflow],
         activities=[
             delivery.deliver_message,
             delivery.record_send_failure,
@@ -198,6 +211,7 @@ def build_worker(
             transitions.enroll_in_journey,
             transitions.get_journey_status,
             *next_best_actions.activities(),
+            health.check_journey_health,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -206,6 +220,7 @@ def build_worker(
         # Stopping (a deploy's SIGTERM) stops polling and lets sends in flight finish,
         # rather than cancelling provider calls whose outcome would then be unknown.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
+        interceptors=[MetricsInterceptor()],
     )
 
 
@@ -242,7 +257,10 @@ async def run_worker(settings: JourneySettings) -> None:
         overdue = asyncio.create_task(
             watch_overdue_tasks(HumanTaskActivities(store, _ops_alerts(settings)), settings)
         )
-        log.info("worker started", task_queue=settings.task_queue)
+        schedule_id = await ensure_health_schedule(client, settings)
+        if settings.worker_metrics_port:
+            start_http_server(settings.worker_metrics_port, registry=REGISTRY)
+        log.info("worker started", task_queue=settings.task_queue, health_schedule=schedule_id)
         try:
             async with sweeping_unrouted_events(client, settings, store, catalog):
                 await worker.run()

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 
-from workflows.runtime import ActivityCallFailed, JourneyRuntime
+from workflows.runtime import ActivityCallFailed, AttributePair, AttributeUpdate, JourneyRuntime
 
 with workflow.unsafe.imports_passed_through():
     from journeys.contracts import search_attributes as sa
@@ -70,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
         RetentionOfferRequest,
     )
     from journeys.contracts.enrollment import (
+        GOAL_REACHED_OUTCOME,
         MAX_REMEMBERED_EVENT_IDS,
         MAX_REMEMBERED_EVENTS,
         DecisionMade,
@@ -83,16 +84,25 @@ with workflow.unsafe.imports_passed_through():
         PathEntry,
         PauseRequest,
         ReceivedEvent,
+        StepVisit,
     )
-    from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
+    from journeys.contracts.scoring import (
+        COMPUTE_SCORE_ACTIVITY,
+        UNAVAILABLE_MODEL_VERSION,
+        ScoreRequest,
+        ScoreResult,
+    )
     from journeys.errors import PERMANENT_DELIVERY_ERROR_TYPE
     from journeys.language.channels import Channel
     from journeys.language.delivery_rules import CappedPolicy
     from journeys.language.evaluation import (
+        HOLDOUT_ARM,
+        HOLDOUT_EXPERIMENT,
         attribute_holds,
         count_since,
         event_count_holds,
         experiment_arm,
+        holdout_arm,
         score_holds,
         stage_holds,
     )
@@ -216,6 +226,10 @@ class JourneyInterpreter:
         self._seen = set(self._progress.seen_event_ids)
         self._profile: CustomerProfile | None = None
         self._revision = params.interpreter_revision
+        if self._first_run and self._revision >= 2 and self._definition.holdout_percent:
+            self._progress.experiment_arms[HOLDOUT_EXPERIMENT] = holdout_arm(
+                self._definition.id, self._definition.holdout_percent, params.customer_id
+            )
 
     async def run(self) -> EnrollmentResult:
         """Walk the step graph until an exit step or an exit/goal event."""
@@ -227,6 +241,7 @@ class JourneyInterpreter:
                     result_type=JourneyStatusResult,
                     start_to_close_timeout=STORE_TIMEOUT,
                     local=True,
+                    summary=f"begin {self._definition.key} for {self._params.customer_id}",
                 )
             else:
                 await self._record(EnrollmentStatus.ACTIVE, None)
@@ -235,6 +250,7 @@ class JourneyInterpreter:
                     JourneyStatusRequest(journey_id=self._definition.id),
                     result_type=JourneyStatusResult,
                     start_to_close_timeout=STORE_TIMEOUT,
+                    summary=f"read whether {self._definition.id} is paused",
                 )
             self._progress.paused = self._progress.paused or status.paused
         self._publish(resting=False)
@@ -284,7 +300,7 @@ class JourneyInterpreter:
         del progress.recent_events[:-MAX_REMEMBERED_EVENTS]
         if self._ending is None:
             if event.name in self._definition.goal_events:
-                self._ending = _Ending(EnrollmentStatus.EXITED, "goal_reached")
+                self._ending = _Ending(EnrollmentStatus.EXITED, GOAL_REACHED_OUTCOME)
             elif event.name in self._definition.exit_events:
                 self._ending = _Ending(EnrollmentStatus.EXITED, f"exit_event:{event.name}")
 
@@ -317,6 +333,7 @@ class JourneyInterpreter:
             decisions=list(progress.decisions),
             paused=progress.paused,
             lifecycle_stage=progress.lifecycle_stage,
+            experiment_arms=dict(progress.experiment_arms),
         )
 
     def _waiting_for(self) -> list[str]:
@@ -331,6 +348,10 @@ class JourneyInterpreter:
         progress = self._progress
         progress.visits[name] = progress.visits.get(name, 0) + 1
         progress.path.append(PathEntry(step=name, entered_at=self._rt.now()))
+        if self._revision >= 2:
+            progress.unrecorded_visits.append(
+                StepVisit(step=name, visit=progress.visits[name], entered_at=self._rt.now())
+            )
         progress.wait_until = None
         progress.step_event_seq = progress.last_event_seq
         if len(progress.path) == 1:
@@ -403,6 +424,10 @@ class JourneyInterpreter:
                     step.arms, self._definition.id, step.experiment, self._params.customer_id
                 )
                 self._progress.experiment_arms[step.experiment] = arm.name
+                visits = self._progress.unrecorded_visits
+                if visits and visits[-1].step == self._progress.current_step:
+                    # Entered just now, in this workflow task: the visit is not recorded yet.
+                    visits[-1].experiment, visits[-1].arm = step.experiment, arm.name
                 return arm.next
             case SetAttributeStep():
                 await self._set_attributes(step)
@@ -441,6 +466,7 @@ class JourneyInterpreter:
             request,
             result_type=WaitDeadline,
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: deadline in the customer's time zone",
         )
         if deadline.until is None or deadline.until <= self._rt.now():
             return None
@@ -462,15 +488,32 @@ class JourneyInterpreter:
             remaining = deadline - self._rt.now()
             if remaining <= timedelta(0):
                 return False
+            await self._record_visits()
             try:
                 await self._rt.wait_condition(
                     lambda: self._ending is not None or done() or self._should_continue_as_new(),
                     within=remaining,
+                    summary=self._timer_summary(deadline),
                 )
             except TimeoutError:
                 return done()
             if self._ending is None and not done() and self._should_continue_as_new():
                 raise _Suspend
+
+    def _timer_summary(self, deadline: datetime) -> str:
+        """What the current step's timer waits for, as the UI shows it (``Day 3 wait until``)."""
+        name = self._progress.current_step
+        step = self._definition.steps.get(name)
+        until = f"until {_moment(deadline)}"
+        match step:
+            case WaitStep(day=day) if day is not None:
+                return f"{name}: Day {day} wait {until}"
+            case WaitForEventStep():
+                return f"{name}: wait for {' or '.join(sorted(step.events))} {until}"
+            case HumanTaskStep():
+                return f"{name}: wait for the {step.kind} outcome {until}"
+            case _:
+                return f"{name}: wait {until}"
 
     async def _wait_for_events(
         self, events: dict[str, str], within: timedelta, on_timeout: str
@@ -533,6 +576,7 @@ class JourneyInterpreter:
                 ProfileRequest(org_id=self._params.org_id, customer_id=self._params.customer_id),
                 result_type=CustomerProfile,
                 start_to_close_timeout=STORE_TIMEOUT,
+                summary=f"{self._progress.current_step}: load the customer's profile",
             )
         return self._profile
 
@@ -559,6 +603,7 @@ class JourneyInterpreter:
                 result_type=ScoreResult,
                 start_to_close_timeout=STORE_TIMEOUT,
                 retry_policy=SCORE_RETRY,
+                summary=f"{self._progress.current_step}: score {scorer}",
             )
         except ActivityCallFailed as err:
             self._rt.warn("scorer %s failed: %s", scorer, err.kind)
@@ -593,7 +638,7 @@ class JourneyInterpreter:
                 step_key=self._step_key,
                 decision=self._progress.current_step,
                 model_name=step.scorer,
-                model_version=result.model_version if result else "unavailable",
+                model_version=result.model_version if result else UNAVAILABLE_MODEL_VERSION,
                 inputs={"score": score, "tier": tier, **inputs},
                 candidates=candidates,
                 choice=choice,
@@ -601,6 +646,7 @@ class JourneyInterpreter:
                 decided_at=self._rt.now(),
             ),
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: decided {choice} ({rationale})",
         )
         self._progress.decisions.append(
             DecisionMade(
@@ -648,6 +694,7 @@ class JourneyInterpreter:
                 lifecycle_stage=step.lifecycle_stage,
             ),
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: update the profile",
         )
         if step.lifecycle_stage is not None:
             self._progress.lifecycle_stage = step.lifecycle_stage
@@ -671,6 +718,7 @@ class JourneyInterpreter:
             ),
             result_type=HumanTaskCreated,
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: create {step.kind} task: {step.title}",
         )
         if not step.outcomes:
             return step.next
@@ -690,6 +738,7 @@ class JourneyInterpreter:
             ),
             result_type=TransitionResult,
             start_to_close_timeout=STORE_TIMEOUT,
+            summary=f"{self._progress.current_step}: enroll in {step.journey}",
         )
         if not result.enrolled:
             self._rt.warn("transition to %s refused: %s", step.journey, result.detail)
@@ -700,6 +749,7 @@ class JourneyInterpreter:
         if not self._progress.paused:
             return
         self._publish(resting=True)
+        await self._record_visits()
         await self._rt.wait_condition(
             lambda: (
                 not self._progress.paused
@@ -822,6 +872,8 @@ class JourneyInterpreter:
         channel; ``CAPPED`` follows ``on_capped``; ``SUPPRESSED`` and ``FAILED``
         move to the next channel; ``UNKNOWN`` is never resent.
         """
+        if self._progress.experiment_arms.get(HOLDOUT_EXPERIMENT) == HOLDOUT_ARM:
+            return
         await self._hold_while_paused()
         data = {**self._decision_data(), **step.data}
         transactional = isinstance(step, SendStep) and step.transactional
@@ -888,6 +940,8 @@ class JourneyInterpreter:
                 start_to_close_timeout=SEND_TIMEOUT,
                 schedule_to_close_timeout=deadline,
                 retry_policy=retry,
+                summary=f"{self._progress.current_step}: send {request.template}"
+                f" by {request.channel.value}",
             )
         except ActivityCallFailed as err:
             self._rt.warn(
@@ -921,8 +975,14 @@ class JourneyInterpreter:
         self._publish(resting=True)
         remaining = retry_at - self._rt.now()
         if remaining > timedelta(0):
+            await self._record_visits()
             with contextlib.suppress(TimeoutError):
-                await self._rt.wait_condition(lambda: self._ending is not None, within=remaining)
+                await self._rt.wait_condition(
+                    lambda: self._ending is not None,
+                    within=remaining,
+                    summary=f"{self._progress.current_step}: send deferred (quiet hours or cap)"
+                    f" until {_moment(retry_at)}",
+                )
         self._progress.wait_until = None
         self._publish(resting=False)
 
@@ -933,19 +993,37 @@ class JourneyInterpreter:
             for decision in self._progress.decisions
         }
 
+    async def _record_visits(self) -> None:
+        """Write the step visits since the last rest, in one local activity (revision 2).
+
+        Called where the enrollment is about to wait, so a run of steps passed
+        through between two waits costs one store write, not one per step.
+        """
+        if not self._progress.unrecorded_visits:
+            return
+        await self._record(EnrollmentStatus.ACTIVE, None)
+
     async def _record(self, status: EnrollmentStatus, outcome: str | None) -> None:
         record = self._enrollment_record(status, outcome)
         if self._revision >= 1 or self._rt.patched(LOCAL_BOOKKEEPING_PATCH):
             await self._rt.execute_activity(
-                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT, local=True
+                RECORD_ENROLLMENT_ACTIVITY,
+                record,
+                start_to_close_timeout=STORE_TIMEOUT,
+                local=True,
+                summary=_record_summary(record),
             )
+            del self._progress.unrecorded_visits[: len(record.visits)]
         else:
             await self._rt.execute_activity(
-                RECORD_ENROLLMENT_ACTIVITY, record, start_to_close_timeout=STORE_TIMEOUT
+                RECORD_ENROLLMENT_ACTIVITY,
+                record,
+                start_to_close_timeout=STORE_TIMEOUT,
+                summary=_record_summary(record),
             )
 
     def _enrollment_record(self, status: EnrollmentStatus, outcome: str | None) -> EnrollmentRecord:
-        return EnrollmentRecord(
+        record = EnrollmentRecord(
             org_id=self._params.org_id,
             customer_id=self._params.customer_id,
             journey_id=self._definition.id,
@@ -956,6 +1034,12 @@ class JourneyInterpreter:
             outcome=outcome,
             at=self._rt.now(),
         )
+        if self._revision >= 2:
+            record.visits = list(self._progress.unrecorded_visits)
+            record.experiment_arms = dict(self._progress.experiment_arms)
+            if status is not EnrollmentStatus.ACTIVE:
+                record.final_step = self._progress.current_step
+        return record
 
     def _should_continue_as_new(self) -> bool:
         return (
@@ -986,7 +1070,7 @@ class JourneyInterpreter:
         """
         if resting or self._revision < 1:
             current = self._rt.search_attributes()
-            changed: list[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]] = [
+            changed: list[AttributeUpdate] = [
                 pair.key.value_set(pair.value)  # type: ignore[arg-type]
                 for pair in self._wanted_attributes()
                 if current.get(pair.key) != pair.value
@@ -995,7 +1079,7 @@ class JourneyInterpreter:
                 self._rt.upsert_search_attributes(changed)
         self._rt.set_details(self._describe)
 
-    def _wanted_attributes(self) -> list[SearchAttributePair[str] | SearchAttributePair[int]]:
+    def _wanted_attributes(self) -> list[AttributePair]:
         """The search attributes the enrollment's state calls for now."""
         progress = self._progress
         return sa.enrollment_attributes(
@@ -1006,6 +1090,7 @@ class JourneyInterpreter:
             current_step=progress.current_step,
             status="paused" if progress.paused and not self._ending else self._status.value,
             lifecycle_stage=progress.lifecycle_stage,
+            experiment_arms=progress.experiment_arms if self._revision >= 2 else None,
         )
 
     @property
@@ -1037,3 +1122,17 @@ def _options(step: DecideStep) -> list[str]:
     for name in [*step.tiers.values(), *(band.next for band in step.bands), step.otherwise]:
         seen.setdefault(name, None)
     return list(seen)
+
+
+def _moment(at: datetime) -> str:
+    """A time as the UI's summaries show it."""
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _record_summary(record: EnrollmentRecord) -> str:
+    """The summary of an enrollment bookkeeping activity."""
+    if record.status is not EnrollmentStatus.ACTIVE:
+        return f"record the end: {record.status.value} ({record.outcome})"
+    if record.visits:
+        return "record step visits: " + ", ".join(visit.step for visit in record.visits)
+    return "record the start"

@@ -25,6 +25,13 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 ResultT = TypeVar("ResultT")
 
+AttributePair = (
+    SearchAttributePair[str] | SearchAttributePair[int] | SearchAttributePair[Sequence[str]]
+)
+AttributeUpdate = (
+    SearchAttributeUpdate[str] | SearchAttributeUpdate[int] | SearchAttributeUpdate[Sequence[str]]
+)
+
 
 class ActivityCallFailed(Exception):
     """An activity failed for good (its retries exhausted or its error non-retryable).
@@ -71,8 +78,12 @@ class JourneyRuntime(Protocol):
         schedule_to_close_timeout: timedelta | None = None,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
+        summary: str | None = None,
     ) -> ResultT:
-        """Run an activity to its result (retried until ``schedule_to_close_timeout``, if given).
+        """Run an activity to its result.
+
+        It is retried until ``schedule_to_close_timeout``, if given; ``summary`` is
+        what the UI shows for it.
 
         Raises:
             ActivityCallFailed: the activity failed for good.
@@ -80,9 +91,13 @@ class JourneyRuntime(Protocol):
         ...
 
     async def wait_condition(
-        self, condition: Callable[[], bool], *, within: timedelta | None = None
+        self,
+        condition: Callable[[], bool],
+        *,
+        within: timedelta | None = None,
+        summary: str | None = None,
     ) -> None:
-        """Wait until ``condition()`` holds.
+        """Wait until ``condition()`` holds (``summary``: what the UI shows for its timer).
 
         Raises:
             TimeoutError: ``within`` passed first.
@@ -100,8 +115,7 @@ class JourneyRuntime(Protocol):
     def continue_as_new(
         self,
         params: Any,
-        search_attributes: Sequence[SearchAttributePair[str] | SearchAttributePair[int]]
-        | None = None,
+        search_attributes: Sequence[AttributePair] | None = None,
     ) -> NoReturn:
         """End this run and start the next with ``params``."""
         ...
@@ -110,9 +124,7 @@ class JourneyRuntime(Protocol):
         """The enrollment's current search attributes."""
         ...
 
-    def upsert_search_attributes(
-        self, updates: Sequence[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]]
-    ) -> None:
+    def upsert_search_attributes(self, updates: Sequence[AttributeUpdate]) -> None:
         """Change search attributes."""
         ...
 
@@ -160,8 +172,12 @@ class TemporalRuntime:
         schedule_to_close_timeout: timedelta | None = None,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
+        summary: str | None = None,
     ) -> ResultT:
-        """A (local) activity, its failure raised as :class:`ActivityCallFailed`."""
+        """A (local) activity, its failure raised as :class:`ActivityCallFailed`.
+
+        The summary is user metadata of the command: the UI shows it, replay ignores it.
+        """
         try:
             if local:
                 result: ResultT = await workflow.execute_local_activity(
@@ -171,6 +187,7 @@ class TemporalRuntime:
                     start_to_close_timeout=start_to_close_timeout,
                     schedule_to_close_timeout=schedule_to_close_timeout,
                     retry_policy=retry_policy,
+                    summary=summary,
                 )
             else:
                 result = await workflow.execute_activity(
@@ -180,6 +197,7 @@ class TemporalRuntime:
                     start_to_close_timeout=start_to_close_timeout,
                     schedule_to_close_timeout=schedule_to_close_timeout,
                     retry_policy=retry_policy,
+                    summary=summary,
                 )
         except ActivityError as err:
             cause = err.cause
@@ -189,10 +207,14 @@ class TemporalRuntime:
         return result
 
     async def wait_condition(
-        self, condition: Callable[[], bool], *, within: timedelta | None = None
+        self,
+        condition: Callable[[], bool],
+        *,
+        within: timedelta | None = None,
+        summary: str | None = None,
     ) -> None:
-        """``workflow.wait_condition`` (a timer only when ``within`` is given)."""
-        await workflow.wait_condition(condition, timeout=within)
+        """``workflow.wait_condition``; a timer (with its summary) only when ``within`` is given."""
+        await workflow.wait_condition(condition, timeout=within, timeout_summary=summary)
 
     async def wait_for_handlers(self) -> None:
         """Wait for ``workflow.all_handlers_finished``."""
@@ -205,8 +227,7 @@ class TemporalRuntime:
     def continue_as_new(
         self,
         params: Any,
-        search_attributes: Sequence[SearchAttributePair[str] | SearchAttributePair[int]]
-        | None = None,
+        search_attributes: Sequence[AttributePair] | None = None,
     ) -> NoReturn:
         """``workflow.continue_as_new``, with the next run's search attributes if given."""
         if search_attributes is None:
@@ -219,9 +240,7 @@ class TemporalRuntime:
         """The run's typed search attributes."""
         return workflow.info().typed_search_attributes
 
-    def upsert_search_attributes(
-        self, updates: Sequence[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]]
-    ) -> None:
+    def upsert_search_attributes(self, updates: Sequence[AttributeUpdate]) -> None:
         """``workflow.upsert_search_attributes``."""
         workflow.upsert_search_attributes(list(updates))
 

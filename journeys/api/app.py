@@ -12,12 +12,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 
 from journeys.api import (
+    analytics,
     client_journeys,
     customers,
     delivery_feedback,
     enrollments,
     human_tasks,
     ingress,
+    metrics,
 )
 from journeys.api.error_responses import RETRY_LATER, install_error_handlers
 from journeys.api.payloads import Health
@@ -69,6 +71,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
         app.state.client = client
         app.state.store = client.store
         app.state.api_keys = ApiKeyCache(client.store, settings.api_key_cache_seconds)
+        app.state.alert_registry = metrics.alert_registry(client.store)
         log.info("api ready", temporal=settings.temporal_address, task_queue=settings.task_queue)
         try:
             yield
@@ -100,6 +103,8 @@ def create_app(settings: JourneySettings) -> FastAPI:
     app.include_router(client_journeys.router)
     app.include_router(delivery_feedback.router)
     app.include_router(human_tasks.router)
+    app.include_router(analytics.router)
+    app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> Health:

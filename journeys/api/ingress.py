@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Request
 
+from journeys.analytics.prometheus_metrics import count_routed
 from journeys.api.error_responses import ERROR_RESPONSES, ApiError
 from journeys.api.payloads import (
     BatchRequest,
@@ -42,7 +43,9 @@ async def track(body: TrackRequest, org_id: OrgId, request: Request) -> TrackRes
     Events dated more than
     ``event_future_tolerance_seconds`` ahead are refused with 422.
     """
-    return await _client(request).track(_tracked(org_id, body, ""))
+    result = await _client(request).track(_tracked(org_id, body, ""))
+    count_routed(result)
+    return result
 
 
 @router.post("/batch", summary="Track a batch of events (imports)")
@@ -62,6 +65,8 @@ async def batch(body: BatchRequest, org_id: OrgId, request: Request) -> BatchRes
         _tracked(org_id, event, f"events[{index}].") for index, event in enumerate(body.events)
     ]
     results = await client.track_batch(events)
+    for result in results:
+        count_routed(result)
     stored = sum(result.stored for result in results)
     return BatchResponse(stored=stored, duplicates=len(results) - stored, results=results)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from journeys.contracts.enrollment import EnrollmentStatus
+from journeys.contracts.enrollment import EnrollmentStatus, StepVisit
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
 
@@ -20,7 +20,13 @@ DELIVER_MESSAGE_ACTIVITY = "deliver_message"
 
 
 class EnrollmentRecord(BaseModel):
-    """An enrollment's row in the store, written when it starts and when it ends."""
+    """An enrollment's row in the store, written when it starts, rests and ends.
+
+    Attributes:
+        visits: Step visits to record (interpreter revision 2), once per visit.
+        experiment_arms: Experiment -> arm, stored with the enrollment.
+        final_step: At the end: the step the enrollment ended at.
+    """
 
     org_id: str
     customer_id: str
@@ -31,6 +37,9 @@ class EnrollmentRecord(BaseModel):
     status: EnrollmentStatus
     outcome: str | None = None
     at: datetime
+    visits: list[StepVisit] = Field(default_factory=list)
+    experiment_arms: dict[str, str] = Field(default_factory=dict)
+    final_step: str | None = None
 
 
 class SendRequest(BaseModel):

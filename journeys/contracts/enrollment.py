@@ -26,6 +26,11 @@ MAX_REMEMBERED_EVENTS = 100
 INTERPRETER_REVISION = 2
 """The interpreter behaviour new enrollments run (carried in :class:`EnrollmentInput`).
 
+Revision 2: step visits (with the experiment arm of an experiment step's visit)
+are recorded in the store once per visit, in one batch where the enrollment comes
+to rest, by the local enrollment bookkeeping activity; arms are kept in a search
+attribute; a journey's holdout group walks the steps but is sent nothing.
+
 Revision 1: enrollment rows are written by local activities; the first step's
 waits count every event after the entry event; search attributes are upserted
 only where the enrollment comes to rest (a wait, a hold, the end), not for every
@@ -66,6 +71,10 @@ def check_org_id(org_id: str, field: str = "org_id") -> str:
     if not re.fullmatch(ORG_ID_PATTERN, org_id):
         raise InvalidInputError(field, f"{org_id!r}: {ORG_ID_PROBLEM}")
     return org_id
+
+
+GOAL_REACHED_OUTCOME = "goal_reached"
+"""The outcome of an enrollment ended by one of its journey's goal events (a conversion)."""
 
 
 def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> str:
@@ -133,6 +142,24 @@ class DecisionMade(BaseModel):
     decided_at: datetime
 
 
+class StepVisit(BaseModel):
+    """One visit of a step, as recorded for analytics.
+
+    Attributes:
+        step: The step's name.
+        visit: 1 for the first visit of the step in this enrollment, 2 for the second...
+        entered_at: When the enrollment entered the step.
+        experiment: For an experiment step (or the journey's holdout): the experiment.
+        arm: The arm the customer was bucketed into.
+    """
+
+    step: str
+    visit: int = Field(ge=1)
+    entered_at: datetime
+    experiment: str | None = None
+    arm: str | None = None
+
+
 class PathEntry(BaseModel):
     """One visit of a step; ``note`` says what went wrong in it (a send that failed)."""
 
@@ -163,6 +190,8 @@ class EnrollmentProgress(BaseModel):
         step_entered: Whether ``current_step`` was entered before the run continued
             as new; False when it continued between two steps, so the next run
             enters it (counts the visit, records the path, starts its wait afresh).
+        unrecorded_visits: Step visits not yet written to the store (revision 2);
+            written at the next rest, carried through continue-as-new.
     """
 
     enrollment_id: str
@@ -181,6 +210,7 @@ class EnrollmentProgress(BaseModel):
     paused: bool = False
     experiment_arms: dict[str, str] = Field(default_factory=dict)
     step_entered: bool = True
+    unrecorded_visits: list[StepVisit] = Field(default_factory=list)
 
 
 class EnrollmentInput(BaseModel):
@@ -238,3 +268,4 @@ class EnrollmentState(BaseModel):
     decisions: list[DecisionMade] = Field(default_factory=list)
     paused: bool = False
     lifecycle_stage: str | None = None
+    experiment_arms: dict[str, str] = Field(default_factory=dict)

@@ -14,6 +14,9 @@ from pydantic import BaseModel, Field
 COMPUTE_SCORE_ACTIVITY = "compute_score"
 """Activity name: compute a named score for a customer."""
 
+UNAVAILABLE_MODEL_VERSION = "unavailable"
+"""The model version a decide step records when its scorer kept failing (a decision error)."""
+
 
 class ScoreRequest(BaseModel):
     """Ask scorer ``scorer`` about one customer.

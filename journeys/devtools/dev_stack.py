@@ -37,12 +37,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from journeys.analytics.health_schedule import ensure_health_schedule
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.welcome import CORE_WORKFLOW_COMPLETED, WELCOME_V1
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
 from journeys.contracts import search_attributes
+from journeys.dashboard.web_process import start_dashboard, stop_dashboard
 from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.errors import ConfigurationError, DevStackError
 from journeys.settings import JourneySettings
@@ -69,6 +71,9 @@ TEMPORAL_PID_FILE = "temporal.pid"
 
 PR_SET_PDEATHSIG = 1
 """Linux ``prctl`` option: the signal a process gets when its parent dies."""
+
+DASHBOARD_LOG_FILE = "dashboard.log"
+"""The web dashboard's output, in the data folder."""
 
 LOCAL_HOST = "127.0.0.1"
 CLI_NAME = "journeys"
@@ -534,11 +539,13 @@ def banner(
     cli_commands: Iterable[str],
     cli: str = CLI_NAME,
     example: BannerExample | None = None,
+    dashboard: str = "",
 ) -> str:
     """What is running and where to look, printed once the stack is up.
 
     ``cli`` is how the hints spell the CLI (see :func:`cli_invocation`);
-    ``example`` the journey and event they use (by default the demo's).
+    ``example`` the journey and event they use (by default the demo's);
+    ``dashboard`` the web dashboard's address, if it runs.
     """
     example = example or BannerExample(DEMO_TOUR_V1.id, SIGN_UP_EVENT)
     data_dir = settings.data_dir.resolve()
@@ -559,6 +566,8 @@ def banner(
         f"  Temporal     {settings.temporal_address}  (namespace {settings.temporal_namespace},"
         f" task queue {settings.task_queue})",
         f"  HTTP API     {api_line}",
+        f"  Dashboard    {dashboard or 'not started'}  (`journeys dashboard`: the live view"
+        " in a terminal)",
         f"  Store        {display_url(settings.resolved_database_url)}",
         f"  Outbox       {data_dir / OUTBOX_FILE}  (email, SMS and push messages, one JSON"
         " line each; in-app messages are in the store)",
@@ -646,6 +655,8 @@ async def run_dev_stack(
             sweeping_unrouted_events(temporal, settings, store, catalog)
         )
         say(f"  ok   worker polling task queue {settings.task_queue!r}")
+        schedule_id = await ensure_health_schedule(temporal, settings)
+        say(f"  ok   health alerts: Temporal Schedule {schedule_id!r} (UI: Schedules)")
         watched: dict[asyncio.Task[Any], str] = {
             server_exit: "the Temporal dev server",
             worker_run: "the worker",
@@ -660,6 +671,15 @@ async def run_dev_stack(
             assert api.task is not None
             watched[api.task] = "the HTTP API"
             say(f"  ok   HTTP API on http://{settings.api_host}:{settings.api_port}")
+
+        dashboard_url = ""
+        if settings.dashboard_port and port_is_free(settings.dashboard_port):
+            dashboard = start_dashboard(settings, settings.data_dir / DASHBOARD_LOG_FILE)
+            stack.callback(stop_dashboard, dashboard)
+            dashboard_url = f"http://{settings.api_host}:{settings.dashboard_port}"
+            say(f"  ok   web dashboard on {dashboard_url}")
+        elif settings.dashboard_port:
+            say(f"  --   web dashboard not started: port {settings.dashboard_port} is in use")
 
         say("  ok   catalog: " + ", ".join(j.key for j in catalog.current_versions()))
         served = {journey.id for journey in catalog.current_versions()}
@@ -690,6 +710,7 @@ async def run_dev_stack(
                 cli_commands=cli_commands,
                 cli=cli,
                 example=BannerExample.of(catalog),
+                dashboard=dashboard_url,
             )
         )
         try:

@@ -110,6 +110,9 @@ class JourneyDefinition(BaseModel):
         send_deadline: How long the last channel of a send keeps retrying transient
             failures (provider or store outages) before the send fails visibly;
             a send step's ``deadline`` overrides it.
+        holdout_percent: Percent of entering customers (a stable hash of customer
+            and journey) held out as a global control group: they walk the steps
+            and their outcomes are measured, but they are sent nothing.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -133,6 +136,7 @@ class JourneyDefinition(BaseModel):
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
     send_deadline: timedelta = Field(default=DEFAULT_SEND_DEADLINE, ge=MIN_SEND_DEADLINE)
+    holdout_percent: int = Field(default=0, ge=0, le=50)
 
     @model_validator(mode="after")
     def _check_graph(self) -> Self:

@@ -42,6 +42,22 @@ def experiment_arm(
     return arms[-1]
 
 
+HOLDOUT_EXPERIMENT = "holdout"
+"""The experiment name of a journey's holdout (global control) group."""
+
+HOLDOUT_ARM = "holdout"
+"""The arm of customers held out: they are sent nothing."""
+
+TREATED_ARM = "treated"
+"""The arm of every other customer of a journey with a holdout group."""
+
+
+def holdout_arm(journey_id: str, holdout_percent: int, customer_id: str) -> str:
+    """:data:`HOLDOUT_ARM` for the first ``holdout_percent`` buckets, else :data:`TREATED_ARM`."""
+    bucket = experiment_bucket(journey_id, HOLDOUT_EXPERIMENT, customer_id)
+    return HOLDOUT_ARM if bucket < holdout_percent else TREATED_ARM
+
+
 def compare(left: Any, op: str, right: Any) -> bool:
     """``left <op> right``; False when the values cannot be compared.
 

@@ -44,6 +44,7 @@ from journeys.contracts.enrollment import (
     PauseRequest,
     enrollment_workflow_id,
 )
+from journeys.contracts.ui_metadata import enrollment_details, enrollment_summary
 from journeys.errors import EnrollmentRefusedError
 from journeys.language import JourneyDefinition, ReentryPolicy
 from journeys.routing.entry_planning import (
@@ -125,6 +126,14 @@ class EventRouter:
         self.store = store
         self.catalog = catalog
         self.settings = settings
+        self._details: dict[str, str] = {}
+
+    def _start_details(self, definition: JourneyDefinition) -> str:
+        """The UI's static details of an enrollment (its journey's steps), once per version."""
+        details = self._details.get(definition.key)
+        if details is None:
+            details = self._details[definition.key] = enrollment_details(definition)
+        return details
         self._marks: GroupCommit[StoredEvent, None] = GroupCommit(self._write_routed)
 
     def routes(self, name: str) -> bool:
@@ -308,7 +317,8 @@ class EventRouter:
                 start_signal=None if trigger is None else ENTRY_SIGNAL,
                 start_signal_args=[] if trigger is None else [trigger],
                 search_attributes=attributes,
-                static_summary=f"{definition.key} for {customer_id}",
+                static_summary=enrollment_summary(definition, customer_id),
+                static_details=self._start_details(definition),
             )
         except WorkflowAlreadyStartedError as err:
             raise EnrollmentRefusedError(

@@ -22,7 +22,6 @@ from temporalio.common import (
     RetryPolicy,
     SearchAttributeKey,
     SearchAttributePair,
-    SearchAttributeUpdate,
     TypedSearchAttributes,
 )
 
@@ -35,6 +34,7 @@ from journeys.contracts.enrollment import (
 )
 from journeys.language import JourneyDefinition
 from workflows.journey_interpreter import JourneyInterpreter
+from workflows.runtime import AttributePair, AttributeUpdate
 
 ResultT = TypeVar("ResultT")
 
@@ -159,12 +159,17 @@ class SimulatedRuntime:
         schedule_to_close_timeout: timedelta | None = None,
         retry_policy: RetryPolicy | None = None,
         local: bool = False,
+        summary: str | None = None,
     ) -> ResultT:
         """Call the in-memory activity at once (no virtual time passes)."""
         return cast(ResultT, self._activities.call(activity, arg))
 
     async def wait_condition(
-        self, condition: Callable[[], bool], *, within: timedelta | None = None
+        self,
+        condition: Callable[[], bool],
+        *,
+        within: timedelta | None = None,
+        summary: str | None = None,
     ) -> None:
         """Suspend until the driver finds ``condition()`` true or ``within`` passed.
 
@@ -185,8 +190,7 @@ class SimulatedRuntime:
     def continue_as_new(
         self,
         params: Any,
-        search_attributes: Sequence[SearchAttributePair[str] | SearchAttributePair[int]]
-        | None = None,
+        search_attributes: Sequence[AttributePair] | None = None,
     ) -> NoReturn:
         """End the run; the driver starts the next one with ``params``."""
         if search_attributes is not None:
@@ -197,9 +201,7 @@ class SimulatedRuntime:
         """The enrollment's search attributes as the interpreter last set them."""
         return self._attributes
 
-    def upsert_search_attributes(
-        self, updates: Sequence[SearchAttributeUpdate[str] | SearchAttributeUpdate[int]]
-    ) -> None:
+    def upsert_search_attributes(self, updates: Sequence[AttributeUpdate]) -> None:
         """Keep the attributes (only to tell the interpreter what changed)."""
         for update in updates:
             key = cast(SearchAttributeKey[Any], update.key)

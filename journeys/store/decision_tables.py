@@ -74,6 +74,7 @@ class DecisionAudit(Base):
             "org_id", "enrollment_id", "step_key", "decision", name="uq_decision_audit_step"
         ),
         Index("ix_decision_audit_customer_time", "org_id", "customer_id", "decided_at"),
+        Index("ix_decision_audit_journey_time", "org_id", "journey_id", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -115,6 +115,8 @@ class Enrollment(Base):
     __tablename__ = "enrollments"
     __table_args__ = (
         Index("ix_enrollments_customer_journey", "org_id", "customer_id", "journey_id"),
+        Index("ix_enrollments_journey_started", "org_id", "journey_id", "started_at"),
+        Index("ix_enrollments_journey_ended", "org_id", "journey_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -128,6 +130,9 @@ class Enrollment(Base):
     outcome: Mapped[str | None] = mapped_column(String(200), default=None)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Analytics columns (migration 0030, journeys/store/step_visits.py).
+    experiment_arms: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    final_step: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class CommunicationLog(Base):
@@ -137,6 +142,7 @@ class CommunicationLog(Base):
     __table_args__ = (
         Index("ix_communication_log_customer_time", "org_id", "customer_id", "created_at"),
         Index("ix_communication_log_customer_slot", "org_id", "customer_id", "slot_at"),
+        Index("ix_communication_log_journey_time", "org_id", "journey_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import inspect
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -41,6 +42,7 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from tests.support.network import free_port
 from tests.support.temporal import journey_client
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120.0
@@ -161,11 +163,13 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     tmp_path: Path, dev_processes: list[DevProcess]
 ) -> None:
     temporal_port, ui_port, api_port = free_port(), free_port(), free_port()
+    dashboard_port = free_port()
     env = cli_env(
         data_dir=str(tmp_path / "data"),
         temporal_port=str(temporal_port),
         temporal_ui_port=str(ui_port),
         api_port=str(api_port),
+        dashboard_port=str(dashboard_port),
         log_format="json",
     )
     address = f"127.0.0.1:{temporal_port}"
@@ -174,6 +178,17 @@ async def test_dev_runs_demo_stops_on_ctrl_c_and_keeps_its_data(
     dev_processes.append(first)
     server_pid = await asyncio.to_thread(first.wait_for_banner)
     assert f"http://localhost:{ui_port}" in first.output
+    dashboard = f"http://127.0.0.1:{dashboard_port}"
+    assert f"Dashboard    {dashboard}" in first.output
+
+    async def dashboard_answers() -> bool:
+        async with httpx.AsyncClient() as http:
+            try:
+                return (await http.get(f"{dashboard}/_stcore/health")).text == "ok"
+            except httpx.TransportError:
+                return False
+
+    await eventually(dashboard_answers, seconds=60)
     assert str(tmp_path / "data" / "outbox.jsonl") in first.output
     progress, banner = first.output.split("Journey engine is running.")
     assert all(PROGRESS_LINE.match(line) for line in progress.splitlines() if line), progress

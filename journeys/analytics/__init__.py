@@ -1,0 +1,1 @@
+"""Measurement: journey reports (funnels, outcomes, sends, decisions), experiments, health."""

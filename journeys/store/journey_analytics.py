@@ -1,0 +1,335 @@
+"""The queries behind journey analytics (all SQL of :mod:`journeys.analytics`).
+
+Two populations, each read through an index on (org, journey, time):
+
+- the *cohort*: enrollments that started in the range (entered, steps reached,
+  outcomes, durations, arms), optionally of one version and one experiment arm;
+- the *activity*: sends and decisions made in the range by the journey.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from journeys.store.analytics_tables import ExperimentPromotion, StepVisitRow
+from journeys.store.decision_tables import DecisionAudit
+from journeys.store.models import CommunicationLog, Enrollment, Event
+
+
+@dataclass(frozen=True)
+class CohortFilter:
+    """Which enrollments and activity a report covers.
+
+    Attributes:
+        experiment: With ``arm``: only enrollments bucketed into that arm.
+    """
+
+    org_id: str
+    journey_id: str
+    since: datetime
+    until: datetime
+    version: int | None = None
+    experiment: str | None = None
+    arm: str | None = None
+
+    def cohort(self) -> ColumnElement[bool]:
+        """The condition selecting the cohort's enrollment rows."""
+        conditions = [
+            Enrollment.org_id == self.org_id,
+            Enrollment.journey_id == self.journey_id,
+            Enrollment.started_at >= self.since,
+            Enrollment.started_at < self.until,
+        ]
+        if self.version is not None:
+            conditions.append(Enrollment.journey_version == self.version)
+        if self.experiment is not None and self.arm is not None:
+            conditions.append(Enrollment.experiment_arms[self.experiment].as_string() == self.arm)
+        return and_(*conditions)
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether activity must be joined to the cohort (a version or an arm is chosen)."""
+        return self.version is not None or self.arm is not None
+
+
+@dataclass(frozen=True)
+class EndingCount:
+    """Enrollments of the cohort grouped by how (and where) they ended."""
+
+    status: str
+    outcome: str | None
+    final_step: str | None
+    count: int
+
+
+def ending_counts(session: Session, where: CohortFilter) -> list[EndingCount]:
+    """The cohort counted by status, outcome and final step."""
+    rows = session.execute(
+        select(Enrollment.status, Enrollment.outcome, Enrollment.final_step, func.count())
+        .where(where.cohort())
+        .group_by(Enrollment.status, Enrollment.outcome, Enrollment.final_step)
+    ).all()
+    return [EndingCount(status, outcome, step, count) for status, outcome, step, count in rows]
+
+
+def arm_counts(
+    session: Session, where: CohortFilter
+) -> list[tuple[dict[str, Any], str, str | None, int]]:
+    """The cohort counted by experiment arms, status and outcome."""
+    rows = session.execute(
+        select(Enrollment.experiment_arms, Enrollment.status, Enrollment.outcome, func.count())
+        .where(where.cohort())
+        .group_by(Enrollment.experiment_arms, Enrollment.status, Enrollment.outcome)
+    ).all()
+    return [(arms or {}, status, outcome, count) for arms, status, outcome, count in rows]
+
+
+def steps_reached(session: Session, where: CohortFilter) -> dict[str, int]:
+    """Step -> enrollments of the cohort that visited it at least once."""
+    rows = session.execute(
+        select(StepVisitRow.step, func.count(func.distinct(StepVisitRow.enrollment_id)))
+        .join(Enrollment, Enrollment.enrollment_id == StepVisitRow.enrollment_id)
+        .where(where.cohort())
+        .group_by(StepVisitRow.step)
+    ).all()
+    return {step: count for step, count in rows}
+
+
+def durations_seconds(
+    session: Session, where: CohortFilter, *, status: str | None, outcome: str | None
+) -> list[float]:
+    """Seconds from start to end of the cohort's ended enrollments with ``status``/``outcome``."""
+    query = select(Enrollment.started_at, Enrollment.ended_at).where(
+        where.cohort(), Enrollment.ended_at.is_not(None)
+    )
+    if status is not None:
+        query = query.where(Enrollment.status == status)
+    if outcome is not None:
+        query = query.where(Enrollment.outcome == outcome)
+    return [
+        (ended - started).total_seconds()
+        for started, ended in session.execute(query)
+        if ended is not None
+    ]
+
+
+def _activity(where: CohortFilter, table: Any, time_column: Any) -> list[ColumnElement[bool]]:
+    """Conditions selecting the journey's activity (sends, decisions) in the range."""
+    return [
+        table.org_id == where.org_id,
+        table.journey_id == where.journey_id,
+        time_column >= where.since,
+        time_column < where.until,
+    ]
+
+
+def _cohort_join(where: CohortFilter, table: Any) -> ColumnElement[bool]:
+    """The join of activity rows to their enrollment, narrowed to the version and arm."""
+    conditions = [Enrollment.enrollment_id == table.enrollment_id]
+    if where.version is not None:
+        conditions.append(Enrollment.journey_version == where.version)
+    if where.experiment is not None and where.arm is not None:
+        conditions.append(Enrollment.experiment_arms[where.experiment].as_string() == where.arm)
+    return and_(*conditions)
+
+
+def send_counts(session: Session, where: CohortFilter) -> list[tuple[str, str, int]]:
+    """(channel, status, sends) of the journey's sends made in the range."""
+    query = (
+        select(CommunicationLog.channel, CommunicationLog.status, func.count())
+        .where(*_activity(where, CommunicationLog, CommunicationLog.created_at))
+        .group_by(CommunicationLog.channel, CommunicationLog.status)
+    )
+    if where.narrowed:
+        query = query.join(Enrollment, _cohort_join(where, CommunicationLog))
+    rows = session.execute(query).all()
+    return [(channel, status, count) for channel, status, count in rows]
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One decision of the range: kind, choice, model version and candidates."""
+
+    decision: str
+    choice: str
+    model_version: str
+    candidates: Sequence[dict[str, Any]]
+
+
+def decisions(session: Session, where: CohortFilter, *, excluding: str) -> list[DecisionRow]:
+    """The journey's decisions made in the range (but those of kind ``excluding``)."""
+    query = select(
+        DecisionAudit.decision,
+        DecisionAudit.choice,
+        DecisionAudit.model_version,
+        DecisionAudit.candidates,
+    ).where(
+        DecisionAudit.decision != excluding,
+        *_activity(where, DecisionAudit, DecisionAudit.decided_at),
+    )
+    if where.narrowed:
+        query = query.join(Enrollment, _cohort_join(where, DecisionAudit))
+    rows = session.execute(query).all()
+    return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]
+
+
+def journey_versions(session: Session, org_id: str, journey_id: str) -> list[int]:
+    """The versions of a journey that have enrollments, newest first."""
+    return list(
+        session.scalars(
+            select(Enrollment.journey_version)
+            .where(Enrollment.org_id == org_id, Enrollment.journey_id == journey_id)
+            .group_by(Enrollment.journey_version)
+            .order_by(Enrollment.journey_version.desc())
+        )
+    )
+
+
+def live_counts(session: Session, org_id: str) -> list[tuple[str, str, str | None, int]]:
+    """(journey, status, outcome, enrollments) of every journey of the organisation."""
+    rows = session.execute(
+        select(Enrollment.journey_id, Enrollment.status, Enrollment.outcome, func.count())
+        .where(Enrollment.org_id == org_id)
+        .group_by(Enrollment.journey_id, Enrollment.status, Enrollment.outcome)
+    ).all()
+    return [(journey, status, outcome, count) for journey, status, outcome, count in rows]
+
+
+def arm_sample(
+    session: Session, *, org_id: str, journey_id: str, experiment: str, arm: str, size: int
+) -> tuple[int, list[tuple[str, str | None]]]:
+    """An arm's enrollments: how many entered, and (status, outcome) of the first ``size``."""
+    in_arm = and_(
+        Enrollment.org_id == org_id,
+        Enrollment.journey_id == journey_id,
+        Enrollment.experiment_arms[experiment].as_string() == arm,
+    )
+    entered = session.scalar(select(func.count()).select_from(Enrollment).where(in_arm)) or 0
+    first = session.execute(
+        select(Enrollment.status, Enrollment.outcome)
+        .where(in_arm)
+        .order_by(Enrollment.started_at, Enrollment.id)
+        .limit(size)
+    ).all()
+    return entered, [(status, outcome) for status, outcome in first]
+
+
+def record_promotion(
+    session: Session,
+    *,
+    org_id: str,
+    journey_id: str,
+    journey_version: int,
+    experiment: str,
+    arm: str,
+    evidence: dict[str, Any],
+    promoted_by: str,
+) -> None:
+    """Store a promoted arm with its evidence (the audit of experiment decisions)."""
+    session.add(
+        ExperimentPromotion(
+            org_id=org_id,
+            journey_id=journey_id,
+            journey_version=journey_version,
+            experiment=experiment,
+            arm=arm,
+            evidence=evidence,
+            promoted_by=promoted_by,
+        )
+    )
+
+
+def promotions(session: Session, *, org_id: str, journey_id: str) -> list[ExperimentPromotion]:
+    """The journey's promotions, newest first."""
+    return list(
+        session.scalars(
+            select(ExperimentPromotion)
+            .where(
+                ExperimentPromotion.org_id == org_id, ExperimentPromotion.journey_id == journey_id
+            )
+            .order_by(ExperimentPromotion.promoted_at.desc(), ExperimentPromotion.id.desc())
+        )
+    )
+
+
+def events_received(session: Session, org_id: str, since: datetime, until: datetime) -> int:
+    """Behaviour events the organisation's product sent in the range."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.org_id == org_id, Event.received_at >= since, Event.received_at < until)
+        )
+        or 0
+    )
+
+
+def org_send_counts(
+    session: Session, org_id: str, since: datetime, until: datetime
+) -> list[tuple[str, str, int]]:
+    """(channel, status, sends) of every journey of the organisation in the range."""
+    rows = session.execute(
+        select(CommunicationLog.channel, CommunicationLog.status, func.count())
+        .where(
+            CommunicationLog.org_id == org_id,
+            CommunicationLog.created_at >= since,
+            CommunicationLog.created_at < until,
+        )
+        .group_by(CommunicationLog.channel, CommunicationLog.status)
+    ).all()
+    return [(channel, status, count) for channel, status, count in rows]
+
+
+def org_decisions(
+    session: Session, org_id: str, decision: str, since: datetime, until: datetime
+) -> list[DecisionRow]:
+    """The organisation's decisions of one kind in the range."""
+    rows = session.execute(
+        select(
+            DecisionAudit.decision,
+            DecisionAudit.choice,
+            DecisionAudit.model_version,
+            DecisionAudit.candidates,
+        ).where(
+            DecisionAudit.org_id == org_id,
+            DecisionAudit.decision == decision,
+            DecisionAudit.decided_at >= since,
+            DecisionAudit.decided_at < until,
+        )
+    ).all()
+    return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]
+
+
+def customer_paths(
+    session: Session, org_id: str, customer_id: str
+) -> list[tuple[str, int, str, str | None, list[str]]]:
+    """(journey, version, status, outcome, steps visited in order) of a customer's enrollments."""
+    enrollments = session.execute(
+        select(
+            Enrollment.enrollment_id,
+            Enrollment.journey_id,
+            Enrollment.journey_version,
+            Enrollment.status,
+            Enrollment.outcome,
+        )
+        .where(Enrollment.org_id == org_id, Enrollment.customer_id == customer_id)
+        .order_by(Enrollment.started_at.desc())
+    ).all()
+    visits = session.execute(
+        select(StepVisitRow.enrollment_id, StepVisitRow.step)
+        .where(StepVisitRow.org_id == org_id, StepVisitRow.customer_id == customer_id)
+        .order_by(StepVisitRow.entered_at, StepVisitRow.id)
+    ).all()
+    steps: dict[str, list[str]] = {}
+    for enrollment_id, step in visits:
+        steps.setdefault(enrollment_id, []).append(step)
+    return [
+        (journey, version, status, outcome, steps.get(enrollment_id, []))
+        for enrollment_id, journey, version, status, outcome in enrollments
+    ]

@@ -1,0 +1,78 @@
+"""Step visits and experiment arms of enrollments (interpreter revision 2).
+
+Written by the enrollment bookkeeping activity where an enrollment rests: one
+row per (enrollment, step, visit), so a retried activity records nothing twice.
+Each arm is also written to the decision audit, once per enrollment and experiment.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from journeys.contracts.activities import EnrollmentRecord
+from journeys.store.analytics_tables import StepVisitRow
+from journeys.store.database import insert_if_absent
+from journeys.store.decision_tables import DecisionAudit
+from journeys.store.models import Enrollment, utcnow
+
+ARM_DECISION = "experiment_arm"
+"""The ``decision`` of an arm assignment in the decision audit."""
+
+ARM_MODEL = "experiment_bucket"
+"""The ``model_name`` of an arm assignment: a stable hash of journey, experiment and customer."""
+
+
+def record_step_visits(session: Session, record: EnrollmentRecord) -> None:
+    """Store the record's step visits, arms and final step (each idempotent)."""
+    for visit in record.visits:
+        insert_if_absent(
+            session,
+            StepVisitRow.__table__,  # type: ignore[arg-type]
+            {
+                "org_id": record.org_id,
+                "enrollment_id": record.enrollment_id,
+                "customer_id": record.customer_id,
+                "journey_id": record.journey_id,
+                "journey_version": record.journey_version,
+                "step": visit.step,
+                "visit": visit.visit,
+                "entered_at": visit.entered_at,
+                "experiment": visit.experiment,
+                "arm": visit.arm,
+            },
+        )
+    changes: dict[str, object] = {}
+    if record.experiment_arms:
+        changes["experiment_arms"] = dict(record.experiment_arms)
+    if record.final_step is not None:
+        changes["final_step"] = record.final_step
+    if changes:
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.enrollment_id == record.enrollment_id)
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+    for experiment, arm in record.experiment_arms.items():
+        insert_if_absent(
+            session,
+            DecisionAudit.__table__,  # type: ignore[arg-type]
+            {
+                "org_id": record.org_id,
+                "customer_id": record.customer_id,
+                "journey_id": record.journey_id,
+                "workflow_id": record.workflow_id,
+                "enrollment_id": record.enrollment_id,
+                "step_key": f"experiment:{experiment}",
+                "decision": ARM_DECISION,
+                "model_name": ARM_MODEL,
+                "model_version": "sha256",
+                "inputs": {"experiment": experiment},
+                "candidates": [],
+                "choice": arm,
+                "rationale": f"bucket of {record.journey_id}:{experiment}:{record.customer_id}",
+                "decided_at": record.at,
+                "recorded_at": utcnow(),
+            },
+        )
