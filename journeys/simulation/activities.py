@@ -26,7 +26,7 @@ first activity call.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -223,7 +223,7 @@ class SimulatedActivities:
         trace: EnrollmentTrace,
         rules: DeliveryRules,
         journeys: frozenset[str],
-        formulas: dict[str, tuple[Formula, int]] = FORMULAS,
+        formulas: Mapping[str, tuple[Formula, int]] = FORMULAS,
     ) -> None:
         self._customer = customer
         self._trace = trace

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,9 @@ from journeys.errors import InvalidInputError
 from journeys.language import QuietHours
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap
+from journeys.settings import JourneySettings
 from journeys.simulation.activities import (
+    CustomerEvent,
     DeliveryRules,
     EnrollmentTrace,
     SimulatedActivities,
@@ -32,11 +34,13 @@ from journeys.simulation.activities import (
 )
 from journeys.simulation.engine import (
     SimulationSettings,
+    simulate_customer,
     simulate_population,
     synthetic_population,
 )
 from journeys.simulation.population import DEFAULT_PROFILES_FILE, load_profiles
 from journeys.simulation.progress import ProgressBar
+from tests.support.team_catalog import TEAM_CATALOG, TEAM_DECISION_JOURNEY, TEAM_SCORER
 
 ONBOARDING = default_catalog().get("journey_onboarding_v2")
 JOURNEYS = frozenset(journey.id for journey in default_catalog().current_versions())
@@ -290,3 +294,25 @@ def test_the_retention_offer_weighs_the_customers_value() -> None:
         choices.append(activities.call(CHOOSE_RETENTION_OFFER_ACTIVITY, request, T0).offer)
         assert [d.step for d in trace.decisions] == ["retention_offer"]
     assert choices == [Offer.NO_OFFER, Offer.DISCOUNT_20_PERCENT]
+
+
+def test_a_catalog_own_scorer_decides_in_the_simulation() -> None:
+    """As on the worker (tests/catalog/test_custom_content.py): 3 login days ready, 1 not."""
+    simulation = SimulationSettings.of_catalog(TEAM_CATALOG, JourneySettings())
+    outcomes = {}
+    for login_days in (3, 1):
+        customer = SimulatedCustomer(
+            customer_id=f"team-{login_days}",
+            attributes={"first_name": "Ada", "team": "Growth"},
+            events=[
+                CustomerEvent(f"login-{day}", "login", T0 - timedelta(days=day, hours=1))
+                for day in reversed(range(login_days))
+            ],
+        )
+        run, trace = simulate_customer(
+            TEAM_DECISION_JOURNEY, customer, enrolled_at=T0, days=30, settings=simulation
+        )
+        assert run.result is not None
+        outcomes[login_days] = run.result.outcome
+        assert [d.scorer for d in trace.decisions] == [TEAM_SCORER]
+    assert outcomes == {3: "ready", 1: "not_ready"}
