@@ -26,7 +26,6 @@ from typing import Any
 
 from journeys.catalog import default_catalog
 from journeys.settings import JourneySettings
-from journeys.simulation.activities import DeliveryRules
 from journeys.simulation.engine import (
     SimulationSettings,
     default_workers,
@@ -43,10 +42,7 @@ def run_one(customers: int) -> dict[str, Any]:
     """Simulate ``customers`` in this process; the figures."""
     settings = JourneySettings(log_level="warning")
     catalog = default_catalog()
-    simulation = SimulationSettings(
-        rules=DeliveryRules(settings.delivery_frequency_caps, settings.delivery_quiet_hours),
-        journeys=frozenset(journey.id for journey in catalog.current_versions()),
-    )
+    simulation = SimulationSettings.of_catalog(catalog, settings)
     workers = default_workers(customers)
     load_before = os.getloadavg()[0]
     report = simulate_population(

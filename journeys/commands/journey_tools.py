@@ -44,7 +44,6 @@ from journeys.language.steps import (
 )
 from journeys.routing.journey_controls import set_journey_paused
 from journeys.settings import JourneySettings
-from journeys.simulation.activities import DeliveryRules
 from journeys.simulation.backtest import backtest
 from journeys.simulation.chart import chart_html
 from journeys.simulation.engine import (
@@ -255,11 +254,7 @@ def _simulate(arguments: argparse.Namespace) -> int:
         return _simulate_on_temporal(arguments, catalog)
     specs = arguments.compare or [arguments.journey]
     definitions = [resolve_version(spec, catalog) for spec in specs]
-    simulation = SimulationSettings(
-        rules=DeliveryRules(settings.delivery_frequency_caps, settings.delivery_quiet_hours),
-        journeys=frozenset(journey.id for journey in catalog.current_versions()),
-        max_signals_per_run=settings.max_signals_per_run,
-    )
+    simulation = SimulationSettings.of_catalog(catalog, settings)
     if arguments.from_store:
         since = _since(arguments.since)
         store = Store.from_settings(settings)

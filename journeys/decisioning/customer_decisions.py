@@ -97,22 +97,17 @@ class CustomerDecisions:
             constraints = self._cap_constraints(session, request, now)
             churn = predict(self._registry, ModelName.CHURN_RISK, features)
             upgrade = predict(self._registry, ModelName.UPGRADE_LIKELIHOOD, features)
-            signals = CustomerSignals(
-                customer_id=customer.customer_id,
-                name=_text(customer.attributes.get("name")),
-                plan=features.plan,
-                day=int(features.values["tenure_days"]),
-                adoption_score=min(max(features.values["adoption_score"], 0.0), 100.0),
-                pricing_views_7d=int(features.values["pricing_views_7d"]),
-                emails_opened=opened,
-                emails_sent=sent,
-                churn_risk=churn.probability,
-                upgrade_probability=upgrade.probability,
-                support_tickets_30d=int(features.values["support_tickets_30d"]),
-                days_since_last_event=features.values["days_since_last_event"],
+            signals = customer_signals(
+                customer.customer_id,
+                _text(customer.attributes.get("name")),
+                features,
+                opened=opened,
+                sent=sent,
+                churn=churn,
+                upgrade=upgrade,
             )
             decision = self._decide_with_consent(
-                session, request, signals, constraints, _versions(churn, upgrade), now
+                session, request, signals, constraints, model_versions(churn, upgrade), now
             )
             if request.record:
                 inputs = {**decision.inputs, "defaulted": ", ".join(features.defaulted) or None}
@@ -140,15 +135,10 @@ class CustomerDecisions:
         with self._store.transaction() as session:
             customer = _customer(session, request.org_id, request.customer_id)
             features = customer_features(session, customer=customer, as_of=now)
-            predictions = {
-                offer: predict(self._registry, ModelName.RETENTION_LIFT, features, offer)
-                for offer in Offer
-                if offer is not Offer.NO_OFFER
-            }
-            mrr = features.values["mrr"]
-            clv = features.clv if features.clv is not None else mrr * CLV_MONTHS_DEFAULT
+            predictions = retention_predictions(self._registry, features)
+            clv = customer_clv(features)
             decision = choose_retention_offer(
-                mrr=mrr,
+                mrr=features.values["mrr"],
                 clv=clv,
                 lifts={offer: prediction.lift or 0.0 for offer, prediction in predictions.items()},
             )
@@ -225,18 +215,7 @@ class CustomerDecisions:
             now=now,
             window=longest_window(request.frequency_caps),
         )
-        capped: dict[Channel, str] = {}
-        for channel in INVENTORY_CHANNELS.intersection(request.channels):
-            frees_at = slot_frees_at(request.frequency_caps, channel, held, now)
-            if frees_at is not None:
-                capped[channel] = (
-                    f"frequency cap on {channel.value} full until {frees_at:%Y-%m-%d %H:%M}"
-                )
-        return BusinessConstraints(
-            available_channels=list(request.channels),
-            capped_channels=capped,
-            blackout=now.date() in self._blackout,
-        )
+        return cap_constraints(request, held, now, blackout=now.date() in self._blackout)
 
     def _decide_with_consent(
         self,
@@ -247,34 +226,113 @@ class CustomerDecisions:
         model_version: str,
         now: datetime,
     ) -> NextBestActionDecision:
-        """Decide, checking consent and suppression for the channels the top three need.
+        """Decide, checking consent in the store (:func:`decide_with_consent`)."""
+        return decide_with_consent(
+            signals,
+            constraints,
+            model_version,
+            now,
+            lambda channel: send_forbidden_because(
+                session, org_id=request.org_id, customer_id=request.customer_id, channel=channel
+            ),
+        )
 
-        Each consent check costs store queries, so only the channels of the
-        primary and backup actions are checked; a forbidden channel reranks
-        and the new top three's channels are checked in turn. Candidates
-        further down on unchecked channels show no consent verdict.
-        """
-        checked: set[Channel] = set()
-        while True:
-            decision = decide_next_best_action(
-                signals, constraints, model_version=model_version, decided_at=now
+
+def customer_signals(
+    customer_id: str,
+    name: str | None,
+    features: CustomerFeatures,
+    *,
+    opened: int,
+    sent: int,
+    churn: Prediction,
+    upgrade: Prediction,
+) -> CustomerSignals:
+    """What next best action weighs, from the features, recent emails and two predictions."""
+    return CustomerSignals(
+        customer_id=customer_id,
+        name=name,
+        plan=features.plan,
+        day=int(features.values["tenure_days"]),
+        adoption_score=min(max(features.values["adoption_score"], 0.0), 100.0),
+        pricing_views_7d=int(features.values["pricing_views_7d"]),
+        emails_opened=opened,
+        emails_sent=sent,
+        churn_risk=churn.probability,
+        upgrade_probability=upgrade.probability,
+        support_tickets_30d=int(features.values["support_tickets_30d"]),
+        days_since_last_event=features.values["days_since_last_event"],
+    )
+
+
+def retention_predictions(
+    registry: ModelRegistry, features: CustomerFeatures
+) -> dict[Offer, Prediction]:
+    """The retention-lift prediction of every offer (``no_offer`` excepted)."""
+    return {
+        offer: predict(registry, ModelName.RETENTION_LIFT, features, offer)
+        for offer in Offer
+        if offer is not Offer.NO_OFFER
+    }
+
+
+def customer_clv(features: CustomerFeatures) -> float:
+    """The ``clv`` attribute, else 24 months of MRR."""
+    if features.clv is not None:
+        return features.clv
+    return features.values["mrr"] * CLV_MONTHS_DEFAULT
+
+
+def decide_with_consent(
+    signals: CustomerSignals,
+    constraints: BusinessConstraints,
+    model_version: str,
+    now: datetime,
+    forbidden_because: Callable[[Channel], str | None],
+) -> NextBestActionDecision:
+    """Decide, checking consent and suppression for the channels the top three need.
+
+    Each consent check may cost store queries, so only the channels of the
+    primary and backup actions are checked; a forbidden channel reranks
+    and the new top three's channels are checked in turn. Candidates
+    further down on unchecked channels show no consent verdict.
+    """
+    checked: set[Channel] = set()
+    while True:
+        decision = decide_next_best_action(
+            signals, constraints, model_version=model_version, decided_at=now
+        )
+        chosen = [decision.primary, *decision.backups]
+        needed = {item.channel for item in chosen if item and item.channel} - checked
+        if not needed:
+            return decision
+        forbidden = dict(constraints.forbidden_channels)
+        for channel in sorted(needed, key=CHANNELS.index):
+            checked.add(channel)
+            reason = forbidden_because(channel)
+            if reason is not None:
+                forbidden[channel] = reason
+        constraints = constraints.model_copy(update={"forbidden_channels": forbidden})
+
+
+def cap_constraints(
+    request: NextBestActionRequest,
+    held: Sequence[tuple[Channel, datetime]],
+    now: datetime,
+    *,
+    blackout: bool,
+) -> BusinessConstraints:
+    """Availability, the channels whose caps are full given the slots ``held``, and blackout."""
+    capped: dict[Channel, str] = {}
+    for channel in INVENTORY_CHANNELS.intersection(request.channels):
+        frees_at = slot_frees_at(request.frequency_caps, channel, held, now)
+        if frees_at is not None:
+            capped[channel] = (
+                f"frequency cap on {channel.value} full until {frees_at:%Y-%m-%d %H:%M}"
             )
-            chosen = [decision.primary, *decision.backups]
-            needed = {item.channel for item in chosen if item and item.channel} - checked
-            if not needed:
-                return decision
-            forbidden = dict(constraints.forbidden_channels)
-            for channel in sorted(needed, key=CHANNELS.index):
-                checked.add(channel)
-                reason = send_forbidden_because(
-                    session,
-                    org_id=request.org_id,
-                    customer_id=request.customer_id,
-                    channel=channel,
-                )
-                if reason is not None:
-                    forbidden[channel] = reason
-            constraints = constraints.model_copy(update={"forbidden_channels": forbidden})
+    return BusinessConstraints(
+        available_channels=list(request.channels), capped_channels=capped, blackout=blackout
+    )
 
 
 def _customer(session: Session, org_id: str, customer_id: str) -> Customer:
@@ -284,7 +342,8 @@ def _customer(session: Session, org_id: str, customer_id: str) -> Customer:
     return customer
 
 
-def _versions(*predictions: Prediction) -> str:
+def model_versions(*predictions: Prediction) -> str:
+    """The engine's version and each prediction's model version, as recorded."""
     return ";".join([ENGINE_VERSION, *(prediction.model_version for prediction in predictions)])
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -159,6 +159,26 @@ class BehaviourCounts(BaseModel):
     counts_30d: dict[str, int] = Field(default_factory=dict)
     pricing_views_7d: int = 0
     last_event_at: datetime | None = None
+
+
+def count_behaviour(events: Iterable[tuple[str, datetime]], as_of: datetime) -> BehaviourCounts:
+    """What the store counts (``behaviour_counts``), over events in memory (name, time).
+
+    Only events in the 90 days up to ``as_of`` count: per name those of the
+    last 30 days, pricing views of the last 7, and the latest event's time.
+    """
+    counts = BehaviourCounts()
+    lookback = timedelta(days=INACTIVITY_CAP_DAYS)
+    for name, occurred_at in events:
+        if not as_of - lookback < occurred_at <= as_of:
+            continue
+        recent = int(occurred_at > as_of - ACTIVITY_WINDOW)
+        counts.counts_30d[name] = counts.counts_30d.get(name, 0) + recent
+        if name == BehaviourEvent.PRICING_VIEWED.value and occurred_at > as_of - INTENT_WINDOW:
+            counts.pricing_views_7d += 1
+        if counts.last_event_at is None or occurred_at > counts.last_event_at:
+            counts.last_event_at = occurred_at
+    return counts
 
 
 def compute_features(

@@ -10,15 +10,26 @@ is called, none fails); scores computed by the formulas of
 events; decisions, human tasks, profile changes and transitions recorded.
 Transitions are recorded, not followed: the target journey is not simulated.
 Frequency caps count this journey's sends only (production counts every
-journey's).
+journey's); transactional sends pass them and take no slot, as in production.
+
+Decision activities (channel selection, retention offer, next best action)
+run the same rules as :class:`~journeys.decisioning.customer_decisions.CustomerDecisions`
+over what the simulation knows: the customer's engagement history is this
+enrollment's own sends, with no opens or clicks (delivery feedback is not
+simulated), so channel selection answers as for a customer nobody has seen
+click; predictions use the formula fallback (a trained model in a data
+folder is not an input of the simulation); no blackout dates apply; the
+profile's creation (tenure without a ``signup_date``) is the enrollment's
+first activity call.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from activities.customer_profiles import calendar_deadline
@@ -48,7 +59,32 @@ from journeys.contracts.activities import (
     TransitionResult,
     WaitDeadlineRequest,
 )
+from journeys.contracts.decisions import (
+    CHOOSE_RETENTION_OFFER_ACTIVITY,
+    NEXT_BEST_ACTION_ACTIVITY,
+    SELECT_CHANNEL_ACTIVITY,
+    ChannelChoice,
+    ChannelRequest,
+    NextBestActionDecision,
+    NextBestActionRequest,
+    OfferDecision,
+    RetentionOfferRequest,
+)
 from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
+from journeys.decisioning.channel_selection import HISTORY_WINDOW, ChannelHistory, select_channel
+from journeys.decisioning.customer_decisions import (
+    CHANNEL_DECISION,
+    NEXT_BEST_ACTION_DECISION,
+    RECENT_EMAILS,
+    RETENTION_OFFER_DECISION,
+    cap_constraints,
+    customer_clv,
+    customer_signals,
+    decide_with_consent,
+    model_versions,
+    retention_predictions,
+)
+from journeys.decisioning.retention_offers import choose_retention_offer
 from journeys.delivery.frequency_caps import slot_frees_at
 from journeys.delivery.quiet_hours import customer_zone, quiet_hours_end
 from journeys.errors import (
@@ -59,8 +95,19 @@ from journeys.errors import (
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
 from journeys.scoring.formulas import FORMULAS, Formula, ScoredEvent, request_window, score_window
+from journeys.scoring.predictive_models import (
+    CustomerFeatures,
+    ModelName,
+    ModelRegistry,
+    compute_features,
+    count_behaviour,
+    predict,
+)
 from journeys.store.consent import ALL_CHANNELS, consent_forbids
 from workflows.runtime import ActivityCallFailed
+
+UNTRAINED_MODELS = Path("/nonexistent/journeys-simulation/models")
+"""A model folder with no models: every prediction is the formula fallback's."""
 
 
 @dataclass(slots=True)
@@ -125,11 +172,11 @@ class HeldBackSend:
 
 @dataclass(frozen=True)
 class SimulatedDecision:
-    """A decide step's decision."""
+    """A decision: a decide step's (with its score) or a decision activity's (no score)."""
 
     step: str
     scorer: str
-    score: float
+    score: float | None
     tier: str | None
     choice: str
     at: datetime
@@ -176,16 +223,19 @@ class SimulatedActivities:
         trace: EnrollmentTrace,
         rules: DeliveryRules,
         journeys: frozenset[str],
-        formulas: dict[str, tuple[Formula, int]] = FORMULAS,
+        formulas: Mapping[str, tuple[Formula, int]] = FORMULAS,
     ) -> None:
         self._customer = customer
         self._trace = trace
         self._rules = rules
         self._journeys = journeys
         self._formulas = formulas
+        self._models = ModelRegistry(UNTRAINED_MODELS)
         self._event_times = [event.occurred_at for event in customer.events]
         self._slots: list[tuple[Channel, datetime]] = []
         self._tasks = 0
+        self._now: datetime | None = None
+        self._created_at: datetime | None = None
         self._handlers: dict[str, Callable[[Any], Any]] = {
             BEGIN_ENROLLMENT_ACTIVITY: self._journey_status,
             GET_JOURNEY_STATUS_ACTIVITY: self._journey_status,
@@ -198,10 +248,13 @@ class SimulatedActivities:
             RESOLVE_WAIT_DEADLINE_ACTIVITY: self._wait_deadline,
             CREATE_HUMAN_TASK_ACTIVITY: self._create_task,
             ENROLL_IN_JOURNEY_ACTIVITY: self._transition,
+            SELECT_CHANNEL_ACTIVITY: self._select_channel,
+            CHOOSE_RETENTION_OFFER_ACTIVITY: self._retention_offer,
+            NEXT_BEST_ACTION_ACTIVITY: self._next_best_action,
         }
 
-    def call(self, activity: str, arg: Any) -> Any:
-        """Run one activity.
+    def call(self, activity: str, arg: Any, now: datetime) -> Any:
+        """Run one activity at the virtual time ``now``.
 
         Raises:
             ActivityCallFailed: an unknown scorer or bad input (not retried).
@@ -211,6 +264,9 @@ class SimulatedActivities:
         handler = self._handlers.get(activity)
         if handler is None:
             raise NotImplementedError(f"the simulator has no activity {activity!r}")
+        self._now = now
+        if self._created_at is None:
+            self._created_at = now
         return handler(arg)
 
     def _journey_status(self, _: Any) -> JourneyStatusResult:
@@ -237,11 +293,14 @@ class SimulatedActivities:
             ends = quiet_hours_end(quiet, now, customer_zone(customer.timezone))
             if ends is not None:
                 return self._held_back(request, key, SendStatus.DEFERRED, "quiet hours", ends)
-        caps = [*self._rules.frequency_caps, *request.frequency_caps]
-        frees_at = slot_frees_at(caps, channel, self._slots, now) if caps and self._slots else None
-        if frees_at is not None:
-            return self._held_back(request, key, SendStatus.CAPPED, "frequency cap", frees_at)
-        self._slots.append((channel, now))
+        if not request.transactional:
+            caps = [*self._rules.frequency_caps, *request.frequency_caps]
+            frees_at = (
+                slot_frees_at(caps, channel, self._slots, now) if caps and self._slots else None
+            )
+            if frees_at is not None:
+                return self._held_back(request, key, SendStatus.CAPPED, "frequency cap", frees_at)
+            self._slots.append((channel, now))
         self._trace.sends.append(SimulatedSend(channel, request.template, now, request.step_key))
         return SendOutcome(status=SendStatus.SENT, channel=channel, idempotency_key=key)
 
@@ -295,6 +354,84 @@ class SimulatedActivities:
             )
         )
         return True
+
+    def _clock(self) -> datetime:
+        assert self._now is not None, "activities are called through call()"
+        return self._now
+
+    def _features(self) -> CustomerFeatures:
+        """The customer's feature vector now, from its events that have happened."""
+        now = self._clock()
+        assert self._created_at is not None
+        counts = count_behaviour(
+            ((event.name, event.occurred_at) for event in self._customer.events), now
+        )
+        return compute_features(counts, self._customer.attributes, self._created_at, now)
+
+    def _decided(self, decision: str, model_name: str, choice: str) -> None:
+        self._trace.decisions.append(
+            SimulatedDecision(decision, model_name, None, None, choice, self._clock())
+        )
+
+    def _select_channel(self, request: ChannelRequest) -> ChannelChoice:
+        """Seed 000's selection over this enrollment's sends of the last 90 days (no clicks)."""
+        since = self._clock() - HISTORY_WINDOW
+        sent: dict[Channel, int] = {}
+        for send in self._trace.sends:
+            if send.at >= since:
+                sent[send.channel] = sent.get(send.channel, 0) + 1
+        history = [ChannelHistory(channel=channel, sent=count) for channel, count in sent.items()]
+        choice = select_channel(history, request.urgency, request.channels)
+        if request.record:
+            self._decided(CHANNEL_DECISION, "channel_selection", choice.channel.value)
+        return choice
+
+    def _retention_offer(self, request: RetentionOfferRequest) -> OfferDecision:
+        """The best positive-EV offer, with the formula fallback's lifts."""
+        features = self._features()
+        predictions = retention_predictions(self._models, features)
+        decision = choose_retention_offer(
+            mrr=features.values["mrr"],
+            clv=customer_clv(features),
+            lifts={offer: prediction.lift or 0.0 for offer, prediction in predictions.items()},
+        )
+        if request.record:
+            self._decided(
+                RETENTION_OFFER_DECISION, ModelName.RETENTION_LIFT.value, decision.offer.value
+            )
+        return decision
+
+    def _next_best_action(self, request: NextBestActionRequest) -> NextBestActionDecision:
+        """Seed 001's decision with this journey's cap slots and the customer's consent."""
+        now, customer = self._clock(), self._customer
+        features = self._features()
+        emails = [send for send in self._trace.sends if send.channel is Channel.EMAIL]
+        churn = predict(self._models, ModelName.CHURN_RISK, features)
+        upgrade = predict(self._models, ModelName.UPGRADE_LIKELIHOOD, features)
+        name = customer.attributes.get("name")
+        signals = customer_signals(
+            customer.customer_id,
+            name if isinstance(name, str) else None,
+            features,
+            opened=0,
+            sent=min(len(emails), RECENT_EMAILS),
+            churn=churn,
+            upgrade=upgrade,
+        )
+        decision = decide_with_consent(
+            signals,
+            cap_constraints(request, self._slots, now, blackout=False),
+            model_versions(churn, upgrade),
+            now,
+            lambda channel: consent_forbids(
+                channel.value,
+                customer.consents,
+                customer.suppressions.get(channel.value) or customer.suppressions.get(ALL_CHANNELS),
+            ),
+        )
+        if request.record:
+            self._decided(NEXT_BEST_ACTION_DECISION, NEXT_BEST_ACTION_DECISION, decision.choice)
+        return decision
 
     def _load_profile(self, _: ProfileRequest | None) -> CustomerProfile:
         customer = self._customer

@@ -13,15 +13,18 @@ from __future__ import annotations
 import math
 import multiprocessing
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from journeys.catalog import Catalog
 from journeys.contracts.enrollment import EnrollmentInput, EventSignal
 from journeys.errors import InvalidInputError
 from journeys.language import JourneyDefinition
+from journeys.scoring.formulas import FORMULAS, Formula
+from journeys.settings import JourneySettings
 from journeys.simulation.activities import (
     DeliveryRules,
     EnrollmentTrace,
@@ -61,11 +64,24 @@ class SimulationSettings:
         rules: The global frequency caps and default quiet hours.
         journeys: Journey ids transitions may enroll in (the catalog's).
         max_signals_per_run: Continue as new after this many signals (as workers do).
+        formulas: Scorers by name: the engine's, then the catalog's own (which win,
+            as on the worker).
     """
 
     rules: DeliveryRules = field(default_factory=DeliveryRules)
     journeys: frozenset[str] = frozenset()
     max_signals_per_run: int = DEFAULT_MAX_SIGNALS_PER_RUN
+    formulas: Mapping[str, tuple[Formula, int]] = field(default_factory=lambda: dict(FORMULAS))
+
+    @classmethod
+    def of_catalog(cls, catalog: Catalog, settings: JourneySettings) -> SimulationSettings:
+        """The settings a worker of ``catalog`` would run with: rules, transitions, scorers."""
+        return cls(
+            rules=DeliveryRules(settings.delivery_frequency_caps, settings.delivery_quiet_hours),
+            journeys=frozenset(journey.id for journey in catalog.current_versions()),
+            max_signals_per_run=settings.max_signals_per_run,
+            formulas={**FORMULAS, **catalog.formulas},
+        )
 
 
 def simulate_customer(
@@ -88,7 +104,9 @@ def simulate_customer(
     after enrolling the customer). Returns how it ended and what it did.
     """
     trace = EnrollmentTrace()
-    activities = SimulatedActivities(customer, trace, settings.rules, settings.journeys)
+    activities = SimulatedActivities(
+        customer, trace, settings.rules, settings.journeys, settings.formulas
+    )
     signals = [
         EventSignal(event_id=event.event_id, name=event.name, occurred_at=event.occurred_at)
         for event in customer.events

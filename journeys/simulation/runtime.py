@@ -47,8 +47,8 @@ TIMERS_AFTER_EVENTS = 1
 class ActivityCaller(Protocol):
     """What the runtime calls activities on (the simulator's in-memory activities)."""
 
-    def call(self, activity: str, arg: Any) -> Any:
-        """Run ``activity`` on ``arg`` to its result.
+    def call(self, activity: str, arg: Any, now: datetime) -> Any:
+        """Run ``activity`` on ``arg`` at the virtual time ``now`` to its result.
 
         Raises:
             workflows.runtime.ActivityCallFailed: the activity failed for good.
@@ -162,7 +162,7 @@ class SimulatedRuntime:
         summary: str | None = None,
     ) -> ResultT:
         """Call the in-memory activity at once (no virtual time passes)."""
-        return cast(ResultT, self._activities.call(activity, arg))
+        return cast(ResultT, self._activities.call(activity, arg, self._clock()))
 
     async def wait_condition(
         self,

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from journeys.catalog import default_catalog
+from journeys.contracts.activities import DELIVER_MESSAGE_ACTIVITY, SendRequest, SendStatus
+from journeys.contracts.decisions import (
+    CHOOSE_RETENTION_OFFER_ACTIVITY,
+    SELECT_CHANNEL_ACTIVITY,
+    ChannelRequest,
+    Offer,
+    RetentionOfferRequest,
+)
+from journeys.decisioning.channel_selection import BEST_ENGAGEMENT_REASON, NO_HISTORY_REASON
 from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.errors import InvalidInputError
 from journeys.language import QuietHours
+from journeys.language.channels import Channel
+from journeys.language.delivery_rules import FrequencyCap
+from journeys.settings import JourneySettings
 from journeys.simulation.activities import (
+    CustomerEvent,
     DeliveryRules,
     EnrollmentTrace,
     SimulatedActivities,
@@ -20,11 +34,13 @@ from journeys.simulation.activities import (
 )
 from journeys.simulation.engine import (
     SimulationSettings,
+    simulate_customer,
     simulate_population,
     synthetic_population,
 )
 from journeys.simulation.population import DEFAULT_PROFILES_FILE, load_profiles
 from journeys.simulation.progress import ProgressBar
+from tests.support.team_catalog import TEAM_CATALOG, TEAM_DECISION_JOURNEY, TEAM_SCORER
 
 ONBOARDING = default_catalog().get("journey_onboarding_v2")
 JOURNEYS = frozenset(journey.id for journey in default_catalog().current_versions())
@@ -193,4 +209,110 @@ def test_an_activity_the_simulator_lacks_stops_it() -> None:
         SimulatedCustomer(customer_id="c"), EnrollmentTrace(), DeliveryRules(), JOURNEYS
     )
     with pytest.raises(NotImplementedError, match="no activity 'record_step_visit'"):
-        activities.call("record_step_visit", None)
+        activities.call("record_step_visit", None, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+T0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+
+def send_request(step: str, *, transactional: bool = False) -> SendRequest:
+    return SendRequest(
+        org_id="acme",
+        customer_id="c",
+        journey_id="j",
+        journey_version=1,
+        workflow_id="w",
+        enrollment_id="e",
+        step_key=step,
+        channel=Channel.EMAIL,
+        template="welcome",
+        frequency_caps=[FrequencyCap(channel=Channel.EMAIL, limit=1)],
+        requested_at=T0,
+        transactional=transactional,
+    )
+
+
+def test_a_transactional_send_passes_a_full_cap_and_takes_no_slot() -> None:
+    activities = SimulatedActivities(
+        SimulatedCustomer(customer_id="c"), EnrollmentTrace(), DeliveryRules(), JOURNEYS
+    )
+    first = activities.call(DELIVER_MESSAGE_ACTIVITY, send_request("first#1"), T0)
+    receipt = activities.call(
+        DELIVER_MESSAGE_ACTIVITY, send_request("receipt#1", transactional=True), T0
+    )
+    capped = activities.call(DELIVER_MESSAGE_ACTIVITY, send_request("second#1"), T0)
+    assert (first.status, receipt.status, capped.status) == (
+        SendStatus.SENT,
+        SendStatus.SENT,
+        SendStatus.CAPPED,
+    )
+    transactional_first = SimulatedActivities(
+        SimulatedCustomer(customer_id="c"), EnrollmentTrace(), DeliveryRules(), JOURNEYS
+    )
+    transactional_first.call(
+        DELIVER_MESSAGE_ACTIVITY, send_request("receipt#1", transactional=True), T0
+    )
+    after = transactional_first.call(DELIVER_MESSAGE_ACTIVITY, send_request("first#1"), T0)
+    assert after.status is SendStatus.SENT
+
+
+def test_channel_selection_weighs_the_enrollments_own_sends() -> None:
+    """Two emails sent, none clicked: email is weighed (rate 0, confidence 2/20), not defaulted."""
+    trace = EnrollmentTrace()
+    activities = SimulatedActivities(
+        SimulatedCustomer(customer_id="c"), trace, DeliveryRules(), JOURNEYS
+    )
+    request = ChannelRequest(org_id="acme", customer_id="c", channels=[Channel.EMAIL, Channel.SMS])
+    before = activities.call(SELECT_CHANNEL_ACTIVITY, request, T0)
+    activities.call(DELIVER_MESSAGE_ACTIVITY, send_request("a#1", transactional=True), T0)
+    activities.call(DELIVER_MESSAGE_ACTIVITY, send_request("b#1", transactional=True), T0)
+    after = activities.call(SELECT_CHANNEL_ACTIVITY, request, T0)
+    assert (before.reason, before.confidence, before.runner_up) == (
+        NO_HISTORY_REASON,
+        0.5,
+        Channel.SMS,
+    )
+    assert (after.channel, after.reason, after.confidence) == (
+        Channel.EMAIL,
+        BEST_ENGAGEMENT_REASON,
+        0.1,
+    )
+    assert [(d.step, d.choice, d.score) for d in trace.decisions] == [
+        ("channel", "email", None),
+        ("channel", "email", None),
+    ]
+
+
+def test_the_retention_offer_weighs_the_customers_value() -> None:
+    """CLV $100 at MRR $1,000: no offer pays off; CLV $10k at MRR $100: the discount."""
+    choices = []
+    for clv, mrr in [(100, 1_000), (10_000, 100)]:
+        trace = EnrollmentTrace()
+        customer = SimulatedCustomer(customer_id="c", attributes={"clv": clv, "mrr": mrr})
+        activities = SimulatedActivities(customer, trace, DeliveryRules(), JOURNEYS)
+        request = RetentionOfferRequest(org_id="acme", customer_id="c")
+        choices.append(activities.call(CHOOSE_RETENTION_OFFER_ACTIVITY, request, T0).offer)
+        assert [d.step for d in trace.decisions] == ["retention_offer"]
+    assert choices == [Offer.NO_OFFER, Offer.DISCOUNT_20_PERCENT]
+
+
+def test_a_catalog_own_scorer_decides_in_the_simulation() -> None:
+    """As on the worker (tests/catalog/test_custom_content.py): 3 login days ready, 1 not."""
+    simulation = SimulationSettings.of_catalog(TEAM_CATALOG, JourneySettings())
+    outcomes = {}
+    for login_days in (3, 1):
+        customer = SimulatedCustomer(
+            customer_id=f"team-{login_days}",
+            attributes={"first_name": "Ada", "team": "Growth"},
+            events=[
+                CustomerEvent(f"login-{day}", "login", T0 - timedelta(days=day, hours=1))
+                for day in reversed(range(login_days))
+            ],
+        )
+        run, trace = simulate_customer(
+            TEAM_DECISION_JOURNEY, customer, enrolled_at=T0, days=30, settings=simulation
+        )
+        assert run.result is not None
+        outcomes[login_days] = run.result.outcome
+        assert [d.scorer for d in trace.decisions] == [TEAM_SCORER]
+    assert outcomes == {3: "ready", 1: "not_ready"}

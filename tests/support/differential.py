@@ -3,9 +3,13 @@
 A scenario run on the time-skipping server (``run_scenario``) records its
 reference time, its enrollment time and the journey version it ran; the same
 customer (same id, profile, time zone and events at the same times) then runs
-on the simulator, and the two traces must be equal. Global caps and default
-quiet hours are off in both (``run_scenario`` clears the global caps); the
-journey's own caps and quiet hours apply in both.
+on the simulator, and the two traces must be equal. Both run under the shipped
+defaults: no global caps or default quiet hours (``JourneySettings``' defaults,
+as ``DeliveryRules()``); the journey's own caps and quiet hours apply in both.
+The decision activities' choices are compared; their features are read at the
+activity's wall clock on Temporal and at the virtual time on the simulator, so
+a scenario's choice must not hang on time-dependent features (the churn
+version 2 scenarios' offers hold for every churn risk).
 """
 
 from __future__ import annotations

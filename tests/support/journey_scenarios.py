@@ -98,7 +98,7 @@ class JourneyTrace:
     path: list[str]
     sends: list[tuple[str, str, int]]
     held_back: list[tuple[str, str, str]]
-    decisions: list[tuple[str, str, str | None, float]]
+    decisions: list[tuple[str, str, str | None, float | None]]
     tasks: list[str]
     transitions: list[str]
 
@@ -302,7 +302,8 @@ async def run_scenario(
             if status in HELD_BACK_STATUSES
         ],
         decisions=[
-            (step, choice, inputs.get("tier"), float(inputs["score"]))
+            # A decision activity's audit (channel, offer, next best action) has no score.
+            (step, choice, inputs.get("tier"), _score(inputs.get("score")))
             for step, choice, inputs in decisions
         ],
         tasks=list(tasks),
@@ -324,6 +325,10 @@ async def run_scenario(
         definition=catalog.get(scenario.journey, scenario.version),
         trace=trace,
     )
+
+
+def _score(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
 async def _transitions(env: WorkflowEnvironment, customer_id: str, source: str) -> list[str]:
