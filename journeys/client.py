@@ -21,7 +21,12 @@ import structlog
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.client import Client, WorkflowExecution, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -52,6 +57,7 @@ from journeys.language import JourneyDefinition, ReentryPolicy
 from journeys.language.evaluation import entry_conditions_hold
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.routing.group_commit import GroupCommit
+from journeys.routing.live_versions import LiveVersions
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import (
@@ -78,9 +84,6 @@ MAX_EVENT_PROPERTIES = 50
 
 LIFECYCLE_STAGE_PROPERTY = "lifecycle_stage"
 """An event property that moves the customer to that lifecycle stage when the event is stored."""
-
-ACTIVE_JOURNEY_STATUS = "active"
-"""The journey metadata status that accepts new enrollments (others: draft, paused, ...)."""
 
 ROUTING_CONCURRENCY = 32
 """Customers whose events :meth:`JourneyClient.track_batch` routes at once."""
@@ -244,6 +247,7 @@ class JourneyClient:
         self.store = store
         self.catalog = catalog
         self.settings = settings
+        self.versions = LiveVersions(catalog, settings.rollout_cache_seconds)
         self._event_writes: GroupCommit[TrackedEvent, _EntryPlan | None] = GroupCommit(
             self._store_events
         )
@@ -343,7 +347,7 @@ class JourneyClient:
         return datetime.now(UTC) + timedelta(seconds=self.settings.event_future_tolerance_seconds)
 
     def _routes(self, name: str) -> bool:
-        return bool(self.catalog.entered_by(name) or self.catalog.listening_to(name))
+        return self.versions.routes(name)
 
     def _store_events(self, events: Sequence[TrackedEvent]) -> list[_EntryPlan | None]:
         """Insert the events (idempotent); apply ``lifecycle_stage`` properties of new ones.
@@ -394,19 +398,22 @@ class JourneyClient:
         return stored
 
     def _plan_entries(self, session: Session, event: TrackedEvent) -> _EntryPlan:
-        """Active journeys the event enters, one per conflict group (the catalog's rule)."""
-        entered = self.catalog.entered_by(event.name)
-        if not entered:
+        """The versions the event enters, one per conflict group (the catalog's rule).
+
+        Each journey's version is its rollout's choice for the customer.
+        """
+        if not self.catalog.journeys_entered_by(event.name):
             return _EntryPlan()
+        entered, refused = self.versions.entered_by(
+            session, event.org_id, event.customer_id, event.name
+        )
         customer = find_customer(session, org_id=event.org_id, customer_id=event.customer_id)
         plan = _EntryPlan(stage=customer.lifecycle_stage if customer else None)
+        plan.skipped.extend(SkippedJourney(journey_id=j, reason=r) for j, r in refused)
         attributes = customer.attributes if customer else {}
         active: list[JourneyDefinition] = []
         for journey in entered:
-            if journey.metadata.status != ACTIVE_JOURNEY_STATUS:
-                reason = f"journey status is {journey.metadata.status}"
-                plan.skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
-            elif not entry_conditions_hold(journey.entry.conditions, attributes, plan.stage):
+            if not entry_conditions_hold(journey.entry.conditions, attributes, plan.stage):
                 reason = "the customer's profile does not meet the entry conditions"
                 plan.skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
             else:
@@ -432,6 +439,8 @@ class JourneyClient:
             properties=event.properties,
         )
         result.skipped.extend(plan.skipped)
+        # Signal-with-start delivered the event to whatever runs under these keys.
+        started_keys = {journey.routing_key for journey, refusal in plan.starts if refusal is None}
         for journey, refusal in plan.starts:
             if refusal is not None:
                 result.skipped.append(SkippedJourney(journey_id=journey.id, reason=refusal))
@@ -444,8 +453,8 @@ class JourneyClient:
                 result.skipped.append(SkippedJourney(journey_id=journey.id, reason=str(refusal)))
             else:
                 result.enrolled.append(started.workflow_id)
-        for journey in self.catalog.listening_to(event.name):
-            if journey.entry.event == event.name:
+        for journey in self.versions.listening(event.name):
+            if journey.routing_key in started_keys:
                 continue
             workflow_id = enrollment_workflow_id(
                 event.org_id, journey.routing_key, event.customer_id
@@ -460,49 +469,53 @@ class JourneyClient:
     ) -> EnrollResult:
         """Enroll a customer in a journey explicitly (API-triggered entry).
 
+        Without ``version`` the journey's rollout chooses it for the customer.
+
         Raises:
             UnknownJourneyError: the journey or version is not in the catalog.
-            EnrollmentRefusedError: the customer is enrolled already, or the
-                journey's re-entry policy refuses a new enrollment.
+            EnrollmentRefusedError: the customer is enrolled already, the
+                journey's re-entry policy refuses a new enrollment, or the
+                version (or every version) takes no entries (draft, retired).
         """
-        definition = self.catalog.get(journey_id, version)
-        stage = await asyncio.to_thread(self._check_reentry, org_id, customer_id, definition)
+        definition, stage = await asyncio.to_thread(
+            self._check_reentry, org_id, customer_id, journey_id, version
+        )
         return await self._start(org_id, customer_id, definition, trigger=None, stage=stage)
 
     async def exit(self, org_id: str, customer_id: str, journey_id: str, reason: str) -> str:
-        """Ask a running enrollment to end now; returns its workflow id.
+        """Ask a running enrollment (of any version) to end now; returns its workflow id.
 
         Raises:
             UnknownJourneyError: no such journey.
             EnrollmentNotFoundError: the customer has no running enrollment in it.
         """
-        definition = self.catalog.get(journey_id)
-        handle = self._handle(org_id, customer_id, definition)
-        if not await self._signal_exit(handle.id, ExitRequest(reason=reason)):
-            raise EnrollmentNotFoundError(
-                f"{customer_id} has no running enrollment in {definition.id}"
-            )
-        return handle.id
+        for handle in await self._enrollment_handles(org_id, customer_id, journey_id):
+            if await self._signal_exit(handle.id, ExitRequest(reason=reason)):
+                return handle.id
+        raise EnrollmentNotFoundError(f"{customer_id} has no running enrollment in {journey_id}")
 
     async def get_enrollment(
         self, org_id: str, customer_id: str, journey_id: str
     ) -> EnrollmentState:
-        """The enrollment's state, from the workflow's ``state`` query.
+        """The enrollment's state (of whichever version it runs), from the ``state`` query.
+
+        A journey whose versions use different conflict groups has one workflow id
+        per group; the running enrollment among them is answered, else the latest.
 
         Raises:
             UnknownJourneyError: no such journey.
             EnrollmentNotFoundError: Temporal knows no enrollment of the customer in it.
         """
-        definition = self.catalog.get(journey_id)
-        handle = self._handle(org_id, customer_id, definition)
-        try:
-            return await handle.query(JourneyWorkflow.state)
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise EnrollmentNotFoundError(
-                    f"{customer_id} has no enrollment in {definition.id}"
-                ) from err
-            raise
+        states = [
+            await handle.query(JourneyWorkflow.state)
+            for handle in await self._enrollment_handles(
+                org_id, customer_id, journey_id, running_only=False
+            )
+        ]
+        if not states:
+            raise EnrollmentNotFoundError(f"{customer_id} has no enrollment in {journey_id}")
+        running = [s for s in states if s.status is EnrollmentStatus.ACTIVE]
+        return (running or states)[0]
 
     async def list_enrollments(
         self,
@@ -511,9 +524,12 @@ class JourneyClient:
         customer_id: str | None = None,
         journey_id: str | None = None,
         status: EnrollmentStatus | None = None,
+        version: int | None = None,
         limit: int = 100,
     ) -> list[EnrollmentSummary]:
         """Enrollments from Temporal's visibility store, newest first.
+
+        ``version`` keeps those running (or ended on) that journey version.
 
         Visibility is eventually consistent: an enrollment started a moment ago
         may take a second to be listed.
@@ -529,6 +545,10 @@ class JourneyClient:
             clauses.append(f"{search_attributes.JOURNEY_ID.name} = {value}")
         if status is not None:
             clauses.append(f"{search_attributes.STATUS.name} = '{status.value}'")
+        if version is not None:
+            if version < 1:
+                raise InvalidInputError("version", "must be at least 1")
+            clauses.append(f"{search_attributes.JOURNEY_VERSION.name} = {int(version)}")
         # No ORDER BY: not every visibility store supports it (the dev server's does not).
         query = " AND ".join(clauses)
         found: list[EnrollmentSummary] = []
@@ -548,7 +568,7 @@ class JourneyClient:
 
         The consent row stops every later send at once (checked at send time); the
         exit requests end the enrollments themselves. The enrollments asked are
-        every journey of the catalog (their workflow ids follow from the
+        every journey version of the catalog (their workflow ids follow from the
         customer, so one started a moment ago is included) plus any other
         running one found in Temporal's visibility store or the store's rows.
 
@@ -589,8 +609,8 @@ class JourneyClient:
         )
         request = ExitRequest(reason=f"opt_out:{source}"[:200])
         by_catalog = {
-            enrollment_workflow_id(org_id, journey.routing_key, customer_id)
-            for journey in self.catalog.current_versions()
+            enrollment_workflow_id(org_id, key, customer_id)
+            for key in self.versions.all_routing_keys()
         }
         candidates = sorted({*by_catalog, *recorded_running, *(e.workflow_id for e in listed)})
         asked = await asyncio.gather(
@@ -604,11 +624,35 @@ class JourneyClient:
         """Ask an enrollment to exit if one is running; False when there is none."""
         return await self._signal_if_running(workflow_id, JourneyWorkflow.request_exit, request)
 
-    def _handle(
-        self, org_id: str, customer_id: str, definition: JourneyDefinition
-    ) -> WorkflowHandle[Any, Any]:
-        workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
-        return self.temporal.get_workflow_handle(workflow_id)
+    async def _enrollment_handles(
+        self, org_id: str, customer_id: str, journey_id: str, *, running_only: bool = True
+    ) -> list[WorkflowHandle[Any, Any]]:
+        """Handles of the customer's enrollments in the journey, under every version's key.
+
+        A conflict group's workflow id may hold another journey of the group: it
+        counts only when its search attributes name this journey.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+        """
+        found: list[WorkflowHandle[Any, Any]] = []
+        for key in self.versions.routing_keys(journey_id):
+            handle = self.temporal.get_workflow_handle(
+                enrollment_workflow_id(org_id, key, customer_id)
+            )
+            try:
+                described = await handle.describe()
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    continue
+                raise
+            attributes = described.typed_search_attributes
+            if attributes.get(search_attributes.JOURNEY_ID) not in (None, journey_id):
+                continue
+            if running_only and described.status is not WorkflowExecutionStatus.RUNNING:
+                continue
+            found.append(handle)
+        return found
 
     async def _start(
         self,
@@ -691,19 +735,23 @@ class JourneyClient:
         )
 
     def _check_reentry(
-        self, org_id: str, customer_id: str, definition: JourneyDefinition
-    ) -> str | None:
-        """The customer's lifecycle stage, if the store's history allows a new enrollment.
+        self, org_id: str, customer_id: str, journey_id: str, version: int | None
+    ) -> tuple[JourneyDefinition, str | None]:
+        """The version to enroll in and the customer's lifecycle stage, if allowed.
 
         Raises:
-            EnrollmentRefusedError: the re-entry policy refuses it.
+            UnknownJourneyError: no such journey or version.
+            EnrollmentRefusedError: no version takes entries, or the re-entry policy refuses it.
         """
         with self.store.transaction() as session:
+            definition = self.versions.entry_definition(
+                session, org_id, customer_id, journey_id, version
+            )
             customer = find_customer(session, org_id=org_id, customer_id=customer_id)
             refusal = self._reentry_refusal(session, org_id, customer_id, definition)
         if refusal is not None:
             raise EnrollmentRefusedError(refusal)
-        return customer.lifecycle_stage if customer else None
+        return definition, customer.lifecycle_stage if customer else None
 
     @staticmethod
     def _reentry_refusal(

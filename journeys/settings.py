@@ -74,6 +74,9 @@ class JourneySettings(BaseSettings):
             future are refused (clock skew allowance of senders).
         api_key_cache_seconds: How long the API trusts a verified API key before
             reading it again (a disabled key stops working within this time).
+        rollout_cache_seconds: How long a process reuses the journey versions'
+            states and rollout weights it read from the store (every process
+            sees a ``journeys rollout`` change within this time).
         decision_blackout_dates: Dates (UTC) on which the next-best-action
             engine makes no offers (seed 001's blackout dates), as a JSON list.
         delivery_frequency_caps: Frequency caps over every journey's sends to a
@@ -144,6 +147,7 @@ class JourneySettings(BaseSettings):
     api_max_batch_events: int = Field(default=500, ge=1, le=10_000)
     event_future_tolerance_seconds: int = Field(default=300, ge=0)
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    rollout_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     delivery_frequency_caps: list[FrequencyCap] = Field(
         default_factory=lambda: list(BLUEPRINT_FREQUENCY_CAPS)
     )

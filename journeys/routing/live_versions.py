@@ -1,0 +1,151 @@
+"""Which journey versions take new entries and which must hear an event, for every process.
+
+The API, the workers (transition steps) and every client read the stored
+rollouts through this short cache: a change made anywhere is seen everywhere
+within ``rollout_cache_seconds``, with no restart. Reads happen in the caller's
+transaction (the event path plans entries in the transaction that stores the event).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy.orm import Session
+
+from journeys.catalog import Catalog
+from journeys.errors import EnrollmentRefusedError
+from journeys.language import JourneyDefinition
+from journeys.routing.rollouts import (
+    JourneyRollout,
+    VersionRollout,
+    VersionState,
+    default_rollout,
+    no_entry_reason,
+    stored_rollout,
+)
+from journeys.store.journey_versions import stored_versions
+
+
+class LiveVersions:
+    """The rollouts of one catalog's journeys, per organisation, cached briefly.
+
+    Args:
+        catalog: The journey definitions.
+        ttl_seconds: How long an organisation's stored rollouts are reused.
+    """
+
+    def __init__(self, catalog: Catalog, ttl_seconds: float):
+        self.catalog = catalog
+        self.ttl_seconds = ttl_seconds
+        self._cached: dict[str, tuple[float, dict[str, dict[int, VersionRollout]]]] = {}
+        self._lock = threading.Lock()
+
+    def forget(self, org_id: str) -> None:
+        """Drop an organisation's cached rollouts (this process changed them)."""
+        with self._lock:
+            self._cached.pop(org_id, None)
+
+    def _stored(self, session: Session, org_id: str) -> dict[str, dict[int, VersionRollout]]:
+        now = time.monotonic()
+        cached = self._cached.get(org_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        stored = stored_versions(session, org_id)
+        with self._lock:
+            self._cached[org_id] = (now + self.ttl_seconds, stored)
+        return stored
+
+    def rollout(self, session: Session, org_id: str, journey_id: str) -> JourneyRollout:
+        """The journey's rollout in the organisation (from its metadata until first changed).
+
+        Raises:
+            UnknownJourneyError: no such journey in the catalog.
+        """
+        definitions = self.catalog.versions(journey_id)
+        stored = self._stored(session, org_id).get(journey_id)
+        if stored is None:
+            return default_rollout(definitions)
+        return stored_rollout(definitions, stored)
+
+    def entry_definition(
+        self,
+        session: Session,
+        org_id: str,
+        customer_id: str,
+        journey_id: str,
+        version: int | None = None,
+    ) -> JourneyDefinition:
+        """The version a new enrollment of the customer takes (API enroll, transitions).
+
+        Without ``version``, the rollout's choice for the customer; with it, that
+        version, if it is active.
+
+        Raises:
+            UnknownJourneyError: no such journey or version.
+            EnrollmentRefusedError: the version is a draft or retired, or no version
+                of the journey takes entries.
+        """
+        rollout = self.rollout(session, org_id, journey_id)
+        if version is not None:
+            definition = self.catalog.get(journey_id, version)
+            state = rollout.version(version).state
+            if state is not VersionState.ACTIVE:
+                raise EnrollmentRefusedError(
+                    f"{definition.key} is {state.value} and takes no new entries"
+                )
+            return definition
+        chosen = rollout.choose(customer_id)
+        if chosen is None:
+            raise EnrollmentRefusedError(
+                no_entry_reason(rollout, self.catalog.versions(journey_id))
+            )
+        return self.catalog.get(journey_id, chosen)
+
+    def entered_by(
+        self, session: Session, org_id: str, customer_id: str, event_name: str
+    ) -> tuple[list[JourneyDefinition], list[tuple[str, str]]]:
+        """The versions ``event_name`` would start for the customer, and the journeys it won't.
+
+        Returns:
+            (one chosen version per journey whose chosen version enters on the event,
+            [(journey id, why not)] for journeys with no version taking entries).
+        """
+        chosen: list[JourneyDefinition] = []
+        skipped: list[tuple[str, str]] = []
+        for journey_id in self.catalog.journeys_entered_by(event_name):
+            try:
+                definition = self.entry_definition(session, org_id, customer_id, journey_id)
+            except EnrollmentRefusedError as refusal:
+                skipped.append((journey_id, str(refusal)))
+                continue
+            if definition.entry.event == event_name:
+                chosen.append(definition)
+        return chosen, skipped
+
+    def listening(self, event_name: str) -> list[JourneyDefinition]:
+        """Every version whose running enrollments need ``event_name``, whatever its state."""
+        return self.catalog.listening_in_any_version(event_name)
+
+    def routes(self, event_name: str) -> bool:
+        """Whether any version of any journey enters on or listens to ``event_name``."""
+        return bool(
+            self.catalog.journeys_entered_by(event_name)
+            or self.catalog.listening_in_any_version(event_name)
+        )
+
+    def routing_keys(self, journey_id: str) -> list[str]:
+        """The distinct routing keys of a journey's versions, newest version's first.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+        """
+        keys: list[str] = []
+        for definition in reversed(self.catalog.versions(journey_id)):
+            if definition.routing_key not in keys:
+                keys.append(definition.routing_key)
+        return keys
+
+    def all_routing_keys(self) -> list[str]:
+        """The routing keys of every version of every journey."""
+        return sorted({d.routing_key for d in self.catalog.all_versions()})
