@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.ingress",
     "journeys.commands.decisioning",
     "journeys.commands.journey_tools",
+    "journeys.commands.rollout",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

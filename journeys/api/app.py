@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
-from journeys.api import client_journeys, customers, enrollments, ingress
+from journeys.api import client_journeys, customers, enrollments, ingress, rollouts
 from journeys.api.error_responses import install_error_handlers
 from journeys.api.payloads import Health
 from journeys.api.request_context import RequestContextMiddleware
@@ -78,6 +78,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
     app.include_router(enrollments.router)
     app.include_router(customers.router)
     app.include_router(client_journeys.router)
+    app.include_router(rollouts.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> Health:

@@ -20,7 +20,9 @@ from journeys.errors import (
     EnrollmentNotFoundError,
     EnrollmentRefusedError,
     InvalidInputError,
+    JourneyDefinitionError,
     JourneyError,
+    RolloutRefusedError,
     UnknownJourneyError,
 )
 
@@ -179,6 +181,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EnrollmentRefusedError)
     async def refused(request: Request, exc: EnrollmentRefusedError) -> JSONResponse:
         return error_response(request, 409, "enrollment_refused", str(exc))
+
+    @app.exception_handler(RolloutRefusedError)
+    async def rollout_refused(request: Request, exc: RolloutRefusedError) -> JSONResponse:
+        return error_response(request, 409, "rollout_refused", str(exc))
+
+    @app.exception_handler(JourneyDefinitionError)
+    async def definition_refused(request: Request, exc: JourneyDefinitionError) -> JSONResponse:
+        return error_response(request, 409, "journey_definition", str(exc), "version")
 
     @app.exception_handler(JourneyError)
     async def journey_error(request: Request, exc: JourneyError) -> JSONResponse:

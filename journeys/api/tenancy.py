@@ -105,6 +105,7 @@ async def authenticated_org(
     if info.disabled:
         raise ApiError(403, "forbidden", f"API key {info.key_id} is disabled")
     REQUEST_ORG.set(info.org_id)
+    request.state.api_key_id = info.key_id
     structlog.contextvars.bind_contextvars(org_id=info.org_id)
     return info.org_id
 
