@@ -25,16 +25,19 @@ RESULT_POLLS = 6
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, settings: JourneySettings, store: Store
+    client: Client, settings: JourneySettings, store: Store, catalog: Catalog | None = None
 ) -> AsyncIterator[Worker]:
     """Run the journey worker for the duration of the block, in the workflow sandbox.
 
     Production workers run without it (``workflow_sandbox``); tests run the
     interpreter inside it, so that non-deterministic workflow code fails them.
+    ``catalog`` is what its transition steps enroll in (the shipped one by default).
     """
     sandboxed = settings.model_copy(update={"workflow_sandbox": True})
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        worker = build_worker(client, sandboxed, store, executor, fail_workflows_on_errors=True)
+        worker = build_worker(
+            client, sandboxed, store, executor, fail_workflows_on_errors=True, catalog=catalog
+        )
         async with worker:
             yield worker
 
