@@ -43,14 +43,10 @@ def _steps(wait_event: str, answered: str, suffix: str) -> dict[str, Step]:
         "nudge": SendStep(channels=[Channel.IN_APP], template="tour_ping", next="wait_more"),
         "wait_more": WaitStep(duration=SECOND_WAIT, next="check"),
         "check": BranchStep(
-            cases=[
-                BranchCase(when=EventCountCondition(event="rollout_viewed"), next="engaged")
-            ],
+            cases=[BranchCase(when=EventCountCondition(event="rollout_viewed"), next="engaged")],
             otherwise="second_nudge",
         ),
-        "second_nudge": SendStep(
-            channels=[Channel.IN_APP], template="tour_done", next="timed_out"
-        ),
+        "second_nudge": SendStep(channels=[Channel.IN_APP], template="tour_done", next="timed_out"),
         answered: ExitStep(outcome=f"{answered}_{suffix}"),
         "engaged": ExitStep(outcome=f"engaged_{suffix}"),
         "timed_out": ExitStep(outcome=f"timed_out_{suffix}"),
