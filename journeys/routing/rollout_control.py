@@ -41,6 +41,7 @@ from journeys.store.journey_versions import (
     RolloutChangeRecord,
     ended_enrollments,
     rollout_changes,
+    running_workflow_ids,
     save_rollout,
 )
 from workflows.journey_workflow import JourneyWorkflow
@@ -213,7 +214,19 @@ class RolloutControl:
     async def _tell(
         self, org_id: str, journey_id: str, version: int, directive: RolloutDirective
     ) -> int:
-        """Signal every running enrollment of the version (listed from visibility)."""
+        """Signal every running enrollment of the version; returns how many were running.
+
+        Candidates are the store's enrollment rows that have not ended, with those
+        Temporal's visibility store lists (which sees migrated enrollments by the
+        version they run now); a server without visibility (the time-skipping
+        test server) is told through the rows alone.
+        """
+
+        def rows() -> list[str]:
+            with self.store.transaction() as session:
+                return running_workflow_ids(session, org_id, journey_id, version)
+
+        candidates = set(await asyncio.to_thread(rows))
         query = " AND ".join(
             [
                 f"{sa.ORG_ID.name} = '{org_id}'",
@@ -222,9 +235,15 @@ class RolloutControl:
                 "ExecutionStatus = 'Running'",
             ]
         )
+        try:
+            async for execution in self.temporal.list_workflows(query):
+                candidates.add(execution.id)
+        except RPCError as err:
+            if err.status != RPCStatusCode.UNIMPLEMENTED:
+                raise
         told = 0
-        async for execution in self.temporal.list_workflows(query):
-            handle = self.temporal.get_workflow_handle_for(JourneyWorkflow.run, execution.id)
+        for workflow_id in sorted(candidates):
+            handle = self.temporal.get_workflow_handle_for(JourneyWorkflow.run, workflow_id)
             try:
                 await handle.signal(JourneyWorkflow.apply_rollout, directive)
             except RPCError as err:

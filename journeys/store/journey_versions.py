@@ -149,6 +149,24 @@ def rollout_changes(
     ]
 
 
+def running_workflow_ids(session: Session, org_id: str, journey_id: str, version: int) -> list[str]:
+    """Workflow ids of the version's enrollments that have not ended, per their rows.
+
+    An enrollment's row is written by its first workflow task; one migrated to
+    another version keeps its starting version here until it ends.
+    """
+    return list(
+        session.scalars(
+            select(Enrollment.workflow_id).where(
+                Enrollment.org_id == org_id,
+                Enrollment.journey_id == journey_id,
+                Enrollment.journey_version == version,
+                Enrollment.ended_at.is_(None),
+            )
+        )
+    )
+
+
 def ended_enrollments(session: Session, org_id: str, journey_id: str) -> dict[int, dict[str, int]]:
     """Version -> {``completed``, ``exited``, ``converted``, ``superseded``} counts.
 
