@@ -95,7 +95,7 @@ async def test_rollout_changes_over_the_api_and_a_client_without_restarts(
             attempts = iter(range(1000))
 
             async def api_enrolls_on_v2() -> bool:
-                return (await enroll(f"api-next-{next(attempts)}"))["journey_version"] == 2
+                return bool((await enroll(f"api-next-{next(attempts)}"))["journey_version"] == 2)
 
             await eventually(api_enrolls_on_v2)
 
