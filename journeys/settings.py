@@ -68,6 +68,11 @@ class JourneySettings(BaseSettings):
             the sandbox, and the sandbox costs a worker about a third of its CPU
             (it re-imports the interpreter for every run and replay and runs
             code inside itself for every payload).
+        worker_deployment_name: The Temporal Worker Deployment the worker joins
+            (Worker Versioning); empty runs it unversioned. With it, enrollments
+            follow the deployment's current (and ramping) build: auto-upgrade.
+        worker_build_id: This worker build's id within the deployment (e.g. the
+            image tag or git commit); required with ``worker_deployment_name``.
         api_max_body_bytes: Largest HTTP request body the API accepts (413 above).
         api_max_batch_events: Most events one ``/v1/batch`` request may carry.
         event_future_tolerance_seconds: Events dated further than this in the
@@ -142,6 +147,8 @@ class JourneySettings(BaseSettings):
     catalog: str = Field(default="", pattern=r"^([A-Za-z_][\w.]*:[A-Za-z_]\w*)?$")
     max_signals_per_run: int = Field(default=2_000, ge=10, le=9_000)
     workflow_sandbox: bool = False
+    worker_deployment_name: str = Field(default="", pattern=r"^([A-Za-z0-9][\w.-]{0,99})?$")
+    worker_build_id: str = Field(default="", pattern=r"^([A-Za-z0-9][\w.+-]{0,99})?$")
     decision_blackout_dates: list[date] = Field(default_factory=list)
     api_max_body_bytes: int = Field(default=1_000_000, ge=1_024)
     api_max_batch_events: int = Field(default=500, ge=1, le=10_000)

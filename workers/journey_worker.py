@@ -8,7 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import (
+    UnsandboxedWorkflowRunner,
+    Worker,
+    WorkerDeploymentConfig,
+    WorkflowRunner,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.customer_profiles import CustomerProfileActivities
@@ -111,6 +117,34 @@ def _required(value: str, name: str) -> str:
     return value
 
 
+JOURNEY_VERSIONING_BEHAVIOR = VersioningBehavior.AUTO_UPGRADE
+"""Enrollments move to the deployment's current build at their next workflow task.
+
+Enrollments live for weeks: pinning them would keep every old build running
+until its last enrollment ends. The replay gate (every shipped journey version
+and interpreter revision replays on the new build) and the interpreter revision
+carried in each enrollment's input make an upgrade safe, so a new build is
+ramped (``temporal worker deployment set-ramping-version``) and rolled back
+(``set-current-version`` to the old build id) with no enrollment left behind.
+"""
+
+
+def deployment_config(settings: JourneySettings) -> WorkerDeploymentConfig | None:
+    """The worker's Worker Versioning configuration (None when no deployment is named).
+
+    Raises:
+        ConfigurationError: a deployment name without a build id.
+    """
+    if not settings.worker_deployment_name:
+        return None
+    build_id = _required(settings.worker_build_id, "worker_build_id")
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.worker_deployment_name, build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=JOURNEY_VERSIONING_BEHAVIOR,
+    )
+
+
 def default_worker_scorers(store: Store, settings: JourneySettings) -> dict[str, Scorer]:
     """The seed formulas, with trained models (when the data folder has them) in front.
 
@@ -186,6 +220,7 @@ def build_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_failure_exception_types=[Exception] if fail_workflows_on_errors else [],
         workflow_runner=runner,
+        deployment_config=deployment_config(settings),
     )
 
 
@@ -196,7 +231,12 @@ async def run_worker(settings: JourneySettings) -> None:
     client = await connect_temporal(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, settings, store, executor)
-        log.info("worker started", task_queue=settings.task_queue)
+        log.info(
+            "worker started",
+            task_queue=settings.task_queue,
+            deployment=settings.worker_deployment_name or None,
+            build_id=settings.worker_build_id or None,
+        )
         try:
             await worker.run()
         finally:
