@@ -184,16 +184,15 @@ def build_worker(
         store, providers or build_providers(settings, store), settings
     )
     human_tasks = HumanTaskActivities(store)
-    records = EnrollmentRecordActivities(store)
     scoring = ScoringActivities(
         store, default_worker_scorers(store, settings) if scorers is None else scorers
     )
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
-    transitions = JourneyTransitionActivities(
-        JourneyClient(client, store, catalog or configured_catalog(settings), settings)
-    )
+    journeys = JourneyClient(client, store, catalog or configured_catalog(settings), settings)
+    transitions = JourneyTransitionActivities(journeys)
+    records = EnrollmentRecordActivities(store, journeys.versions)
     runner: WorkflowRunner = UnsandboxedWorkflowRunner()
     if settings.workflow_sandbox:
         cache_workflow_bytecode([JourneyWorkflow])

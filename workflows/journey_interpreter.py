@@ -209,6 +209,8 @@ class JourneyInterpreter:
                     start_to_close_timeout=STORE_TIMEOUT,
                 )
             self._progress.paused = self._progress.paused or status.paused
+            if status.rollout is not None:
+                self.apply_rollout(status.rollout)
         self._publish(resting=False)
         while self._ending is None:
             if not self._entered:

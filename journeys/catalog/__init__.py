@@ -191,6 +191,10 @@ class Catalog:
         self.get(journey_id)
         return [self._versions[journey_id][v] for v in sorted(self._versions[journey_id])]
 
+    def journey_ids(self) -> set[str]:
+        """The ids of every journey in the catalog."""
+        return set(self._versions)
+
     def draft_problem(self, definition: JourneyDefinition) -> JourneyDefinitionError | None:
         """Why a draft version cannot take entries yet (None when it passes the checks)."""
         return self._draft_problems.get(definition.key)

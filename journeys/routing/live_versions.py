@@ -14,17 +14,19 @@ import time
 from sqlalchemy.orm import Session
 
 from journeys.catalog import Catalog
+from journeys.contracts.enrollment import InflightPolicy, RolloutDirective
 from journeys.errors import EnrollmentRefusedError
 from journeys.language import JourneyDefinition
 from journeys.routing.rollouts import (
     JourneyRollout,
     VersionRollout,
     VersionState,
+    check_step_map,
     default_rollout,
     no_entry_reason,
     stored_rollout,
 )
-from journeys.store.journey_versions import stored_versions
+from journeys.store.journey_versions import stored_version, stored_versions
 
 
 class LiveVersions:
@@ -122,6 +124,42 @@ class LiveVersions:
             if definition.entry.event == event_name:
                 chosen.append(definition)
         return chosen, skipped
+
+    def directive(
+        self, journey_id: str, entry: VersionRollout, reason: str = ""
+    ) -> RolloutDirective | None:
+        """What running enrollments of a retired version are told (None: pinned or not retired).
+
+        Raises:
+            JourneyDefinitionError: ``migrate`` whose step map is incomplete.
+        """
+        if entry.state is not VersionState.RETIRED or entry.policy is InflightPolicy.PIN:
+            return None
+        if entry.policy is InflightPolicy.DRAIN or entry.migrate_to is None:
+            return RolloutDirective(
+                policy=InflightPolicy.DRAIN, from_version=entry.version, reason=reason
+            )
+        old = self.catalog.get(journey_id, entry.version)
+        new = self.catalog.get(journey_id, entry.migrate_to)
+        return RolloutDirective(
+            policy=InflightPolicy.MIGRATE,
+            from_version=entry.version,
+            definition=new,
+            step_map=check_step_map(old, new),
+            reason=reason,
+        )
+
+    def directive_at_start(
+        self, session: Session, org_id: str, journey_id: str, version: int
+    ) -> RolloutDirective | None:
+        """The directive of an enrollment starting in a version retired a moment ago.
+
+        Read from the store, not the cache: the enrollment's first workflow task asks.
+        """
+        entry = stored_version(session, org_id, journey_id, version)
+        if entry is None or journey_id not in self.catalog.journey_ids():
+            return None
+        return self.directive(journey_id, entry)
 
     def listening(self, event_name: str) -> list[JourneyDefinition]:
         """Every version whose running enrollments need ``event_name``, whatever its state."""

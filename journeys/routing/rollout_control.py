@@ -29,7 +29,6 @@ from journeys.routing.rollouts import (
     RolloutAction,
     RolloutChange,
     VersionState,
-    check_step_map,
     plan_publish,
     plan_ramp,
     plan_retire,
@@ -156,22 +155,9 @@ class RolloutControl:
         """
         directives: dict[int, RolloutDirective] = {}
         for version in change.told:
-            entry = change.rollout.version(version)
-            if entry.policy is InflightPolicy.MIGRATE:
-                assert entry.migrate_to is not None
-                old = self.catalog.get(journey_id, version)
-                new = self.catalog.get(journey_id, entry.migrate_to)
-                directives[version] = RolloutDirective(
-                    policy=InflightPolicy.MIGRATE,
-                    from_version=version,
-                    definition=new,
-                    step_map=check_step_map(old, new),
-                    reason=reason,
-                )
-            else:
-                directives[version] = RolloutDirective(
-                    policy=entry.policy, from_version=version, reason=reason
-                )
+            directive = self.versions.directive(journey_id, change.rollout.version(version), reason)
+            if directive is not None:
+                directives[version] = directive
         return directives
 
     async def _apply(

@@ -67,6 +67,22 @@ class RolloutChangeRecord(BaseModel):
     changed_at: datetime
 
 
+def stored_version(
+    session: Session, org_id: str, journey_id: str, version: int
+) -> VersionRollout | None:
+    """One version's stored state (None until its journey's rollout is first changed)."""
+    row = session.get(JourneyVersionRow, (org_id, journey_id, version))
+    if row is None:
+        return None
+    return VersionRollout(
+        version=row.version,
+        state=VersionState(row.state),
+        weight=row.weight,
+        policy=InflightPolicy(row.policy),
+        migrate_to=row.migrate_to,
+    )
+
+
 def stored_versions(session: Session, org_id: str) -> dict[str, dict[int, VersionRollout]]:
     """Journey id -> version -> its stored state, for every journey an operator changed."""
     found: dict[str, dict[int, VersionRollout]] = defaultdict(dict)

@@ -23,6 +23,7 @@ from journeys.contracts.enrollment import (
     EnrollmentResult,
     EnrollmentStatus,
     InflightPolicy,
+    enrollment_workflow_id,
 )
 from journeys.routing.rollout_control import RolloutControl
 from journeys.settings import JourneySettings
@@ -144,3 +145,28 @@ async def test_pin_drain_and_migrate_on_publish_ramp_retire_and_rollback(
         ]
         for workflow_id in workflows.values():
             await replays(env.client.get_workflow_handle_for(JourneyWorkflow.run, workflow_id))
+
+
+async def test_an_entry_from_a_process_with_a_stale_cache_is_drained_at_its_first_rest(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    """A process reads rollouts through a cache: it may start a just-retired version."""
+    env = time_skipping_env
+    stale = journey_client(
+        env.client, store, settings.model_copy(update={"rollout_cache_seconds": 60}), CATALOG
+    )
+    with store.transaction() as session:
+        assert stale.versions.rollout(session, "acme", JOURNEY_ID).weights() == {1: 100}
+    fresh = journey_client(env.client, store, settings, CATALOG)
+    rollouts = RolloutControl(env.client, store, fresh.versions)
+    await rollouts.publish("acme", JOURNEY_ID, 2, policy=InflightPolicy.DRAIN, actor="test")
+    who = new_customer_id()
+    async with running_worker(env.client, settings, store, CATALOG):
+        workflow_id = await enter(stale, "acme", who)
+        result = await finished(env, workflow_id)
+    assert (result.outcome, result.path) == (SUPERSEDED_OUTCOME, ["wait_click"])
+    assert sends(store, workflow_id) == []
+    newcomer = new_customer_id()
+    assert await enter(fresh, "acme", newcomer) == enrollment_workflow_id(
+        "acme", "rollout_group", newcomer
+    )
