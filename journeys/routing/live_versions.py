@@ -29,6 +29,15 @@ from journeys.routing.rollouts import (
 from journeys.store.journey_versions import stored_version, stored_versions
 
 
+class _OrgRollouts:
+    """One organisation's stored rollouts, and the journeys' rollouts computed from them."""
+
+    def __init__(self, expires: float, stored: dict[str, dict[int, VersionRollout]]):
+        self.expires = expires
+        self.stored = stored
+        self.rollouts: dict[str, JourneyRollout] = {}
+
+
 class LiveVersions:
     """The rollouts of one catalog's journeys, per organisation, cached briefly.
 
@@ -40,7 +49,7 @@ class LiveVersions:
     def __init__(self, catalog: Catalog, ttl_seconds: float):
         self.catalog = catalog
         self.ttl_seconds = ttl_seconds
-        self._cached: dict[str, tuple[float, dict[str, dict[int, VersionRollout]]]] = {}
+        self._cached: dict[str, _OrgRollouts] = {}
         self._lock = threading.Lock()
 
     def forget(self, org_id: str) -> None:
@@ -48,27 +57,36 @@ class LiveVersions:
         with self._lock:
             self._cached.pop(org_id, None)
 
-    def _stored(self, session: Session, org_id: str) -> dict[str, dict[int, VersionRollout]]:
+    def _org(self, session: Session, org_id: str) -> _OrgRollouts:
         now = time.monotonic()
         cached = self._cached.get(org_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        stored = stored_versions(session, org_id)
+        if cached is not None and cached.expires > now:
+            return cached
+        fresh = _OrgRollouts(now + self.ttl_seconds, stored_versions(session, org_id))
         with self._lock:
-            self._cached[org_id] = (now + self.ttl_seconds, stored)
-        return stored
+            self._cached[org_id] = fresh
+        return fresh
 
     def rollout(self, session: Session, org_id: str, journey_id: str) -> JourneyRollout:
         """The journey's rollout in the organisation (from its metadata until first changed).
 
+        The same object is answered while the cache holds it: callers copy before changing.
+
         Raises:
             UnknownJourneyError: no such journey in the catalog.
         """
-        definitions = self.catalog.versions(journey_id)
-        stored = self._stored(session, org_id).get(journey_id)
-        if stored is None:
-            return default_rollout(definitions)
-        return stored_rollout(definitions, stored)
+        org = self._org(session, org_id)
+        found = org.rollouts.get(journey_id)
+        if found is None:
+            definitions = self.catalog.versions(journey_id)
+            stored = org.stored.get(journey_id)
+            found = (
+                default_rollout(definitions)
+                if stored is None
+                else stored_rollout(definitions, stored)
+            )
+            org.rollouts[journey_id] = found
+        return found
 
     def entry_definition(
         self,
