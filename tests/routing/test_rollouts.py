@@ -189,3 +189,16 @@ async def test_drafts_and_retired_versions_take_no_explicit_entries(store: Store
         with pytest.raises(EnrollmentRefusedError, match="rollout_demo@1 is retired"):
             versions.entry_definition(session, "acme", "c1", JOURNEY_ID, version=1)
         assert versions.entry_definition(session, "acme", "c1", JOURNEY_ID).version == 2
+
+
+async def test_rollouts_are_stored_and_audited_on_postgresql(pg_store: Store) -> None:
+    rollouts = control(await unreachable_temporal(), pg_store)
+    await rollouts.publish("acme", JOURNEY_ID, 2, weight=10, actor="ana", reason="canary")
+    customers = [f"customer-{n}" for n in range(200)]
+    assert chosen_versions(pg_store, customers) == chosen_versions(pg_store, customers)
+    assert set(chosen_versions(pg_store, customers).values()) == {1, 2}
+    with pg_store.transaction() as session:
+        changes = rollout_changes(session, "acme", JOURNEY_ID)
+    assert [(c.action, c.actor, c.reason) for c in changes] == [
+        (RolloutAction.PUBLISH, "ana", "canary")
+    ]
