@@ -115,12 +115,9 @@ class Catalog:
                         raise
                     self._draft_problems[definition.key] = problem
         self._by_entry: dict[str, list[JourneyDefinition]] = defaultdict(list)
-        self._by_listened: dict[str, list[JourneyDefinition]] = defaultdict(list)
         for journey in self.current_versions():
             if journey.entry.event:
                 self._by_entry[journey.entry.event].append(journey)
-            for name in journey.listened_events():
-                self._by_listened[name].append(journey)
         self._entered_in_any: dict[str, list[str]] = defaultdict(list)
         self._listened_in_any: dict[str, list[JourneyDefinition]] = defaultdict(list)
         for journey in self.all_versions():
@@ -220,7 +217,11 @@ class Catalog:
         ]
 
     def entered_by(self, event_name: str) -> list[JourneyDefinition]:
-        """Journeys whose entry trigger is ``event_name``."""
+        """Newest versions whose entry trigger is ``event_name``.
+
+        Routing picks each journey's version by its rollout instead
+        (:meth:`journeys.routing.live_versions.LiveVersions.entered_by`).
+        """
         return self._by_entry.get(event_name, [])
 
     def entry_candidates(
@@ -228,10 +229,6 @@ class Catalog:
     ) -> list[JourneyDefinition]:
         """Journeys ``event_name`` should start, one per conflict group (seed 001's rule)."""
         return resolve_conflicts(self.entered_by(event_name), customer_stage)
-
-    def listening_to(self, event_name: str) -> list[JourneyDefinition]:
-        """Journeys whose running enrollments need ``event_name``."""
-        return self._by_listened.get(event_name, [])
 
 
 SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
