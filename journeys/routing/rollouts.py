@@ -147,7 +147,11 @@ def stored_rollout(
 
 
 def no_entry_reason(rollout: JourneyRollout, definitions: Iterable[JourneyDefinition]) -> str:
-    """Why a journey takes no entries (its only versions are drafts or retired)."""
+    """Why a journey takes no entries (its only versions are drafts or retired).
+
+    A journey no operator changed yet whose newest version carries another
+    metadata status than active or draft (``paused``, say) is refused by that status.
+    """
     newest = max(definitions, key=lambda d: d.version)
     if newest.metadata.status not in (ACTIVE_METADATA_STATUS, DRAFT_STATUS) and not any(
         v.state is not VersionState.DRAFT for v in rollout.versions if v.version != newest.version
