@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.decisioning",
     "journeys.commands.journey_tools",
     "journeys.commands.privacy",
+    "journeys.commands.rollout",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

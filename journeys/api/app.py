@@ -18,6 +18,7 @@ from journeys.api import (
     enrollments,
     human_tasks,
     ingress,
+    rollouts,
 )
 from journeys.api.error_responses import RETRY_LATER, install_error_handlers
 from journeys.api.payloads import Health
@@ -100,6 +101,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
     app.include_router(client_journeys.router)
     app.include_router(delivery_feedback.router)
     app.include_router(human_tasks.router)
+    app.include_router(rollouts.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> Health:

@@ -75,11 +75,17 @@ async def list_enrollments(
     customer_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     journey_id: Annotated[str | None, Query(pattern=JOURNEY_ID_PATTERN)] = None,
     status: EnrollmentStatus | None = None,
+    version: Annotated[int | None, Query(ge=1, description="journey version")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LISTED_ENROLLMENTS)] = 100,
 ) -> EnrollmentList:
     """Enrollments of the organisation, newest first (Temporal visibility; may lag ~1 s)."""
     found = await _client(request).list_enrollments(
-        org_id, customer_id=customer_id, journey_id=journey_id, status=status, limit=limit
+        org_id,
+        customer_id=customer_id,
+        journey_id=journey_id,
+        status=status,
+        version=version,
+        limit=limit,
     )
     return EnrollmentList(enrollments=found)
 
