@@ -1,6 +1,11 @@
-"""Every live version is routed; drafts take no entries (dev server, real worker, SQLite)."""
+"""Every live version is routed; drafts take no entries (dev server, real worker, SQLite).
+
+The same holds for events the sweeper routes after the process that stored them died.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -9,10 +14,13 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.catalog import Catalog
 from journeys.client import JourneyClient, TrackedEvent
 from journeys.contracts.enrollment import enrollment_workflow_id
-from journeys.errors import EnrollmentRefusedError
+from journeys.errors import EnrollmentNotFoundError, EnrollmentRefusedError
+from journeys.routing.event_router import EventRouter
 from journeys.routing.rollout_control import RolloutControl
+from journeys.routing.unrouted_events import UnroutedEventSweeper
 from journeys.settings import JourneySettings
 from journeys.store import Store
+from journeys.store.events import find_unrouted_event, record_event
 from journeys.store.models import Enrollment
 from tests.support.network import new_customer_id
 from tests.support.rollout_journeys import (
@@ -119,3 +127,54 @@ async def test_drafts_take_no_entries_from_any_path(
         assert await outcome(client, handed_over) == "done"
         started = await client.enroll("acme", new_customer_id(), DRAFT_ONLY.id)
         assert await outcome(client, started.workflow_id) == "done"
+
+
+def store_unrouted(store: Store, who: str, name: str) -> str:
+    """An event stored by a process that died before routing it."""
+    event_id = f"{name}-{who}"
+    with store.transaction() as session:
+        record_event(
+            session,
+            org_id="acme",
+            event_id=event_id,
+            customer_id=who,
+            name=name,
+            occurred_at=datetime.now(UTC),
+            properties={},
+            route=True,
+        )
+    return event_id
+
+
+async def test_the_sweeper_routes_stored_events_by_the_live_versions(
+    dev_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    settings = settings.model_copy(update={"rollout_cache_seconds": 0})
+    client = journey_client(dev_env.client, store, settings, CATALOG)
+    rollouts = RolloutControl(dev_env.client, store, client.versions)
+    sweeper = UnroutedEventSweeper(
+        EventRouter(dev_env.client, store, CATALOG, settings), interval_seconds=60, grace_seconds=0
+    )
+    early, drafted, late = new_customer_id(), new_customer_id(), new_customer_id()
+    async with running_worker(dev_env.client, settings, store, CATALOG):
+        ids = [
+            store_unrouted(store, early, ENTRY_EVENT),
+            store_unrouted(store, drafted, "rollout_draft_started"),
+        ]
+        assert await sweeper.sweep() == 2
+        # The entry takes v1 (v2, the newest, is a draft); a journey of drafts only takes none.
+        assert (await client.get_enrollment("acme", early, JOURNEY_ID)).journey_version == 1
+        with pytest.raises(EnrollmentNotFoundError):
+            await client.get_enrollment("acme", drafted, DRAFT_ONLY.id)
+        with store.transaction() as session:
+            assert [find_unrouted_event(session, org_id="acme", event_id=i) for i in ids] == [
+                None,
+                None,
+            ]
+        # Published, v2 takes the entries the sweeper routes, under its own conflict group.
+        await rollouts.publish("acme", JOURNEY_ID, 2, actor="test", reason="ship v2")
+        store_unrouted(store, late, ENTRY_EVENT)
+        assert await sweeper.sweep() == 1
+        v2_key = enrollment_workflow_id("acme", "rollout_group", late)
+        handle = dev_env.client.get_workflow_handle_for(JourneyWorkflow.run, v2_key)
+        assert (await handle.query(JourneyWorkflow.state)).journey_version == 2
