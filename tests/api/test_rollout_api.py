@@ -68,7 +68,8 @@ async def test_rollout_changes_over_the_api_and_a_client_without_restarts(
                 enrolled[who] = answer.json()["journey_version"]
                 return dict(answer.json())
 
-            first = await enroll(customer_on_v1_at_90_10("api-first"))
+            first_customer = customer_on_v1_at_90_10("api-first")
+            first = await enroll(first_customer)
             assert first["journey_version"] == 1
 
             # The API changes the rollout; this process's client sees it.
@@ -171,5 +172,14 @@ async def test_rollout_changes_over_the_api_and_a_client_without_restarts(
                 assert message in answer.json()["error"]["message"], (name, answer.text)
             after = (await http.get(base)).json()
             assert [c["action"] for c in after["changes"]] == ["retire", "ramp", "publish"]
+            # A v1 enrollment (pinned) runs under another workflow id than the newest
+            # version's conflict group: state and exit over HTTP still reach it.
+            enrollment = f"/v1/enrollments/{first_customer}/{JOURNEY_ID}"
+            state = await http.get(enrollment)
+            assert state.status_code == 200, state.text
+            assert state.json()["journey_version"] == 1
+            exited = await http.post(f"{enrollment}/exit", json={"reason": "api test"})
+            assert exited.status_code == 202, exited.text
+            assert exited.json()["workflow_id"] == first["workflow_id"]
             unauthenticated = await http.get(base, headers={"X-API-Key": "wrong"})
             assert unauthenticated.status_code == 401
