@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.experiments",
     "journeys.commands.alerts",
     "journeys.commands.dashboards",
+    "journeys.commands.rollout",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
 

@@ -54,6 +54,14 @@ class EnrollmentRefusedError(JourneyError):
     """An enrollment was refused by the journey's re-entry or conflict rules."""
 
 
+class RolloutRefusedError(JourneyError):
+    """A rollout change was refused.
+
+    It would leave a journey no version to serve, or names a version in a state
+    the change does not apply to.
+    """
+
+
 class EnrollmentNotFoundError(JourneyError):
     """No enrollment of that customer in that journey is known to Temporal."""
 

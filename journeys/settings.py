@@ -83,6 +83,11 @@ class JourneySettings(BaseSettings):
             the sandbox, and the sandbox costs a worker about a third of its CPU
             (it re-imports the interpreter for every run and replay and runs
             code inside itself for every payload).
+        worker_deployment_name: The Temporal Worker Deployment the worker joins
+            (Worker Versioning); empty runs it unversioned. With it, enrollments
+            follow the deployment's current (and ramping) build: auto-upgrade.
+        worker_build_id: This worker build's id within the deployment (e.g. the
+            image tag or git commit); required with ``worker_deployment_name``.
         api_max_body_bytes: Largest HTTP request body the API accepts (413 above).
         api_max_batch_events: Most events one ``/v1/batch`` request may carry.
         event_future_tolerance_seconds: Events dated further than this in the
@@ -94,6 +99,9 @@ class JourneySettings(BaseSettings):
             ``track`` call routing it before the worker's sweep routes it.
         api_key_cache_seconds: How long the API trusts a verified API key before
             reading it again (a disabled key stops working within this time).
+        rollout_cache_seconds: How long a process reuses the journey versions'
+            states and rollout weights it read from the store (every process
+            sees a ``journeys rollout`` change within this time).
         decision_blackout_dates: Dates (UTC) on which the next-best-action
             engine makes no offers (a business rule, e.g. during a price change),
             as a JSON list.
@@ -203,6 +211,8 @@ class JourneySettings(BaseSettings):
     catalog: str = Field(default="", pattern=r"^([A-Za-z_][\w.]*:[A-Za-z_]\w*)?$")
     max_signals_per_run: int = Field(default=2_000, ge=10, le=9_000)
     workflow_sandbox: bool = False
+    worker_deployment_name: str = Field(default="", pattern=r"^([A-Za-z0-9][\w.-]{0,99})?$")
+    worker_build_id: str = Field(default="", pattern=r"^([A-Za-z0-9][\w.+-]{0,99})?$")
     decision_blackout_dates: list[date] = Field(default_factory=list)
     api_max_body_bytes: int = Field(default=1_000_000, ge=1_024)
     api_max_batch_events: int = Field(default=500, ge=1, le=10_000)
@@ -210,6 +220,7 @@ class JourneySettings(BaseSettings):
     unrouted_event_sweep_seconds: float = Field(default=5.0, gt=0, le=3_600)
     unrouted_event_grace_seconds: float = Field(default=10.0, ge=0, le=3_600)
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    rollout_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     delivery_frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     delivery_quiet_hours: QuietHours | None = None
     delivery_resend_unknown_channels: list[Channel] = Field(

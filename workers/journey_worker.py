@@ -11,7 +11,13 @@ from datetime import timedelta
 import structlog
 from prometheus_client import start_http_server
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import (
+    UnsandboxedWorkflowRunner,
+    Worker,
+    WorkerDeploymentConfig,
+    WorkflowRunner,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.customer_profiles import CustomerProfileActivities
@@ -124,6 +130,34 @@ def _required(value: str, name: str) -> str:
     return value
 
 
+JOURNEY_VERSIONING_BEHAVIOR = VersioningBehavior.AUTO_UPGRADE
+"""Enrollments move to the deployment's current build at their next workflow task.
+
+Enrollments live for weeks: pinning them would keep every old build running
+until its last enrollment ends. The replay gate (every shipped journey version
+and interpreter revision replays on the new build) and the interpreter revision
+carried in each enrollment's input make an upgrade safe, so a new build is
+ramped (``temporal worker deployment set-ramping-version``) and rolled back
+(``set-current-version`` to the old build id) with no enrollment left behind.
+"""
+
+
+def deployment_config(settings: JourneySettings) -> WorkerDeploymentConfig | None:
+    """The worker's Worker Versioning configuration (None when no deployment is named).
+
+    Raises:
+        ConfigurationError: a deployment name without a build id.
+    """
+    if not settings.worker_deployment_name:
+        return None
+    build_id = _required(settings.worker_build_id, "worker_build_id")
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.worker_deployment_name, build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=JOURNEY_VERSIONING_BEHAVIOR,
+    )
+
+
 def default_worker_scorers(store: Store, settings: JourneySettings) -> dict[str, Scorer]:
     """The seed formulas, with trained models (when the data folder has them) in front.
 
@@ -169,7 +203,6 @@ def build_worker(
     )
     DELIVERY_COUNTERS.add(delivery.metrics)
     human_tasks = HumanTaskActivities(store, _ops_alerts(settings))
-    records = EnrollmentRecordActivities(store)
     if scorers is None:
         scorers = {
             **default_worker_scorers(store, settings),
@@ -182,7 +215,9 @@ def build_worker(
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
-    transitions = JourneyTransitionActivities(JourneyClient(client, store, catalog, settings))
+    journeys = JourneyClient(client, store, catalog, settings)
+    transitions = JourneyTransitionActivities(journeys)
+    records = EnrollmentRecordActivities(store, journeys.versions)
     health = HealthCheckActivities(store, catalog, settings)
     runner: WorkflowRunner = UnsandboxedWorkflowRunner()
     if settings.workflow_sandbox:
@@ -221,6 +256,7 @@ def build_worker(
         # rather than cancelling provider calls whose outcome would then be unknown.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
         interceptors=[MetricsInterceptor()],
+        deployment_config=deployment_config(settings),
     )
 
 
@@ -260,7 +296,13 @@ async def run_worker(settings: JourneySettings) -> None:
         schedule_id = await ensure_health_schedule(client, settings)
         if settings.worker_metrics_port:
             start_http_server(settings.worker_metrics_port, registry=REGISTRY)
-        log.info("worker started", task_queue=settings.task_queue, health_schedule=schedule_id)
+        log.info(
+            "worker started",
+            task_queue=settings.task_queue,
+            health_schedule=schedule_id,
+            deployment=settings.worker_deployment_name or None,
+            build_id=settings.worker_build_id or None,
+        )
         try:
             async with sweeping_unrouted_events(client, settings, store, catalog):
                 await worker.run()

@@ -73,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         GOAL_REACHED_OUTCOME,
         MAX_REMEMBERED_EVENT_IDS,
         MAX_REMEMBERED_EVENTS,
+        SUPERSEDED_OUTCOME,
         DecisionMade,
         EnrollmentInput,
         EnrollmentProgress,
@@ -81,9 +82,11 @@ with workflow.unsafe.imports_passed_through():
         EnrollmentStatus,
         EventSignal,
         ExitRequest,
+        InflightPolicy,
         PathEntry,
         PauseRequest,
         ReceivedEvent,
+        RolloutDirective,
         StepVisit,
     )
     from journeys.contracts.scoring import (
@@ -193,6 +196,10 @@ class _Suspend(Exception):
     """Raised inside a wait when the run should continue as new first."""
 
 
+class _Migrate(Exception):
+    """Raised at a rest point when the enrollment moves to another version of its journey."""
+
+
 class _Ending:
     """Why the enrollment is ending, set by signals or exit steps."""
 
@@ -253,6 +260,8 @@ class JourneyInterpreter:
                     summary=f"read whether {self._definition.id} is paused",
                 )
             self._progress.paused = self._progress.paused or status.paused
+            if status.rollout is not None:
+                self.apply_rollout(status.rollout)
         self._publish(resting=False)
         while self._ending is None:
             if not self._entered:
@@ -262,6 +271,9 @@ class JourneyInterpreter:
                 next_step = await self._execute(step)
             except _Suspend:
                 await self._continue_as_new()
+            except _Migrate:
+                self._migrate()
+                continue
             if self._ending is None and next_step is not None:
                 self._progress.current_step = next_step
                 self._entered = False
@@ -309,6 +321,42 @@ class JourneyInterpreter:
         if self._ending is None:
             self._ending = _Ending(EnrollmentStatus.EXITED, f"exit_requested:{request.reason}")
 
+    def apply_rollout(self, directive: RolloutDirective) -> None:
+        """Drain or migrate at the next rest point (the enrollment's version was retired).
+
+        Ignored when the enrollment runs another version than the one retired, or is ending.
+        """
+        if self._ending is None and directive.from_version == self._definition.version:
+            self._progress.rollout = directive
+
+    def _at_rest_point(self) -> None:
+        """Apply a pending drain (end ``superseded``) or migration (raise :class:`_Migrate`)."""
+        directive = self._progress.rollout
+        if directive is None or self._ending is not None:
+            return
+        if directive.policy is InflightPolicy.DRAIN:
+            self._progress.rollout = None
+            self._ending = _Ending(EnrollmentStatus.EXITED, SUPERSEDED_OUTCOME)
+            return
+        target = directive.definition
+        if target is None or self._progress.current_step not in directive.step_map:
+            # Checked complete when the migration was asked for; a gap pins the enrollment.
+            self._rt.warn("no migration for step %s; staying", self._progress.current_step)
+            self._progress.rollout = None
+            return
+        raise _Migrate
+
+    def _migrate(self) -> None:
+        """Move to the directive's version at the mapped step, keeping the enrollment's state."""
+        directive = self._progress.rollout
+        assert directive is not None and directive.definition is not None
+        self._progress.rollout = None
+        left = f"{self._definition.key}:{self._progress.current_step}"
+        self._definition = directive.definition
+        self._params = self._params.model_copy(update={"definition": directive.definition})
+        self._progress.current_step = directive.step_map[self._progress.current_step]
+        self._enter(self._progress.current_step, migrated_from=left)
+
     def set_paused(self, request: PauseRequest) -> None:
         """Pause (hold before the next send) or resume the enrollment where it was."""
         self._progress.paused = request.paused
@@ -344,10 +392,12 @@ class JourneyInterpreter:
             return sorted(step.outcomes)
         return []
 
-    def _enter(self, name: str) -> None:
+    def _enter(self, name: str, migrated_from: str | None = None) -> None:
         progress = self._progress
         progress.visits[name] = progress.visits.get(name, 0) + 1
-        progress.path.append(PathEntry(step=name, entered_at=self._rt.now()))
+        progress.path.append(
+            PathEntry(step=name, entered_at=self._rt.now(), migrated_from=migrated_from)
+        )
         if self._revision >= 2:
             progress.unrecorded_visits.append(
                 StepVisit(step=name, visit=progress.visits[name], entered_at=self._rt.now())
@@ -481,6 +531,7 @@ class JourneyInterpreter:
             _Suspend: the run should continue as new before waiting further.
         """
         while True:
+            self._at_rest_point()
             if self._ending is not None:
                 return False
             if done():
@@ -491,13 +542,23 @@ class JourneyInterpreter:
             await self._record_visits()
             try:
                 await self._rt.wait_condition(
-                    lambda: self._ending is not None or done() or self._should_continue_as_new(),
+                    lambda: (
+                        self._ending is not None
+                        or done()
+                        or self._should_continue_as_new()
+                        or self._progress.rollout is not None
+                    ),
                     within=remaining,
                     summary=self._timer_summary(deadline),
                 )
             except TimeoutError:
                 return done()
-            if self._ending is None and not done() and self._should_continue_as_new():
+            if (
+                self._ending is None
+                and not done()
+                and self._progress.rollout is None
+                and self._should_continue_as_new()
+            ):
                 raise _Suspend
 
     def _timer_summary(self, deadline: datetime) -> str:
@@ -755,8 +816,10 @@ class JourneyInterpreter:
                 not self._progress.paused
                 or self._ending is not None
                 or self._should_continue_as_new()
+                or self._progress.rollout is not None
             )
         )
+        self._at_rest_point()
         if self._progress.paused and self._ending is None:
             raise _Suspend
         self._publish(resting=False)
@@ -875,6 +938,12 @@ class JourneyInterpreter:
         if self._progress.experiment_arms.get(HOLDOUT_EXPERIMENT) == HOLDOUT_ARM:
             return
         await self._hold_while_paused()
+        if self._progress.rollout is not None and (
+            self._progress.rollout.policy is InflightPolicy.DRAIN
+        ):
+            # A drained enrollment sends nothing more, even before its next rest point.
+            self._at_rest_point()
+            return
         data = {**self._decision_data(), **step.data}
         transactional = isinstance(step, SendStep) and step.transactional
         deferrals = 0
@@ -978,11 +1047,12 @@ class JourneyInterpreter:
             await self._record_visits()
             with contextlib.suppress(TimeoutError):
                 await self._rt.wait_condition(
-                    lambda: self._ending is not None,
+                    lambda: self._ending is not None or self._progress.rollout is not None,
                     within=remaining,
                     summary=f"{self._progress.current_step}: send deferred (quiet hours or cap)"
                     f" until {_moment(retry_at)}",
                 )
+        self._at_rest_point()
         self._progress.wait_until = None
         self._publish(resting=False)
 

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         EventSignal,
         ExitRequest,
         PauseRequest,
+        RolloutDirective,
     )
 
 
@@ -53,6 +54,11 @@ class JourneyWorkflow:
     def set_paused(self, request: PauseRequest) -> None:
         """Pause (hold before the next send) or resume the enrollment where it was."""
         self._interpreter.set_paused(request)
+
+    @workflow.signal(name="apply_rollout")
+    def apply_rollout(self, directive: RolloutDirective) -> None:
+        """Drain or migrate at the next rest point: the enrollment's version was retired."""
+        self._interpreter.apply_rollout(directive)
 
     @workflow.query(name="state")
     def state(self) -> EnrollmentState:

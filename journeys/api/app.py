@@ -20,6 +20,7 @@ from journeys.api import (
     human_tasks,
     ingress,
     metrics,
+    rollouts,
 )
 from journeys.api.error_responses import RETRY_LATER, install_error_handlers
 from journeys.api.payloads import Health
@@ -105,6 +106,7 @@ def create_app(settings: JourneySettings) -> FastAPI:
     app.include_router(human_tasks.router)
     app.include_router(analytics.router)
     app.include_router(metrics.router)
+    app.include_router(rollouts.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> Health:

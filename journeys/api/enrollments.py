@@ -48,15 +48,20 @@ async def _require_own_workflow(
     Workflow ids are unambiguous for valid organisation ids; this also keeps
     workflows started before ``:`` was refused in organisation ids out of reach.
     """
-    definition = client.catalog.get(journey_id)
-    workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
-    try:
-        described = await client.temporal.get_workflow_handle(workflow_id).describe()
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise _not_found(customer_id, journey_id) from err
-        raise
-    if described.typed_search_attributes.get(search_attributes.ORG_ID) != org_id:
+    found = False
+    # Versions in other conflict groups run under other workflow ids: each is checked.
+    for key in client.versions.routing_keys(journey_id):
+        workflow_id = enrollment_workflow_id(org_id, key, customer_id)
+        try:
+            described = await client.temporal.get_workflow_handle(workflow_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                continue
+            raise
+        if described.typed_search_attributes.get(search_attributes.ORG_ID) != org_id:
+            raise _not_found(customer_id, journey_id)
+        found = True
+    if not found:
         raise _not_found(customer_id, journey_id)
 
 
@@ -75,11 +80,17 @@ async def list_enrollments(
     customer_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     journey_id: Annotated[str | None, Query(pattern=JOURNEY_ID_PATTERN)] = None,
     status: EnrollmentStatus | None = None,
+    version: Annotated[int | None, Query(ge=1, description="journey version")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LISTED_ENROLLMENTS)] = 100,
 ) -> EnrollmentList:
     """Enrollments of the organisation, newest first (Temporal visibility; may lag ~1 s)."""
     found = await _client(request).list_enrollments(
-        org_id, customer_id=customer_id, journey_id=journey_id, status=status, limit=limit
+        org_id,
+        customer_id=customer_id,
+        journey_id=journey_id,
+        status=status,
+        version=version,
+        limit=limit,
     )
     return EnrollmentList(enrollments=found)
 

@@ -22,7 +22,9 @@ from journeys.errors import (
     EnrollmentRefusedError,
     FeedbackRefusedError,
     InvalidInputError,
+    JourneyDefinitionError,
     JourneyError,
+    RolloutRefusedError,
     StoreUnavailableError,
     UnknownJourneyError,
 )
@@ -197,6 +199,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def feedback_refused(request: Request, exc: FeedbackRefusedError) -> JSONResponse:
         code = STATUS_CODES.get(exc.status, "error")
         return error_response(request, exc.status, code, str(exc), exc.field)
+
+    @app.exception_handler(RolloutRefusedError)
+    async def rollout_refused(request: Request, exc: RolloutRefusedError) -> JSONResponse:
+        return error_response(request, 409, "rollout_refused", str(exc))
+
+    @app.exception_handler(JourneyDefinitionError)
+    async def definition_refused(request: Request, exc: JourneyDefinitionError) -> JSONResponse:
+        return error_response(request, 409, "journey_definition", str(exc), "version")
 
     @app.exception_handler(JourneyError)
     async def journey_error(request: Request, exc: JourneyError) -> JSONResponse:

@@ -22,7 +22,10 @@ from journeys.store.human_tasks import MAX_LISTED_TASKS, TASK_STATUSES
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
-TaskIdPath = Annotated[int, Path(ge=1, description="The task's id")]
+MAX_TASK_ID = 2**31 - 1
+"""The largest id the ``human_tasks.id`` column (32-bit integer) can hold."""
+
+TaskIdPath = Annotated[int, Path(ge=1, le=MAX_TASK_ID, description="The task's id")]
 
 
 class TaskList(BaseModel):

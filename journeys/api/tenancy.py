@@ -111,6 +111,7 @@ async def authenticated_org(
         # ambiguous, so the key serves nothing until the organisation is renamed.
         raise ApiError(403, "forbidden", f"API key {info.key_id}: organisation id {ORG_ID_PROBLEM}")
     REQUEST_ORG.set(info.org_id)
+    request.state.api_key_id = info.key_id
     structlog.contextvars.bind_contextvars(org_id=info.org_id)
     return info.org_id
 

@@ -75,6 +75,11 @@ def resolve_conflicts(
     return result + sorted(winners.values(), key=lambda j: j.id)
 
 
+DRAFT_STATUS = "draft"
+"""Metadata status of a version still being written: its references are checked when it
+is published or ramped (``journeys rollout``), not when the catalog is built."""
+
+
 class Catalog:
     """Journey versions by id, with per-event indexes for routing.
 
@@ -89,7 +94,9 @@ class Catalog:
 
     Raises:
         JourneyDefinitionError: a definition references a journey, scorer or
-            template that does not exist, or transitions within its own routing key.
+            template that does not exist, or transitions within its own routing key
+            (a version whose metadata status is ``draft`` has its problem kept, see
+            :meth:`draft_problem`).
     """
 
     def __init__(
@@ -110,16 +117,27 @@ class Catalog:
             if definition.version in self._versions[definition.id]:
                 raise ValueError(f"{definition.key} is in the catalog twice")
             self._versions[definition.id][definition.version] = definition
+        self._draft_problems: dict[str, JourneyDefinitionError] = {}
         for versions in self._versions.values():
             for definition in versions.values():
-                self.check(definition, scorers=scorers)
+                try:
+                    self.check(definition, scorers=scorers)
+                except JourneyDefinitionError as problem:
+                    if definition.metadata.status != DRAFT_STATUS:
+                        raise
+                    self._draft_problems[definition.key] = problem
         self._by_entry: dict[str, list[JourneyDefinition]] = defaultdict(list)
-        self._by_listened: dict[str, list[JourneyDefinition]] = defaultdict(list)
         for journey in self.current_versions():
             if journey.entry.event:
                 self._by_entry[journey.entry.event].append(journey)
+        self._entered_in_any: dict[str, list[str]] = defaultdict(list)
+        self._listened_in_any: dict[str, list[JourneyDefinition]] = defaultdict(list)
+        for journey in self.all_versions():
+            event = journey.entry.event
+            if event and journey.id not in self._entered_in_any[event]:
+                self._entered_in_any[event].append(journey.id)
             for name in journey.listened_events():
-                self._by_listened[name].append(journey)
+                self._listened_in_any[name].append(journey)
 
     def check(
         self,
@@ -138,6 +156,16 @@ class Catalog:
             scorers=scorers,
             templates=self.templates if templates is None else templates,
         )
+        for old_version, step_map in definition.migrates_from.items():
+            old = self._versions.get(definition.id, {}).get(old_version)
+            for old_step in step_map:
+                if old is not None and old_step not in old.steps:
+                    raise JourneyDefinitionError(
+                        definition.id,
+                        definition.version,
+                        f"migrates_from[{old_version}] maps {old_step!r}, which is not a step"
+                        f" of {old.key}",
+                    )
         for target, step in definition.transition_targets().items():
             if target in self._versions and self.get(target).routing_key == definition.routing_key:
                 raise JourneyDefinitionError(
@@ -163,6 +191,31 @@ class Catalog:
             raise UnknownJourneyError(f"journey {journey_id!r} has no version {version}")
         return versions[version]
 
+    def versions(self, journey_id: str) -> list[JourneyDefinition]:
+        """Every version of a journey, oldest first.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+        """
+        self.get(journey_id)
+        return [self._versions[journey_id][v] for v in sorted(self._versions[journey_id])]
+
+    def journey_ids(self) -> set[str]:
+        """The ids of every journey in the catalog."""
+        return set(self._versions)
+
+    def draft_problem(self, definition: JourneyDefinition) -> JourneyDefinitionError | None:
+        """Why a draft version cannot take entries yet (None when it passes the checks)."""
+        return self._draft_problems.get(definition.key)
+
+    def journeys_entered_by(self, event_name: str) -> list[str]:
+        """Ids of journeys with a version whose entry trigger is ``event_name``."""
+        return self._entered_in_any.get(event_name, [])
+
+    def listening_in_any_version(self, event_name: str) -> list[JourneyDefinition]:
+        """Every version (of every journey) whose running enrollments need ``event_name``."""
+        return self._listened_in_any.get(event_name, [])
+
     def current_versions(self) -> list[JourneyDefinition]:
         """The newest version of every journey, sorted by id."""
         return [self.get(journey_id) for journey_id in sorted(self._versions)]
@@ -176,7 +229,11 @@ class Catalog:
         ]
 
     def entered_by(self, event_name: str) -> list[JourneyDefinition]:
-        """Journeys whose entry trigger is ``event_name``."""
+        """Newest versions whose entry trigger is ``event_name``.
+
+        Routing picks each journey's version by its rollout instead
+        (:meth:`journeys.routing.live_versions.LiveVersions.entered_by`).
+        """
         return self._by_entry.get(event_name, [])
 
     def entry_candidates(
@@ -184,10 +241,6 @@ class Catalog:
     ) -> list[JourneyDefinition]:
         """Journeys ``event_name`` should start, one per conflict group (seed 001's rule)."""
         return resolve_conflicts(self.entered_by(event_name), customer_stage)
-
-    def listening_to(self, event_name: str) -> list[JourneyDefinition]:
-        """Journeys whose running enrollments need ``event_name``."""
-        return self._by_listened.get(event_name, [])
 
 
 SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
@@ -209,6 +262,7 @@ def default_catalog() -> Catalog:
 
 
 __all__ = [
+    "DRAFT_STATUS",
     "LIFECYCLE_PRIORITY",
     "SHIPPED_JOURNEYS",
     "Catalog",

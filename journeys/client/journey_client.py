@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 import structlog
-from temporalio.client import Client, WorkflowExecution
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from journeys.catalog import Catalog
@@ -50,6 +50,7 @@ from journeys.errors import (
     EnrollmentRefusedError,
     InvalidInputError,
 )
+from journeys.language import JourneyDefinition
 from journeys.language.time_zones import validate_time_zone
 from journeys.routing.entry_planning import reentry_refusal
 from journeys.routing.event_router import EventRouter, PendingRoute
@@ -98,6 +99,7 @@ class JourneyClient:
         self.catalog = catalog
         self.settings = settings
         self.router = EventRouter(temporal, store, catalog, settings)
+        self.versions = self.router.versions
         self._event_writes: GroupCommit[TrackedEvent, _Stored] = GroupCommit(self._store_events)
         self._owns_store = False
         self._closed = False
@@ -329,25 +331,18 @@ class JourneyClient:
     ) -> EnrollResult:
         """Enroll a customer in a journey explicitly (API-triggered entry).
 
+        Without ``version`` the journey's rollout chooses it for the customer.
+
         Raises:
             UnknownJourneyError: the journey or version is not in the catalog.
-            EnrollmentRefusedError: the customer is enrolled already, or the
-                journey's re-entry policy refuses a new enrollment.
+            EnrollmentRefusedError: the customer is enrolled already, the
+                journey's re-entry policy refuses a new enrollment, or the
+                version (or every version) takes no entries (draft, retired).
         """
         self._check_open()
-        definition = self.catalog.get(journey_id, version)
-
-        def check_reentry() -> str | None:
-            with self.store.transaction() as session:
-                facts = self.router.customer_facts(session, org_id, customer_id, [definition])
-            refusal = reentry_refusal(
-                definition, customer_id, facts.latest.get(definition.id), now=datetime.now(UTC)
-            )
-            if refusal is not None:
-                raise EnrollmentRefusedError(refusal)
-            return facts.stage
-
-        stage = await asyncio.to_thread(check_reentry)
+        definition, stage = await asyncio.to_thread(
+            self._check_reentry, org_id, customer_id, journey_id, version
+        )
         start = await self.router.start(org_id, customer_id, definition, trigger=None, stage=stage)
         return EnrollResult(
             workflow_id=start.workflow_id,
@@ -356,43 +351,93 @@ class JourneyClient:
             journey_version=definition.version,
         )
 
+    def _check_reentry(
+        self, org_id: str, customer_id: str, journey_id: str, version: int | None
+    ) -> tuple[JourneyDefinition, str | None]:
+        """The version to enroll in and the customer's lifecycle stage, if allowed.
+
+        Raises:
+            UnknownJourneyError: no such journey or version.
+            EnrollmentRefusedError: no version takes entries, or the re-entry policy refuses it.
+        """
+        with self.store.transaction() as session:
+            definition = self.versions.entry_definition(
+                session, org_id, customer_id, journey_id, version
+            )
+            facts = self.router.customer_facts(session, org_id, customer_id, [definition])
+        refusal = reentry_refusal(
+            definition, customer_id, facts.latest.get(definition.id), now=datetime.now(UTC)
+        )
+        if refusal is not None:
+            raise EnrollmentRefusedError(refusal)
+        return definition, facts.stage
+
     async def exit(self, org_id: str, customer_id: str, journey_id: str, reason: str) -> str:
-        """Ask a running enrollment to end now; returns its workflow id.
+        """Ask a running enrollment (of any version) to end now; returns its workflow id.
 
         Raises:
             UnknownJourneyError: no such journey.
             EnrollmentNotFoundError: the customer has no running enrollment in it.
         """
         self._check_open()
-        definition = self.catalog.get(journey_id)
-        workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
-        if not await self._signal_exit(workflow_id, ExitRequest(reason=reason)):
-            raise EnrollmentNotFoundError(
-                f"{customer_id} has no running enrollment in {definition.id}"
-            )
-        return workflow_id
+        for handle in await self._enrollment_handles(org_id, customer_id, journey_id):
+            if await self._signal_exit(handle.id, ExitRequest(reason=reason)):
+                return handle.id
+        raise EnrollmentNotFoundError(f"{customer_id} has no running enrollment in {journey_id}")
 
     async def get_enrollment(
         self, org_id: str, customer_id: str, journey_id: str
     ) -> EnrollmentState:
-        """The enrollment's state, from the workflow's ``state`` query.
+        """The enrollment's state (of whichever version it runs), from the ``state`` query.
+
+        A journey whose versions use different conflict groups has one workflow id
+        per group; the running enrollment among them is answered, else the latest.
 
         Raises:
             UnknownJourneyError: no such journey.
             EnrollmentNotFoundError: Temporal knows no enrollment of the customer in it.
         """
         self._check_open()
-        definition = self.catalog.get(journey_id)
-        workflow_id = enrollment_workflow_id(org_id, definition.routing_key, customer_id)
-        handle = self.temporal.get_workflow_handle_for(JourneyWorkflow.run, workflow_id)
-        try:
-            return await handle.query(JourneyWorkflow.state)
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise EnrollmentNotFoundError(
-                    f"{customer_id} has no enrollment in {definition.id}"
-                ) from err
-            raise
+        states = [
+            await handle.query(JourneyWorkflow.state)
+            for handle in await self._enrollment_handles(
+                org_id, customer_id, journey_id, running_only=False
+            )
+        ]
+        if not states:
+            raise EnrollmentNotFoundError(f"{customer_id} has no enrollment in {journey_id}")
+        running = [s for s in states if s.status is EnrollmentStatus.ACTIVE]
+        return (running or states)[0]
+
+    async def _enrollment_handles(
+        self, org_id: str, customer_id: str, journey_id: str, *, running_only: bool = True
+    ) -> list[WorkflowHandle[Any, Any]]:
+        """Handles of the customer's enrollments in the journey, under every version's key.
+
+        A conflict group's workflow id may hold another journey of the group: it
+        counts only when its search attributes name this journey.
+
+        Raises:
+            UnknownJourneyError: no such journey.
+        """
+        found: list[WorkflowHandle[Any, Any]] = []
+        for key in self.versions.routing_keys(journey_id):
+            handle = self.temporal.get_workflow_handle(
+                enrollment_workflow_id(org_id, key, customer_id)
+            )
+            try:
+                described = await handle.describe()
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    continue
+                raise
+            attributes = described.typed_search_attributes
+            if attributes.get(search_attributes.JOURNEY_ID) not in (None, journey_id):
+                continue
+            if running_only and described.status is not WorkflowExecutionStatus.RUNNING:
+                continue
+            found.append(handle)
+        return found
 
     async def list_enrollments(
         self,
@@ -401,21 +446,28 @@ class JourneyClient:
         customer_id: str | None = None,
         journey_id: str | None = None,
         status: EnrollmentStatus | None = None,
+        version: int | None = None,
         limit: int = 100,
     ) -> list[EnrollmentSummary]:
         """Enrollments from Temporal's visibility store, newest first.
+
+        ``version`` keeps those running (or ended on) that journey version.
 
         Visibility is eventually consistent: an enrollment started a moment ago
         may take a second to be listed.
 
         Raises:
-            InvalidInputError: ``limit`` is out of range, or an id is not one.
+            InvalidInputError: ``limit`` or ``version`` is out of range, or an id is not one.
         """
         self._check_open()
         if not 1 <= limit <= MAX_LISTED_ENROLLMENTS:
             raise InvalidInputError("limit", f"must be between 1 and {MAX_LISTED_ENROLLMENTS}")
         query = enrollment_query(
-            org_id=org_id, customer_id=customer_id, journey_id=journey_id, status=status
+            org_id=org_id,
+            customer_id=customer_id,
+            journey_id=journey_id,
+            status=status,
+            version=version,
         )
         # No ORDER BY: not every visibility store supports it (the dev server's does not).
         found: list[EnrollmentSummary] = []
@@ -435,7 +487,7 @@ class JourneyClient:
 
         The consent row stops every later send at once (checked at send time); the
         exit requests end the enrollments themselves. The enrollments asked are
-        every journey of the catalog (their workflow ids follow from the
+        every journey version of the catalog (their workflow ids follow from the
         customer, so one started a moment ago is included) plus any other
         running one found in Temporal's visibility store or the store's rows.
 
@@ -471,8 +523,8 @@ class JourneyClient:
         )
         request = ExitRequest(reason=f"opt_out:{source}"[:200])
         by_catalog = {
-            enrollment_workflow_id(org_id, journey.routing_key, customer_id)
-            for journey in self.catalog.current_versions()
+            enrollment_workflow_id(org_id, key, customer_id)
+            for key in self.versions.all_routing_keys()
         }
         candidates = sorted({*by_catalog, *recorded_running, *(e.workflow_id for e in listed)})
         asked = await asyncio.gather(

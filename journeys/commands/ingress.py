@@ -30,6 +30,8 @@ from journeys.errors import (
     EnrollmentNotFoundError,
     EnrollmentRefusedError,
     InvalidInputError,
+    JourneyDefinitionError,
+    RolloutRefusedError,
     UnknownJourneyError,
 )
 from journeys.routing.task_outcomes import HumanTaskView, claim_task, complete_task, find_tasks
@@ -80,7 +82,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _org_flag(enroll)
     enroll.add_argument("--customer", required=True, help="customer id")
     enroll.add_argument("--journey", required=True, help="journey id")
-    enroll.add_argument("--version", type=int, help="journey version (default: newest)")
+    enroll.add_argument(
+        "--version", type=int, help="an active journey version (default: the rollout's choice)"
+    )
     _json_flag(enroll)
     enroll.set_defaults(handler=run_enroll)
 
@@ -123,6 +127,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--customer", help="only this customer")
     listing.add_argument("--journey", help="only this journey")
     listing.add_argument("--status", choices=[s.value for s in EnrollmentStatus])
+    listing.add_argument("--version", type=int, help="only enrollments on this journey version")
     listing.add_argument("--limit", type=int, default=100)
     _json_flag(listing)
     listing.set_defaults(handler=run_list)
@@ -221,7 +226,7 @@ def _with_client(
         return None, _fail(arguments, EXIT_INVALID, str(err))
     except (UnknownJourneyError, EnrollmentNotFoundError) as err:
         return None, _fail(arguments, EXIT_NOT_FOUND, str(err))
-    except EnrollmentRefusedError as err:
+    except (EnrollmentRefusedError, RolloutRefusedError, JourneyDefinitionError) as err:
         return None, _fail(arguments, EXIT_REFUSED, str(err))
     except ConfigurationError as err:
         return None, _fail(arguments, EXIT_FAILURE, str(err))
@@ -557,6 +562,7 @@ def run_list(arguments: argparse.Namespace) -> int:
             customer_id=arguments.customer,
             journey_id=arguments.journey,
             status=status,
+            version=arguments.version,
             limit=arguments.limit,
         ),
     )

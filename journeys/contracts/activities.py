@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from journeys.contracts.enrollment import EnrollmentStatus, StepVisit
+from journeys.contracts.enrollment import EnrollmentStatus, RolloutDirective, StepVisit
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
 
@@ -279,7 +279,14 @@ class JourneyStatusRequest(BaseModel):
 
 
 class JourneyStatusResult(BaseModel):
-    """A journey's operational status."""
+    """A journey's operational status.
+
+    Attributes:
+        rollout: When the enrollment's version was retired with ``drain`` or
+            ``migrate`` (it started from a process whose rollout cache was not yet
+            current): the directive its running enrollments were given.
+    """
 
     paused: bool = False
     reason: str = ""
+    rollout: RolloutDirective | None = None

@@ -90,6 +90,26 @@ def enrollment_workflow_id(org_id: str, routing_key: str, customer_id: str) -> s
     return f"journey:{org_id}:{routing_key}:{customer_id}"
 
 
+GOAL_REACHED_OUTCOME = "goal_reached"
+"""The outcome of an enrollment ended by one of its journey's goal events (a conversion)."""
+
+SUPERSEDED_OUTCOME = "superseded"
+"""The outcome of an enrollment drained because its journey version was retired or rolled back."""
+
+
+class InflightPolicy(StrEnum):
+    """What running enrollments of a version do when it is retired or rolled back.
+
+    ``pin``: they finish on it. ``drain``: they leave at their next rest point
+    with the outcome ``superseded`` and send nothing more. ``migrate``: they move
+    to the new version at their next rest point through its declared step map.
+    """
+
+    PIN = "pin"
+    DRAIN = "drain"
+    MIGRATE = "migrate"
+
+
 class EnrollmentStatus(StrEnum):
     """Where an enrollment stands."""
 
@@ -161,11 +181,39 @@ class StepVisit(BaseModel):
 
 
 class PathEntry(BaseModel):
-    """One visit of a step; ``note`` says what went wrong in it (a send that failed)."""
+    """One visit of a step; ``note`` says what went wrong in it (a send that failed).
+
+    Attributes:
+        migrated_from: Set on the first step of a migrated enrollment:
+            ``journey@version:step`` it left.
+    """
 
     step: str
     entered_at: datetime
     note: str | None = None
+    migrated_from: str | None = None
+
+
+class RolloutDirective(BaseModel):
+    """A retired or rolled-back version asks its running enrollments to drain or migrate.
+
+    Delivered by the ``apply_rollout`` signal; applied at the enrollment's next
+    rest point (a wait, a deferred send, a pause hold), and for ``drain`` before
+    any further send.
+
+    Attributes:
+        policy: ``drain`` or ``migrate`` (``pin`` needs no signal).
+        from_version: The version being left; enrollments of another version ignore it.
+        definition: The version to migrate to (``migrate`` only).
+        step_map: Old step -> new step (``migrate`` only), declared with the new version.
+        reason: Why, as the operator gave it.
+    """
+
+    policy: InflightPolicy
+    from_version: int
+    definition: JourneyDefinition | None = None
+    step_map: dict[str, str] = Field(default_factory=dict)
+    reason: str = Field(default="", max_length=200)
 
 
 class EnrollmentProgress(BaseModel):
@@ -192,6 +240,7 @@ class EnrollmentProgress(BaseModel):
             enters it (counts the visit, records the path, starts its wait afresh).
         unrecorded_visits: Step visits not yet written to the store (revision 2);
             written at the next rest, carried through continue-as-new.
+        rollout: A drain or migration received and not yet applied.
     """
 
     enrollment_id: str
@@ -211,6 +260,7 @@ class EnrollmentProgress(BaseModel):
     experiment_arms: dict[str, str] = Field(default_factory=dict)
     step_entered: bool = True
     unrecorded_visits: list[StepVisit] = Field(default_factory=list)
+    rollout: RolloutDirective | None = None
 
 
 class EnrollmentInput(BaseModel):

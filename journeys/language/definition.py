@@ -113,6 +113,9 @@ class JourneyDefinition(BaseModel):
         holdout_percent: Percent of entering customers (a stable hash of customer
             and journey) held out as a global control group: they walk the steps
             and their outcomes are measured, but they are sent nothing.
+        migrates_from: Step maps that move running enrollments of other versions
+            of this journey here (rollout policy ``migrate``): version -> {old step:
+            new step}. Checked for completeness when a migration is asked for.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -137,6 +140,7 @@ class JourneyDefinition(BaseModel):
     quiet_hours: QuietHours | None = None
     send_deadline: timedelta = Field(default=DEFAULT_SEND_DEADLINE, ge=MIN_SEND_DEADLINE)
     holdout_percent: int = Field(default=0, ge=0, le=50)
+    migrates_from: dict[int, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_graph(self) -> Self:
@@ -175,6 +179,15 @@ class JourneyDefinition(BaseModel):
                 )
             if isinstance(step, TransitionStep):
                 self._check(step.journey != self.id, "a journey cannot transition to itself", name)
+        for old_version, step_map in self.migrates_from.items():
+            self._check(
+                old_version != self.version, "migrates_from names the journey's own version"
+            )
+            for old_step, new_step in step_map.items():
+                self._check(
+                    new_step in self.steps,
+                    f"migrates_from[{old_version}] maps {old_step!r} to unknown step {new_step!r}",
+                )
         reachable = self._reachable()
         for name in self.steps:
             self._check(name in reachable, "unreachable from the start step", step=name)

@@ -3,12 +3,14 @@
 Pure functions of the journeys an event enters, the facts the store holds about
 the customer (profile, latest enrollment in each journey) and the time ``now``:
 the client and the unrouted-event sweeper read the facts and the clock, these
-functions decide. The rules, in order:
+functions decide. Which version of a journey takes new entries (drafts and
+retired versions none) is the rollout's choice
+(:meth:`journeys.routing.live_versions.LiveVersions.entered_by`), made before
+planning; the planner gets the chosen versions. The rules, in order:
 
-1. Only journeys whose status is ``active`` take new enrollments.
-2. The customer's profile must meet the journey's entry conditions.
-3. One journey per conflict group (:func:`journeys.catalog.resolve_conflicts`).
-4. The re-entry policy and spacing of the winner (:func:`reentry_refusal`),
+1. The customer's profile must meet the journey's entry conditions.
+2. One journey per conflict group (:func:`journeys.catalog.resolve_conflicts`).
+3. The re-entry policy and spacing of the winner (:func:`reentry_refusal`),
    decided by the store's history because Temporal forgets closed runs.
 """
 
@@ -24,9 +26,6 @@ from pydantic import BaseModel
 from journeys.catalog import resolve_conflicts
 from journeys.language import JourneyDefinition, ReentryPolicy
 from journeys.language.evaluation import entry_conditions_hold
-
-ACTIVE_JOURNEY_STATUS = "active"
-"""The journey metadata status that accepts new enrollments (others: draft, paused, ...)."""
 
 
 class SkippedJourney(BaseModel):
@@ -89,7 +88,7 @@ def plan_entries(
     """The journeys an entry event starts for a customer, one per conflict group.
 
     Args:
-        journeys: The journeys whose entry trigger the event is.
+        journeys: The versions the event enters (each journey's rollout choice).
         customer_id: The customer (named in the reasons).
         facts: The customer's profile and enrollment history.
         now: The time the decision is made at (spacing and cool-down windows).
@@ -99,10 +98,7 @@ def plan_entries(
     skipped: list[SkippedJourney] = []
     active: list[JourneyDefinition] = []
     for journey in journeys:
-        if journey.metadata.status != ACTIVE_JOURNEY_STATUS:
-            reason = f"journey status is {journey.metadata.status}"
-            skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
-        elif not entry_conditions_hold(journey.entry.conditions, facts.attributes, facts.stage):
+        if not entry_conditions_hold(journey.entry.conditions, facts.attributes, facts.stage):
             reason = "the customer's profile does not meet the entry conditions"
             skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
         else:

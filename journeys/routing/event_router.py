@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -55,6 +55,7 @@ from journeys.routing.entry_planning import (
     plan_entries,
 )
 from journeys.routing.group_commit import GroupCommit
+from journeys.routing.live_versions import LiveVersions
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer
@@ -127,6 +128,7 @@ class EventRouter:
         self.catalog = catalog
         self.settings = settings
         self._details: dict[str, str] = {}
+        self.versions = LiveVersions(catalog, settings.rollout_cache_seconds)
         self._marks: GroupCommit[StoredEvent, None] = GroupCommit(self._write_routed)
 
     def _start_details(self, definition: JourneyDefinition) -> str:
@@ -137,8 +139,8 @@ class EventRouter:
         return details
 
     def routes(self, name: str) -> bool:
-        """Whether some journey enters on, or listens to, events called ``name``."""
-        return bool(self.catalog.entered_by(name) or self.catalog.listening_to(name))
+        """Whether some version of a journey enters on, or listens to, events called ``name``."""
+        return self.versions.routes(name)
 
     def customer_facts(
         self,
@@ -172,18 +174,26 @@ class EventRouter:
             event: The event.
             now: The time the decision is made at.
             again: The event was stored earlier and is routed again (a retry, the sweeper).
+
+        Each journey enters in the version its rollout chooses for the customer
+        (drafts and retired versions never); journeys with no version taking
+        entries are skipped with the rollout's reason.
         """
-        entered = self.catalog.entered_by(event.name)
-        if not entered:
+        if not self.catalog.journeys_entered_by(event.name):
             return EntryPlan()
+        entered, refused = self.versions.entered_by(
+            session, event.org_id, event.customer_id, event.name
+        )
         facts = self.customer_facts(session, event.org_id, event.customer_id, entered)
-        return plan_entries(
+        plan = plan_entries(
             entered,
             event.customer_id,
             facts,
             now=now,
             stored_earlier_at=event.received_at if again else None,
         )
+        no_version = tuple(SkippedJourney(journey_id=j, reason=r) for j, r in refused)
+        return replace(plan, skipped=no_version + plan.skipped)
 
     async def route_all(self, pending: Sequence[PendingRoute]) -> list[EventRouting | Exception]:
         """Route events, then mark the routed ones in the store.
@@ -232,6 +242,8 @@ class EventRouter:
             properties=event.properties,
         )
         routing = EventRouting(skipped=list(plan.skipped))
+        # Signal-with-start delivered the event to whatever runs under these keys.
+        started_keys: set[str] = set()
         for journey in plan.starts:
             try:
                 start = await self.start(
@@ -240,12 +252,14 @@ class EventRouter:
             except EnrollmentRefusedError as refusal:
                 routing.skipped.append(SkippedJourney(journey_id=journey.id, reason=str(refusal)))
                 continue
+            started_keys.add(journey.routing_key)
             if start.started:
                 routing.enrolled.append(start.workflow_id)
             else:
                 routing.signalled.append(start.workflow_id)
-        for journey in self.catalog.listening_to(event.name):
-            if journey.entry.event == event.name:
+        # Every version: enrollments of an older (or retired) version still hear their events.
+        for journey in self.versions.listening(event.name):
+            if journey.routing_key in started_keys:
                 continue
             workflow_id = enrollment_workflow_id(
                 event.org_id, journey.routing_key, event.customer_id

@@ -21,6 +21,7 @@ def enrollment_query(
     customer_id: str | None = None,
     journey_id: str | None = None,
     status: EnrollmentStatus | None = None,
+    version: int | None = None,
     running: bool = False,
 ) -> str:
     """The visibility query of the enrollments that match every given filter.
@@ -30,10 +31,11 @@ def enrollment_query(
         customer_id: Of this customer.
         journey_id: In this journey.
         status: With this engine status (the ``JourneyStatus`` search attribute).
+        version: Running (or ended) on this journey version.
         running: Only workflows Temporal runs now.
 
     Raises:
-        InvalidInputError: an id is not one (the field names it).
+        InvalidInputError: an id is not one, or ``version`` is below 1 (the field names it).
     """
     clauses: list[str] = []
     for key, field, value in (
@@ -45,6 +47,10 @@ def enrollment_query(
             clauses.append(f"{key.name} = {_quoted(field, value)}")
     if status is not None:
         clauses.append(f"{search_attributes.STATUS.name} = '{status.value}'")
+    if version is not None:
+        if version < 1:
+            raise InvalidInputError("version", "must be at least 1")
+        clauses.append(f"{search_attributes.JOURNEY_VERSION.name} = {int(version)}")
     if running:
         clauses.append("ExecutionStatus = 'Running'")
     return " AND ".join(clauses)

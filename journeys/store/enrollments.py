@@ -31,7 +31,13 @@ def upsert_enrollment(session: Session, record: EnrollmentRecord) -> None:
         session.execute(
             update(Enrollment)
             .where(Enrollment.enrollment_id == record.enrollment_id)
-            .values(status=record.status.value, outcome=record.outcome, ended_at=record.at)
+            .values(
+                status=record.status.value,
+                outcome=record.outcome,
+                ended_at=record.at,
+                # A migrated enrollment ends on the version it moved to.
+                journey_version=record.journey_version,
+            )
             .execution_options(synchronize_session=False)
         )
 

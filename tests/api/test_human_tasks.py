@@ -130,6 +130,10 @@ async def test_task_endpoints_refuse_bad_input_with_the_field(http: httpx.AsyncC
             "body.task_id",
         ),
         (await http.post("/v1/tasks/0/claim", json={"claimed_by": "ann"}), "path.task_id"),
+        (
+            await http.post("/v1/tasks/2147483648/claim", json={"claimed_by": "ann"}),
+            "path.task_id",
+        ),
     ]
     for response, field in cases:
         assert response.status_code == 422, response.text

@@ -28,15 +28,15 @@ def ended(started_ago: timedelta) -> PastEnrollment:
     return PastEnrollment(started_at=NOW - started_ago, ended_at=NOW - started_ago / 2)
 
 
-def test_one_journey_per_conflict_group_and_only_active_journeys_start() -> None:
+def test_one_journey_per_conflict_group_starts() -> None:
+    # Which version takes entries (drafts, paused metadata: none) is the rollout's choice,
+    # made before planning (tests/routing/test_event_routing.py covers the refusal).
     low = journey_variant("trial_low", "trial_started", group="trials", priority=1)
     high = journey_variant("trial_high", "trial_started", group="trials", priority=10)
-    paused = journey_variant("trial_paused", "trial_started", status="paused")
     solo = journey_variant("trial_solo", "trial_started")
-    plan = plan_entries([low, high, paused, solo], "c-1", CustomerFacts(), now=NOW)
+    plan = plan_entries([low, high, solo], "c-1", CustomerFacts(), now=NOW)
     assert [journey.id for journey in plan.starts] == ["trial_solo", "trial_high"]
     assert list(plan.skipped) == [
-        SkippedJourney(journey_id="trial_paused", reason="journey status is paused"),
         SkippedJourney(journey_id="trial_low", reason="conflict group trials: trial_high wins"),
     ]
 

@@ -31,6 +31,7 @@ from journeys.language.steps import (
     WaitUntilDateStep,
     WaitUntilTimeStep,
 )
+from journeys.routing.rollout_control import RolloutControl
 from journeys.settings import JourneySettings
 from journeys.simulation.report import journey_day
 from journeys.store import Store
@@ -230,6 +231,13 @@ async def run_scenario(
             signal = store_event(store, customer_id, event, start + timedelta(days=event.day))
             if event.routed:
                 now_signals.append(signal)
+        if (
+            scenario.version is not None
+            and scenario.version != catalog.get(scenario.journey).version
+        ):
+            # An older version takes entries only when the operator lets it (rollouts).
+            rollouts = RolloutControl(env.client, store, client.versions)
+            await rollouts.publish(ORG, scenario.journey, scenario.version, actor="scenario")
         started = await client.enroll(ORG, customer_id, scenario.journey, version=scenario.version)
         handle = env.client.get_workflow_handle(started.workflow_id)
         for signal in now_signals:

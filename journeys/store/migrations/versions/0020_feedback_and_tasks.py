@@ -1,7 +1,7 @@
 """Delivery feedback events received once; human tasks claimed and alerted when overdue
 
 Revision ID: 0020_feedback_and_tasks
-Revises: 0007
+Revises: 0010
 Create Date: 2026-11-30 16:40:00
 
 ``delivery_feedback_events`` holds every provider event and tracking hit applied,

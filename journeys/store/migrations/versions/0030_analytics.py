@@ -1,7 +1,7 @@
 """Analytics: step visits, arms and final step of enrollments, health alerts, promotions
 
 Revision ID: 0030
-Revises: 0007
+Revises: 0020_feedback_and_tasks
 Create Date: 2026-11-30 16:40:00
 
 Adds the indexes the journey analytics read by (journey and time range) on
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0030"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0020_feedback_and_tasks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Privacy requests: every erasure and export of a customer's data, audited
 
 Revision ID: 0040_privacy
-Revises: 0007
+Revises: 0030
 Create Date: 2026-11-30 17:00:00
 
 One row per request (who asked, when, what was erased or exported, by table).
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0040_privacy"
-down_revision: str | Sequence[str] | None = "0020_feedback_and_tasks"
+down_revision: str | Sequence[str] | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
