@@ -104,6 +104,7 @@ from journeys.scoring.predictive_models import (
     predict,
 )
 from journeys.store.consent import ALL_CHANNELS, consent_forbids
+from journeys.store.step_visits import ARM_DECISION, ARM_MODEL
 from workflows.runtime import ActivityCallFailed
 
 UNTRAINED_MODELS = Path("/nonexistent/journeys-simulation/models")
@@ -193,6 +194,7 @@ class EnrollmentTrace:
     transitions: list[str] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
     lifecycle_stage: str | None = None
+    arms_recorded: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -272,8 +274,22 @@ class SimulatedActivities:
     def _journey_status(self, _: Any) -> JourneyStatusResult:
         return JourneyStatusResult(paused=False)
 
-    def _record_enrollment(self, _: EnrollmentRecord) -> None:
-        return None
+    def _record_enrollment(self, record: EnrollmentRecord) -> None:
+        """Each experiment arm reaches the decision audit once, as the store records it."""
+        for experiment, arm in record.experiment_arms.items():
+            if experiment in self._trace.arms_recorded:
+                continue
+            self._trace.arms_recorded.add(experiment)
+            self._trace.decisions.append(
+                SimulatedDecision(
+                    step=ARM_DECISION,
+                    scorer=ARM_MODEL,
+                    score=None,
+                    tier=None,
+                    choice=arm,
+                    at=record.at,
+                )
+            )
 
     def _deliver(self, request: SendRequest) -> SendOutcome:
         """Consent, then quiet hours, then every cap, as ``decide_send`` judges them."""

@@ -15,6 +15,7 @@ from journeys.catalog import default_catalog
 from journeys.language import CappedPolicy
 from journeys.settings import JourneySettings
 from journeys.store import Store
+from journeys.store.step_visits import ARM_DECISION
 from tests.support.catalog_scenarios import BLUEPRINT, BLUEPRINT_SCENARIOS, at
 from tests.support.differential import simulated_run
 from tests.support.interpreter_journeys import CATALOG, INTERPRETER, capped
@@ -106,4 +107,4 @@ async def test_experiment_decision_and_calendar_waits(
     simulated, _ = simulated_run(scenario, run)
     assert simulated == run.trace
     assert "split" in run.trace.path
-    assert [step for step, *_ in run.trace.decisions] == ["score"]
+    assert [step for step, *_ in run.trace.decisions] == ["score", ARM_DECISION]
