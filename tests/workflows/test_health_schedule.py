@@ -65,6 +65,10 @@ async def test_the_schedule_survives_a_worker_restart(
     async def raised() -> bool:
         return len(alerts()) == 1 and len(slack.requests) == 1
 
+    async def check_finished() -> bool:
+        # The schedule skips a trigger while its last check still runs (overlap SKIP).
+        return not (await handle.describe()).info.running_actions
+
     async def resolved() -> bool:
         rows = alerts()
         return len(rows) == 1 and rows[0].resolved_at is not None and len(slack.requests) == 2
@@ -73,6 +77,7 @@ async def test_the_schedule_survives_a_worker_restart(
         async with health_worker(client, settings, store):
             await handle.trigger()
             await eventually(raised, seconds=120)
+            await eventually(check_finished, seconds=120)
         assert "AI decision engine error rate: 10.0%" in slack.requests[0].json()["text"]
 
         # The worker is gone; the schedule is still there, in the server.
