@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from journeys.settings import JourneySettings
@@ -32,8 +33,14 @@ def dashboard_command(settings: JourneySettings) -> list[str]:
     ]
 
 
-def start_dashboard(settings: JourneySettings, log_path: Path) -> subprocess.Popen[bytes]:
-    """Start the dashboard reading the same store and catalog as the stack; logs to ``log_path``."""
+def start_dashboard(
+    settings: JourneySettings, log_path: Path, preexec_fn: Callable[[], None] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start the dashboard reading the same store and catalog as the stack; logs to ``log_path``.
+
+    ``preexec_fn`` runs in the child before ``streamlit`` (the dev stack ties the
+    child's life to its own with it).
+    """
     env = dict(os.environ)
     env.update(
         {
@@ -44,7 +51,11 @@ def start_dashboard(settings: JourneySettings, log_path: Path) -> subprocess.Pop
     )
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            dashboard_command(settings), env=env, stdout=log, stderr=subprocess.STDOUT
+            dashboard_command(settings),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
         )
 
 

@@ -674,7 +674,11 @@ async def run_dev_stack(
 
         dashboard_url = ""
         if settings.dashboard_port and port_is_free(settings.dashboard_port):
-            dashboard = start_dashboard(settings, settings.data_dir / DASHBOARD_LOG_FILE)
+            dashboard = start_dashboard(
+                settings,
+                settings.data_dir / DASHBOARD_LOG_FILE,
+                preexec_fn=_die_with_parent(os.getpid()),
+            )
             stack.callback(stop_dashboard, dashboard)
             dashboard_url = f"http://{settings.api_host}:{settings.dashboard_port}"
             say(f"  ok   web dashboard on {dashboard_url}")

@@ -244,18 +244,22 @@ def test_nothing_journeys_dev_started_outlives_it(
     tmp_path: Path, dev_processes: list[DevProcess]
 ) -> None:
     temporal_port, ui_port, api_port = free_port(), free_port(), free_port()
+    dashboard_port = free_port()
     env = cli_env(
         data_dir=str(tmp_path / "data"),
         temporal_port=str(temporal_port),
         temporal_ui_port=str(ui_port),
         api_port=str(api_port),
+        dashboard_port=str(dashboard_port),
     )
     killed = DevProcess(tmp_path, env, "killed")
     dev_processes.append(killed)
     server_pid = killed.wait_for_banner()
+    assert "web dashboard on" in killed.output, killed.diagnostics()
     killed.process.kill()
     killed.process.wait(timeout=STOP_SECONDS)
     assert wait_gone(server_pid), "the dev server outlived kill -9"
+    assert wait_port_closed(dashboard_port), "the web dashboard outlived kill -9"
 
     # A server orphaned where the parent-death signal does not exist (not Linux):
     # the pid file lets the next start stop it rather than refuse the port.
@@ -281,6 +285,17 @@ def test_nothing_journeys_dev_started_outlives_it(
         if orphan.poll() is None:
             orphan.kill()
             orphan.wait()
+
+
+def wait_port_closed(port: int, seconds: float = STOP_SECONDS) -> bool:
+    """Whether nothing listens on ``port`` any more, within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return True
+        time.sleep(0.2)
+    return False
 
 
 TEAM_TOUR = DEMO_TOUR_V1.model_copy(update={"id": "team_tour"})
