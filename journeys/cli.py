@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from journeys.commands.exit_codes import EXIT_INTERRUPTED, exit_code_of
 from journeys.errors import JourneyError
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -23,10 +24,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.journey_tools",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,9 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = arguments.handler(arguments)
     except JourneyError as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_FAILURE
+        return exit_code_of(err)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 

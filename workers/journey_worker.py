@@ -33,6 +33,7 @@ from activities.scoring import ScoringActivities, default_scorers
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
+from journeys.commands.runtime import entry_point_settings
 from journeys.contracts.scoring import Scorer
 from journeys.errors import ConfigurationError
 from journeys.language.channels import Channel
@@ -205,7 +206,7 @@ async def run_worker(settings: JourneySettings) -> None:
 
 def main() -> None:
     """Entry point of ``python -m workers.journey_worker``."""
-    settings = JourneySettings()
+    settings = entry_point_settings()
     configure_logging(settings)
     asyncio.run(run_worker(settings))
 

@@ -1,9 +1,7 @@
 """Ingress commands: api, api-key, enroll, track, import, list, show, journeys.
 
-Every command takes ``--json`` for scripts. Exit codes: 0 success, 1 failure
-(e.g. Temporal or the store unreachable), 2 invalid input, 3 not found (journey
-or enrollment), 4 refused (re-entry or conflict rules), 5 import finished with
-rejected lines.
+Every command takes ``--json`` for scripts; exit codes are those of
+:mod:`journeys.commands.exit_codes`.
 """
 
 from __future__ import annotations
@@ -21,23 +19,17 @@ from typing import Any, TextIO, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
+from journeys.commands.exit_codes import (
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REJECTED_LINES,
+    exit_code_of,
+)
 from journeys.commands.runtime import load_settings
 from journeys.contracts.enrollment import EnrollmentStatus
-from journeys.errors import (
-    ConfigurationError,
-    EnrollmentNotFoundError,
-    EnrollmentRefusedError,
-    InvalidInputError,
-    UnknownJourneyError,
-)
+from journeys.errors import ConfigurationError, InvalidInputError, JourneyError
 from journeys.settings import JourneySettings
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
-EXIT_NOT_FOUND = 3
-EXIT_REFUSED = 4
-EXIT_REJECTED_LINES = 5
 
 IMPORT_BATCH_SIZE = 200
 """Events stored per transaction by ``journeys import``."""
@@ -185,14 +177,8 @@ def _with_client(
 
     try:
         return asyncio.run(main()), EXIT_OK
-    except InvalidInputError as err:
-        return None, _fail(arguments, EXIT_INVALID, str(err))
-    except (UnknownJourneyError, EnrollmentNotFoundError) as err:
-        return None, _fail(arguments, EXIT_NOT_FOUND, str(err))
-    except EnrollmentRefusedError as err:
-        return None, _fail(arguments, EXIT_REFUSED, str(err))
-    except ConfigurationError as err:
-        return None, _fail(arguments, EXIT_FAILURE, str(err))
+    except JourneyError as err:
+        return None, _fail(arguments, exit_code_of(err), str(err))
 
 
 def _org(arguments: argparse.Namespace, settings: JourneySettings | None = None) -> str:
@@ -571,7 +557,7 @@ def run_catalog(arguments: argparse.Namespace) -> int:
     """``journeys journeys``: every shipped journey version (``*`` marks the current one)."""
     from journeys.catalog.configured import configured_catalog
 
-    catalog = configured_catalog(JourneySettings())
+    catalog = configured_catalog(load_settings())
     current = {(j.id, j.version) for j in catalog.current_versions()}
     rows: list[dict[str, Any]] = [
         {

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from journeys.catalog.configured import configured_catalog
+from journeys.commands.exit_codes import EXIT_OK
+from journeys.commands.runtime import load_settings
 from journeys.devtools.simulation import print_progress, simulate
 from journeys.errors import InvalidInputError
 from journeys.language import (
@@ -24,12 +26,10 @@ from journeys.language import (
 from journeys.language.loading import load_definition
 from journeys.language.steps import Step
 from journeys.routing.journey_controls import set_journey_paused
-from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.structured_logs import configure_logging
 from journeys.temporal_connection import connect_temporal
 
-EXIT_OK = 0
 MAX_REASON = 200
 
 
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def _validate(arguments: argparse.Namespace) -> int:
     definition = load_definition(arguments.file)
-    configured_catalog(JourneySettings()).check(definition)
+    configured_catalog(load_settings()).check(definition)
     print(f"ok: {definition.key} ({len(definition.steps)} steps) is valid")
     return EXIT_OK
 
@@ -75,7 +75,7 @@ def _resolve(name: str, version: int | None) -> JourneyDefinition:
     path = Path(name)
     if path.suffix in {".yaml", ".yml", ".json"}:
         return load_definition(path)
-    return configured_catalog(JourneySettings()).get(name, version)
+    return configured_catalog(load_settings()).get(name, version)
 
 
 def _graph(arguments: argparse.Namespace) -> int:
@@ -88,7 +88,7 @@ def _simulate(arguments: argparse.Namespace) -> int:
         raise InvalidInputError("--customers", "must be at least 1")
     if arguments.days < 1:
         raise InvalidInputError("--days", "must be at least 1")
-    settings = JourneySettings(log_level="warning")
+    settings = load_settings(log_level="warning")
     configure_logging(settings)
     report = asyncio.run(
         simulate(
@@ -107,7 +107,7 @@ def _simulate(arguments: argparse.Namespace) -> int:
 def _set_paused(arguments: argparse.Namespace) -> int:
     if len(arguments.reason) > MAX_REASON:
         raise InvalidInputError("--reason", f"at most {MAX_REASON} characters")
-    settings = JourneySettings()
+    settings = load_settings()
     catalog = configured_catalog(settings)
     catalog.get(arguments.journey)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from journeys.commands.exit_codes import EXIT_OK, exit_code_of
 from journeys.errors import ConfigurationError, InvalidInputError
 from journeys.settings import JourneySettings
 
@@ -43,6 +45,19 @@ def load_settings(**overrides: Any) -> JourneySettings:
         else:
             origin = f"JOURNEYS_{name.upper()}"
         raise InvalidInputError(f"{name} ({origin})", first["msg"]) from None
+
+
+def entry_point_settings() -> JourneySettings:
+    """Settings for a ``python -m`` entry point: a bad setting ends the process, named.
+
+    Prints ``error: <setting> (JOURNEYS_<SETTING>): <problem>`` and exits with
+    the invalid-input code, instead of a pydantic traceback.
+    """
+    try:
+        return load_settings()
+    except InvalidInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(exit_code_of(err)) from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,7 +133,7 @@ def run_dev(arguments: argparse.Namespace) -> int:
     commands: Iterable[str] = list(arguments.cli_commands)
     asyncio.run(_until_stopped(run_dev_stack(settings, cli_commands=commands)))
     print("journeys dev: stopped", flush=True)
-    return 0
+    return EXIT_OK
 
 
 def run_worker_command(arguments: argparse.Namespace) -> int:
@@ -137,7 +152,7 @@ def run_worker_command(arguments: argparse.Namespace) -> int:
             f"cannot reach Temporal at {settings.temporal_address}"
             f" (JOURNEYS_TEMPORAL_ADDRESS): {err}"
         ) from None
-    return 0
+    return EXIT_OK
 
 
 def run_migrate(arguments: argparse.Namespace) -> int:
@@ -160,7 +175,7 @@ def run_migrate(arguments: argparse.Namespace) -> int:
     finally:
         store.dispose()
     print(f"store migrated: {display_url(url)}")
-    return 0
+    return EXIT_OK
 
 
 def run_temporal_setup(arguments: argparse.Namespace) -> int:
@@ -175,7 +190,7 @@ def run_temporal_setup(arguments: argparse.Namespace) -> int:
         f"search attributes registered on {settings.temporal_address}"
         f" (namespace {settings.temporal_namespace})"
     )
-    return 0
+    return EXIT_OK
 
 
 async def _register_search_attributes(settings: JourneySettings, wait: float) -> None:

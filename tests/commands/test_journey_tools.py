@@ -8,6 +8,7 @@ import pytest
 
 from journeys.catalog.welcome import WELCOME_V1
 from journeys.cli import main
+from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
 from journeys.devtools.simulation import simulate
 from journeys.language.loading import dump_definition
 
@@ -37,14 +38,14 @@ def test_graph_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("flowchart TD")
     assert "day_30_success: decide by onboarding_success" in out
     assert "-->|> 75|" in out
-    assert main(["graph", "no_such_journey"]) == 1
+    assert main(["graph", "no_such_journey"]) == EXIT_NOT_FOUND
     assert "no journey 'no_such_journey'" in capsys.readouterr().err
 
 
 def test_simulate_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "journey_onboarding_v2", "--customers", "0"]) == 1
+    assert main(["simulate", "journey_onboarding_v2", "--customers", "0"]) == EXIT_INVALID
     assert "--customers: must be at least 1" in capsys.readouterr().err
-    assert main(["simulate", "journey_onboarding_v2", "--days", "0"]) == 1
+    assert main(["simulate", "journey_onboarding_v2", "--days", "0"]) == EXIT_INVALID
     assert "--days: must be at least 1" in capsys.readouterr().err
 
 

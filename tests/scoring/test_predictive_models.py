@@ -11,6 +11,7 @@ import pytest
 
 from activities.predictive_scorers import PredictiveScorer, trained_scorers
 from journeys.cli import main
+from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
 from journeys.contracts.scoring import ScoreRequest, ScoreResult
 from journeys.decisioning.customer_decisions import CustomerDecisions, RetentionOfferRequest
 from journeys.decisioning.next_best_action import NextBestActionRequest
@@ -202,11 +203,13 @@ def test_cli_generates_history_trains_and_rejects_bad_input(
     assert main(["models", "show", "--data-dir", data]) == 0
     shown = capsys.readouterr().out
     assert "churn_risk@v1" in shown and "upgrade_likelihood       not trained" in shown
-    assert main(["models", "train", "--data-dir", data, "--model", "ltv"]) == 1
+    assert main(["models", "train", "--data-dir", data, "--model", "ltv"]) == EXIT_NOT_FOUND
     assert "no model named 'ltv'" in capsys.readouterr().err
-    assert main(["models", "train", "--data-dir", data, "--as-of", "2026-01-01"]) == 1
+    assert main(["models", "train", "--data-dir", data, "--as-of", "2026-01-01"]) == EXIT_INVALID
     assert "--as-of: must include a time zone" in capsys.readouterr().err
-    assert main(["models", "generate-history", "--data-dir", data, "--customers", "0"]) == 1
+    assert (
+        main(["models", "generate-history", "--data-dir", data, "--customers", "0"]) == EXIT_INVALID
+    )
     assert "--customers: must be between 1 and" in capsys.readouterr().err
 
 
