@@ -444,9 +444,20 @@ class JourneyInterpreter:
         if uses_profile(step):
             await self._load_profile()
         for case in step.cases:
-            if all([await self._holds(condition) for condition in case.conditions]):
+            if await self._case_holds(case.conditions):
                 return case.next
         return step.otherwise
+
+    async def _case_holds(self, conditions: list[Condition]) -> bool:
+        """Whether every condition holds; from revision 2 on, stops at the first that fails."""
+        if self._revision < 2:
+            # Before revision 2 every condition was evaluated (its activities run) before
+            # deciding; histories recorded so must replay the same commands.
+            return all([await self._holds(condition) for condition in conditions])
+        for condition in conditions:
+            if not await self._holds(condition):
+                return False
+        return True
 
     async def _holds(self, condition: Condition) -> bool:
         match condition:

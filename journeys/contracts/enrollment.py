@@ -21,8 +21,11 @@ MAX_REMEMBERED_EVENT_IDS = 500
 MAX_REMEMBERED_EVENTS = 100
 """Recent events an enrollment keeps for wait-for-event steps."""
 
-INTERPRETER_REVISION = 1
+INTERPRETER_REVISION = 2
 """The interpreter behaviour new enrollments run (carried in :class:`EnrollmentInput`).
+
+Revision 2: a branch case stops at its first condition that fails, so the
+scorer and profile activities of the conditions after it do not run.
 
 Revision 1: enrollment rows are written by local activities; the first step's
 waits count every event after the entry event; search attributes are upserted
