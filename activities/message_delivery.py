@@ -39,10 +39,12 @@ from journeys.contracts.activities import (
 from journeys.delivery.templates import render_message
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
+    INVALID_TIME_ZONE_ERROR_TYPE,
     PERMANENT_DELIVERY_ERROR_TYPE,
     TRANSIENT_DELIVERY_ERROR_TYPE,
     AmbiguousDeliveryError,
     InvalidInputError,
+    InvalidTimeZoneError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
@@ -133,22 +135,31 @@ class MessageDeliveryActivities:
                 rendered = render_message(request.template, {**profile, **request.data})
             except InvalidInputError as err:
                 raise _application_error(err) from err
-            decision = decide_send(
-                session,
-                request,
-                customer=customer,
-                key=key,
-                content=SendContent(
-                    subject=rendered.subject,
-                    body=rendered.body,
-                    links=rendered.links,
-                    source=rendered.source.value,
-                ),
-                caps=[*self._settings.delivery_frequency_caps, *request.frequency_caps],
-                quiet_hours=request.quiet_hours or self._settings.delivery_quiet_hours,
-                resend_in_doubt=resend_in_doubt,
-                now=request.requested_at or self._clock(),
-            )
+            try:
+                decision = decide_send(
+                    session,
+                    request,
+                    customer=customer,
+                    key=key,
+                    content=SendContent(
+                        subject=rendered.subject,
+                        body=rendered.body,
+                        links=rendered.links,
+                        source=rendered.source.value,
+                    ),
+                    caps=[*self._settings.delivery_frequency_caps, *request.frequency_caps],
+                    quiet_hours=request.quiet_hours or self._settings.delivery_quiet_hours,
+                    resend_in_doubt=resend_in_doubt,
+                    now=request.requested_at or self._clock(),
+                )
+            except InvalidTimeZoneError as err:
+                # A stored zone that no retry can mend: fail this channel now, named.
+                bound.error("send failed: the customer's time zone is invalid", error=str(err))
+                raise ApplicationError(
+                    f"customer {request.customer_id!r} {err}",
+                    type=INVALID_TIME_ZONE_ERROR_TYPE,
+                    non_retryable=True,
+                ) from err
             if decision.verdict is Verdict.DONE:
                 return self._decided(request, key, decision, bound)
             attribute = RECIPIENT_ATTRIBUTES.get(channel)

@@ -46,6 +46,10 @@ class InvalidInputError(JourneyError, ValueError):
         self.problem = problem
 
 
+class InvalidTimeZoneError(InvalidInputError):
+    """A time zone is not an IANA time zone name (``Europe/Paris``, ``UTC``)."""
+
+
 class EnrollmentRefusedError(JourneyError):
     """An enrollment was refused by the journey's re-entry or conflict rules."""
 
@@ -106,6 +110,9 @@ TRANSIENT_DELIVERY_ERROR_TYPE = "TransientDeliveryError"
 
 INVALID_INPUT_ERROR_TYPE = "InvalidInputError"
 """ApplicationError type of an activity given input it can never accept."""
+
+INVALID_TIME_ZONE_ERROR_TYPE = "InvalidTimeZoneError"
+"""ApplicationError type of a send to a customer whose stored time zone is not a zone."""
 
 UNKNOWN_CUSTOMER_ERROR_TYPE = "UnknownCustomerError"
 """ApplicationError type of a decision asked about a customer the store does not know."""

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journeys.language.schedule import DEFAULT_TIME_ZONE
+from journeys.language.time_zones import validate_time_zone
 from journeys.store.database import insert_if_absent
 from journeys.store.models import Customer, utcnow
 
@@ -20,7 +22,13 @@ def upsert_customer(
     timezone: str | None = None,
     lifecycle_stage: str | None = None,
 ) -> Customer:
-    """Create the customer or merge the given attributes into the profile."""
+    """Create the customer or merge the given attributes into the profile.
+
+    Raises:
+        InvalidTimeZoneError: ``timezone`` is not an IANA time zone name.
+    """
+    if timezone is not None:
+        validate_time_zone(timezone)
     now = utcnow()
     insert_if_absent(
         session,
@@ -29,7 +37,7 @@ def upsert_customer(
             "org_id": org_id,
             "customer_id": customer_id,
             "attributes": {},
-            "timezone": "UTC",
+            "timezone": DEFAULT_TIME_ZONE,
             "created_at": now,
             "updated_at": now,
         },

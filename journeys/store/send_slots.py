@@ -30,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from journeys.contracts.activities import SendRequest, SendStatus
 from journeys.delivery.frequency_caps import longest_window, slot_frees_at
-from journeys.delivery.quiet_hours import customer_zone, quiet_hours_end
+from journeys.delivery.quiet_hours import quiet_hours_end
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
+from journeys.language.schedule import customer_zone
 from journeys.store.communication_log import RESERVED
 from journeys.store.consent import send_forbidden_because
 from journeys.store.customers import find_customer
@@ -183,7 +184,7 @@ def decide_send(
     if row.status == RETRYING:
         return _call_provider(row, now=now)
     if quiet_hours is not None:
-        zone = customer_zone(customer.timezone if customer else "UTC")
+        zone = customer_zone(customer.timezone if customer else None)
         ends = quiet_hours_end(quiet_hours, now, zone)
         if ends is not None:
             row.status, row.retry_at = SendStatus.DEFERRED.value, ends

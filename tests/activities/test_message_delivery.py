@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio.exceptions import ApplicationError
 
@@ -20,6 +20,7 @@ from activities.providers.http_channels import SIGNATURE_HEADER, TIMESTAMP_HEADE
 from journeys.contracts.activities import HumanTaskRequest, SendStatus
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
+    INVALID_TIME_ZONE_ERROR_TYPE,
     PERMANENT_DELIVERY_ERROR_TYPE,
     TRANSIENT_DELIVERY_ERROR_TYPE,
     InvalidInputError,
@@ -33,7 +34,7 @@ from journeys.store.customers import upsert_customer
 from journeys.store.delivery_feedback import apply_delivery_feedback
 from journeys.store.delivery_tables import InboxMessage, ProviderAttempt
 from journeys.store.inbox import list_inbox, mark_inbox_message
-from journeys.store.models import CommunicationLog
+from journeys.store.models import CommunicationLog, Customer
 from journeys.store.send_slots import (
     SendContent,
     decide_send,
@@ -377,6 +378,23 @@ def test_quiet_hours_defer_until_morning_in_the_customer_time_zone(store, settin
     later = delivery.deliver_message(request("tokyo", Channel.EMAIL, quiet_hours=quiet))
     assert later.status is SendStatus.SENT and not later.duplicate
     assert sorted(m["To"] for m in smtp.messages) == ["paris@example.com", "tokyo@example.com"]
+
+
+def test_a_stored_zone_that_is_not_one_fails_the_send_once_named(store, settings, smtp, http):
+    """A zone stored before zones were checked: a non-retryable failure, no provider call."""
+    delivery = activities_for(store, provider_settings(settings, smtp, http))
+    customer(store, "lost")
+    with store.transaction() as session:
+        session.execute(
+            update(Customer).where(Customer.customer_id == "lost").values(timezone="Mars/Base")
+        )
+    with pytest.raises(ApplicationError) as failure:
+        delivery.deliver_message(request("lost", Channel.EMAIL, quiet_hours=QuietHours()))
+    assert failure.value.type == INVALID_TIME_ZONE_ERROR_TYPE and failure.value.non_retryable
+    assert failure.value.message == (
+        "customer 'lost' timezone: unknown IANA time zone 'Mars/Base' (e.g. Europe/Paris)"
+    )
+    assert smtp.messages == []
 
 
 def test_delivery_feedback_updates_suppression_consent_and_the_log(store, settings, smtp, http):

@@ -14,6 +14,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.pool import QueuePool
 
+from journeys.errors import InvalidTimeZoneError
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer, upsert_customer
@@ -69,6 +70,19 @@ def test_customer_upsert_merges_attributes(any_store: Store) -> None:
     assert customer is not None
     assert customer.attributes == {"first_name": "Ada", "plan": "pro"}
     assert (customer.timezone, customer.lifecycle_stage) == ("Europe/Paris", "onboarding")
+
+
+def test_customer_upsert_refuses_an_unknown_time_zone(any_store: Store) -> None:
+    with any_store.transaction() as session:
+        upsert_customer(session, org_id="acme", customer_id="tz", timezone="Asia/Tokyo")
+    with (
+        pytest.raises(InvalidTimeZoneError, match="timezone: unknown IANA time zone 'Mars/Base'"),
+        any_store.transaction() as session,
+    ):
+        upsert_customer(session, org_id="acme", customer_id="tz", timezone="Mars/Base")
+    with any_store.transaction() as session:
+        customer = find_customer(session, org_id="acme", customer_id="tz")
+    assert customer is not None and customer.timezone == "Asia/Tokyo"
 
 
 def test_same_customer_id_in_two_orgs_is_two_customers(any_store: Store) -> None:
