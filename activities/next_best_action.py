@@ -13,17 +13,18 @@ from typing import Any, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from journeys.contracts.activities import (
+    CHOOSE_RETENTION_OFFER_ACTIVITY,
+    NEXT_BEST_ACTION_ACTIVITY,
+    SELECT_CHANNEL_ACTIVITY,
+)
 from journeys.decisioning.channel_selection import ChannelChoice
 from journeys.decisioning.customer_decisions import (
     ChannelRequest,
     CustomerDecisions,
     RetentionOfferRequest,
 )
-from journeys.decisioning.next_best_action import (
-    NEXT_BEST_ACTION_ACTIVITY,
-    NextBestActionDecision,
-    NextBestActionRequest,
-)
+from journeys.decisioning.next_best_action import NextBestActionDecision, NextBestActionRequest
 from journeys.decisioning.retention_offers import OfferDecision
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
@@ -36,12 +37,6 @@ from journeys.errors import (
 from journeys.scoring.predictive_models import ModelRegistry
 from journeys.settings import JourneySettings
 from journeys.store import Store
-
-CHOOSE_RETENTION_OFFER_ACTIVITY = "choose_retention_offer"
-"""Activity name: choose the retention offer with the best positive expected value."""
-
-SELECT_CHANNEL_ACTIVITY = "select_channel"
-"""Activity name: choose the channel with the best urgency-adjusted engagement."""
 
 RequestT = TypeVar("RequestT")
 ResultT = TypeVar("ResultT")

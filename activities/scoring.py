@@ -10,19 +10,11 @@ from sqlalchemy import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, Scorer, ScoreRequest, ScoreResult
+from journeys.contracts.activities import COMPUTE_SCORE_ACTIVITY
+from journeys.contracts.scoring import Scorer, ScoreRequest, ScoreResult
 from journeys.errors import INVALID_INPUT_ERROR_TYPE, UNKNOWN_MODEL_ERROR_TYPE, InvalidInputError
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring import FORMULAS, ActivitySummary, Formula
-from journeys.scoring.formulas import (
-    CORE_FEATURE_USED,
-    CORE_WORKFLOW_COMPLETED,
-    CSAT_SUBMITTED,
-    FEATURE_USED,
-    LOGIN,
-    PRICING_PAGE_VIEWED,
-    SESSION_ENDED,
-    SUPPORT_TICKET_OPENED,
-)
 from journeys.store import Store
 from journeys.store.models import Event, utcnow
 
@@ -32,23 +24,23 @@ def summarise(events: list[tuple[str, datetime, dict[str, Any]]]) -> ActivitySum
     summary = ActivitySummary()
     days: set[str] = set()
     for name, occurred_at, properties in events:
-        if name == LOGIN:
+        if name == BehaviourEvent.LOGIN:
             summary.logins += 1
             days.add(occurred_at.astimezone(UTC).date().isoformat())
-        elif name == FEATURE_USED and properties.get("feature"):
+        elif name == BehaviourEvent.FEATURE_USED and properties.get("feature"):
             summary.features.add(str(properties["feature"]))
-        elif name == CORE_WORKFLOW_COMPLETED:
+        elif name == BehaviourEvent.CORE_WORKFLOW_COMPLETED:
             summary.workflows_completed += 1
-        elif name == CORE_FEATURE_USED:
+        elif name == BehaviourEvent.CORE_FEATURE_USED:
             summary.core_feature_used = True
-        elif name == SESSION_ENDED:
+        elif name == BehaviourEvent.SESSION_ENDED:
             minutes = _number(properties.get("duration_minutes"))
             summary.max_session_minutes = max(summary.max_session_minutes, minutes or 0.0)
-        elif name == CSAT_SUBMITTED:
+        elif name == BehaviourEvent.CSAT_SUBMITTED:
             summary.latest_csat = _number(properties.get("score"))
-        elif name == PRICING_PAGE_VIEWED:
+        elif name == BehaviourEvent.PRICING_PAGE_VIEWED:
             summary.pricing_page_views += 1
-        elif name == SUPPORT_TICKET_OPENED:
+        elif name == BehaviourEvent.SUPPORT_TICKET_OPENED:
             summary.support_tickets += 1
     summary.login_days = len(days)
     return summary

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from journeys.contracts import search_attributes as sa
     from journeys.contracts.activities import (
         BEGIN_ENROLLMENT_ACTIVITY,
+        COMPUTE_SCORE_ACTIVITY,
         CREATE_HUMAN_TASK_ACTIVITY,
         DELIVER_MESSAGE_ACTIVITY,
         ENROLL_IN_JOURNEY_ACTIVITY,
@@ -74,7 +75,7 @@ with workflow.unsafe.imports_passed_through():
         PauseRequest,
         ReceivedEvent,
     )
-    from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
+    from journeys.contracts.scoring import ScoreRequest, ScoreResult
     from journeys.errors import PERMANENT_DELIVERY_ERROR_TYPE
     from journeys.language.delivery_rules import CappedPolicy
     from journeys.language.evaluation import (

@@ -20,6 +20,7 @@ from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.language.time_zones import validate_time_zone
 from journeys.store.consent import ConsentStatus
+from journeys.store.inbox import InboxEntry
 
 MAX_ATTRIBUTES = 100
 
@@ -151,19 +152,6 @@ class ConsentResponse(BaseModel):
     customer_id: str
     consent: list[ConsentEntry]
     exited: list[str] = Field(default_factory=list)
-
-
-class InboxEntry(BaseModel):
-    """An in-app message."""
-
-    id: int
-    template: str
-    subject: str
-    body: str
-    links: list[str]
-    created_at: datetime
-    read_at: datetime | None
-    acknowledged_at: datetime | None
 
 
 class Inbox(BaseModel):

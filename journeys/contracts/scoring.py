@@ -11,9 +11,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-COMPUTE_SCORE_ACTIVITY = "compute_score"
-"""Activity name: compute a named score for a customer."""
-
 
 class ScoreRequest(BaseModel):
     """Ask scorer ``scorer`` about one customer.

@@ -25,9 +25,6 @@ from journeys.language.delivery_rules import FrequencyCap
 ENGINE_VERSION = "nba-1"
 """Version of the decision matrix below; part of every decision's model version."""
 
-NEXT_BEST_ACTION_ACTIVITY = "next_best_action"
-"""Activity name: decide a customer's next best action (and record it)."""
-
 NO_ACTION = "no_action"
 """The choice recorded when every candidate was filtered out."""
 

@@ -34,11 +34,12 @@ from temporalio.worker import Worker
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
-from journeys.catalog.welcome import CORE_WORKFLOW_COMPLETED, WELCOME_V1
+from journeys.catalog.welcome import WELCOME_V1
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
 from journeys.contracts import search_attributes
 from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.errors import ConfigurationError, DevStackError
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.temporal_connection import connect_temporal
@@ -377,7 +378,7 @@ async def send_demo_events(client: JourneyClient, org_id: str) -> list[TrackResu
             )
             names = [SIGN_UP_EVENT, TOUR_START_EVENT]
             if customer.completes_core_workflow:
-                names.append(CORE_WORKFLOW_COMPLETED)
+                names.append(BehaviourEvent.CORE_WORKFLOW_COMPLETED)
             for name in names:
                 results.append(await client.track(_demo_event(org_id, customer, name)))
     return results

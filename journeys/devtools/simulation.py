@@ -36,6 +36,7 @@ from journeys.contracts.enrollment import EnrollmentResult, EventSignal
 from journeys.devtools.temporal_binaries import test_server_path
 from journeys.errors import InvalidInputError
 from journeys.language import BranchStep, DecideStep, ExperimentStep, JourneyDefinition
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
@@ -101,17 +102,18 @@ class SimulationReport:
 def _behaviour(profile: BehaviourProfile, days: int) -> list[tuple[float, str, dict[str, Any]]]:
     events: list[tuple[float, str, dict[str, Any]]] = []
     if profile.login_every_days is not None:
-        events += [(d, "login", {}) for d in range(0, days, profile.login_every_days)]
+        events += [(d, BehaviourEvent.LOGIN, {}) for d in range(0, days, profile.login_every_days)]
     else:
-        events.append((0, "login", {}))
+        events.append((0, BehaviourEvent.LOGIN, {}))
     events += [
-        (min(i, 2), "feature_used", {"feature": f"feature_{i}"}) for i in range(profile.features)
+        (min(i, 2), BehaviourEvent.FEATURE_USED, {"feature": f"feature_{i}"})
+        for i in range(profile.features)
     ]
-    events.append((0, "session_ended", {"duration_minutes": profile.session_minutes}))
-    events += [(1, "pricing_page_viewed", {}) for _ in range(profile.pricing_views)]
+    events.append((0, BehaviourEvent.SESSION_ENDED, {"duration_minutes": profile.session_minutes}))
+    events += [(1, BehaviourEvent.PRICING_PAGE_VIEWED, {}) for _ in range(profile.pricing_views)]
     if profile.completes_core_workflow:
-        events.append((0, "core_workflow_completed", {}))
-        events.append((0, "core_feature_used", {}))
+        events.append((0, BehaviourEvent.CORE_WORKFLOW_COMPLETED, {}))
+        events.append((0, BehaviourEvent.CORE_FEATURE_USED, {}))
     return events
 
 

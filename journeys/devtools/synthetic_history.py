@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from journeys.decisioning.retention_offers import Offer
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring.predictive_models import (
     ADOPTION_ATTRIBUTE,
     CLV_ATTRIBUTE,
@@ -27,7 +28,6 @@ from journeys.scoring.predictive_models import (
     SIGNUP_ATTRIBUTE,
     STARTER_PLAN,
     TRIAL_PLAN,
-    BehaviourEvent,
 )
 
 HISTORY_DAYS = 60
@@ -83,9 +83,9 @@ def generate_history(
         daily_rates = {
             BehaviourEvent.LOGIN: 0.6 * math.exp(0.6 * engagement),
             BehaviourEvent.FEATURE_USED: 0.4 * math.exp(0.8 * engagement),
-            BehaviourEvent.WORKFLOW_COMPLETED: 0.05 * math.exp(0.9 * engagement),
-            BehaviourEvent.PRICING_VIEWED: 0.08 * math.exp(1.1 * intent),
-            BehaviourEvent.SUPPORT_TICKET: 0.02 * math.exp(0.9 * friction),
+            BehaviourEvent.CORE_WORKFLOW_COMPLETED: 0.05 * math.exp(0.9 * engagement),
+            BehaviourEvent.PRICING_PAGE_VIEWED: 0.08 * math.exp(1.1 * intent),
+            BehaviourEvent.SUPPORT_TICKET_OPENED: 0.02 * math.exp(0.9 * friction),
             BehaviourEvent.PAYMENT_FAILED: 0.0
             if plan == TRIAL_PLAN
             else 0.004 * math.exp(friction),
@@ -121,7 +121,7 @@ def generate_history(
             convert = _logistic(
                 -2.0
                 + 0.08 * recent[BehaviourEvent.LOGIN]
-                + 0.6 * recent[BehaviourEvent.PRICING_VIEWED]
+                + 0.6 * recent[BehaviourEvent.PRICING_PAGE_VIEWED]
                 + 0.5 * intent
             )
             if rng.random() < convert:
@@ -134,7 +134,7 @@ def generate_history(
         churn_logit = (
             -1.8
             - 0.05 * recent[BehaviourEvent.LOGIN]
-            + 0.7 * recent[BehaviourEvent.SUPPORT_TICKET]
+            + 0.7 * recent[BehaviourEvent.SUPPORT_TICKET_OPENED]
             + 1.0 * recent[BehaviourEvent.PAYMENT_FAILED]
             + 0.08 * idle
         )
@@ -164,7 +164,7 @@ def generate_history(
             )
         elif plan == STARTER_PLAN:
             upgrade = _logistic(
-                -2.6 + 0.5 * recent[BehaviourEvent.PRICING_VIEWED] + 0.03 * (adoption - 50)
+                -2.6 + 0.5 * recent[BehaviourEvent.PRICING_PAGE_VIEWED] + 0.03 * (adoption - 50)
             )
             if rng.random() < upgrade:
                 events.append(

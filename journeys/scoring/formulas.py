@@ -1,14 +1,8 @@
 """The seed formulas, exactly as written, and the documented default predictive formulas.
 
-Behaviour events the formulas read (names the product sends):
-
-- ``login``: one per login; ``login_days`` counts distinct UTC dates.
-- ``feature_used`` with property ``feature``: distinct features used.
-- ``core_workflow_completed``: the core workflow (seed 000).
-- ``core_feature_used``: the trial's core feature (seed 000 template 3).
-- ``session_ended`` with property ``duration_minutes``.
-- ``csat_submitted`` with property ``score`` (0-10).
-- ``pricing_page_viewed``, ``support_ticket_opened``.
+The behaviour events they read are those of
+:class:`journeys.language.behaviour_events.BehaviourEvent`, summarised per
+customer in an :class:`ActivitySummary`.
 """
 
 from __future__ import annotations
@@ -17,15 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from journeys.contracts.scoring import ScoreResult
-
-LOGIN = "login"
-FEATURE_USED = "feature_used"
-CORE_WORKFLOW_COMPLETED = "core_workflow_completed"
-CORE_FEATURE_USED = "core_feature_used"
-SESSION_ENDED = "session_ended"
-CSAT_SUBMITTED = "csat_submitted"
-PRICING_PAGE_VIEWED = "pricing_page_viewed"
-SUPPORT_TICKET_OPENED = "support_ticket_opened"
 
 ENGAGEMENT = "engagement"
 TRIAL_ENGAGEMENT = "trial_engagement"

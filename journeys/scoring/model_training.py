@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from journeys.decisioning.retention_offers import Offer
 from journeys.devtools.synthetic_history import SyntheticHistory
 from journeys.errors import InvalidInputError
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring.predictive_models import (
     ACTIVITY_WINDOW,
     FEATURES,
     STARTER_PLAN,
     TRIAL_PLAN,
     BehaviourCounts,
-    BehaviourEvent,
     CustomerFeatures,
     ModelMetadata,
     ModelName,

@@ -15,7 +15,7 @@ from journeys.store.models import utcnow
 
 
 class InboxEntry(BaseModel):
-    """One in-app message as the API shows it."""
+    """One in-app message, as the app reads it (``GET /v1/customers/{id}/inbox``)."""
 
     id: int
     template: str

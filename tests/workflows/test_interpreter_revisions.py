@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.catalog import Catalog
 from journeys.client import TrackedEvent
 from journeys.contracts import search_attributes as sa
+from journeys.contracts.activities import COMPUTE_SCORE_ACTIVITY
 from journeys.contracts.enrollment import (
     INTERPRETER_REVISION,
     EnrollmentInput,
@@ -239,7 +240,7 @@ def test_an_input_from_a_newer_interpreter_is_refused() -> None:
         )
 
 
-@pytest.mark.parametrize(("revision", "scored"), [(1, ["compute_score"]), (2, [])])
+@pytest.mark.parametrize(("revision", "scored"), [(1, [COMPUTE_SCORE_ACTIVITY]), (2, [])])
 async def test_a_failed_condition_ends_its_case_from_revision_2(
     time_skipping_env: WorkflowEnvironment,
     settings: JourneySettings,
@@ -265,6 +266,5 @@ async def test_a_failed_condition_ends_its_case_from_revision_2(
         result = await handle.result()
         history = await handle.fetch_history()
     assert (result.outcome, result.path) == ("other", ["choose", "other"])
-    assert [name for name in scheduled_activities(history.events) if name == "compute_score"] == (
-        scored
-    )
+    scheduled = scheduled_activities(history.events)
+    assert [name for name in scheduled if name == COMPUTE_SCORE_ACTIVITY] == scored
