@@ -52,7 +52,6 @@ from journeys.language.channels import Channel
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.communication_log import send_idempotency_key
-from journeys.store.models import utcnow
 from journeys.store.send_slots import (
     RETRYING,
     SendContent,
@@ -62,6 +61,7 @@ from journeys.store.send_slots import (
     lock_customer_sends,
     record_provider_outcome,
 )
+from journeys.store.tables.base import utcnow
 
 log = structlog.get_logger(__name__)
 

@@ -29,7 +29,7 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.behaviour_features import customer_features
 from journeys.store.customers import find_customer
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
 
 HIGH_TIER = 0.6
 MEDIUM_TIER = 0.3

@@ -16,7 +16,8 @@ from journeys.errors import INVALID_INPUT_ERROR_TYPE, UNKNOWN_MODEL_ERROR_TYPE, 
 from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring import FORMULAS, ActivitySummary, Formula
 from journeys.store import Store
-from journeys.store.models import Event, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.events import Event
 
 
 def summarise(events: list[tuple[str, datetime, dict[str, Any]]]) -> ActivitySummary:

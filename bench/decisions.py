@@ -39,7 +39,7 @@ from journeys.scoring.predictive_models import ModelRegistry
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 
 RESULTS = Path(__file__).parent / "results" / "decisions.json"
 ORG = "bench"

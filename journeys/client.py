@@ -63,7 +63,7 @@ from journeys.store.consent import (
 from journeys.store.customers import find_customer, upsert_customer
 from journeys.store.enrollments import latest_enrollment
 from journeys.store.events import record_event
-from journeys.store.models import Enrollment
+from journeys.store.tables.enrollments import Enrollment
 from journeys.temporal_connection import connect_temporal
 from workflows.journey_workflow import JourneyWorkflow
 

@@ -26,7 +26,8 @@ from journeys.store.consent import (
     record_consent,
 )
 from journeys.store.inbox import InboxEntry, list_inbox
-from journeys.store.models import Consent, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.customers import Consent
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=ERROR_RESPONSES)
 

@@ -14,7 +14,7 @@ from journeys.scoring.model_training import DEFAULT_HORIZON, store_history, trai
 from journeys.scoring.predictive_models import ModelName, ModelRegistry, model_name
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
 
 MAX_SYNTHETIC_CUSTOMERS = 100_000
 

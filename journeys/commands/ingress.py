@@ -221,7 +221,7 @@ def _key_store() -> Any:
 
 def run_key_create(arguments: argparse.Namespace) -> int:
     """``journeys api-key create``: print a new key once."""
-    from journeys.store.tenancy_tables import create_api_key
+    from journeys.store.tenancy import create_api_key
 
     store = _key_store()
     try:
@@ -242,7 +242,7 @@ def run_key_create(arguments: argparse.Namespace) -> int:
 
 def run_key_list(arguments: argparse.Namespace) -> int:
     """``journeys api-key list``."""
-    from journeys.store.tenancy_tables import list_api_keys
+    from journeys.store.tenancy import list_api_keys
 
     store = _key_store()
     try:
@@ -261,7 +261,7 @@ def run_key_list(arguments: argparse.Namespace) -> int:
 
 def run_key_disable(arguments: argparse.Namespace) -> int:
     """``journeys api-key disable``."""
-    from journeys.store.tenancy_tables import disable_api_key
+    from journeys.store.tenancy import disable_api_key
 
     store = _key_store()
     try:

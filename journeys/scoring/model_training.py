@@ -39,7 +39,8 @@ from journeys.scoring.predictive_models import (
 )
 from journeys.store import Store
 from journeys.store.behaviour_features import behaviour_counts
-from journeys.store.models import Customer, Event
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
 
 DEFAULT_HORIZON = timedelta(days=30)
 """Outcomes are looked for this long after the cut-off."""

@@ -18,7 +18,8 @@ from journeys.scoring.predictive_models import (
     CustomerFeatures,
     compute_features,
 )
-from journeys.store.models import Customer, Event
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
 
 LOOKBACK = timedelta(days=INACTIVITY_CAP_DAYS)
 """Older events change no feature (days since the last event is capped at 90)."""

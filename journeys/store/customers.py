@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from journeys.language.schedule import DEFAULT_TIME_ZONE
 from journeys.language.time_zones import validate_time_zone
 from journeys.store.database import insert_if_absent
-from journeys.store.models import Customer, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.customers import Customer
 
 
 def upsert_customer(

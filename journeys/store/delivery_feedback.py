@@ -29,7 +29,8 @@ from journeys.store.consent import (
     record_consent,
     suppress,
 )
-from journeys.store.models import CommunicationLog, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.communication import CommunicationLog
 
 
 class FeedbackEvent(StrEnum):

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journeys.store.database import insert_if_absent
-from journeys.store.models import Event, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.events import Event
 
 
 def record_event(

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from journeys.errors import InvalidInputError
 from journeys.store.database import insert_if_absent
-from journeys.store.delivery_tables import InboxMessage
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.communication import InboxMessage
 
 
 class InboxEntry(BaseModel):

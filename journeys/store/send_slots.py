@@ -38,8 +38,9 @@ from journeys.store.communication_log import RESERVED
 from journeys.store.consent import send_forbidden_because
 from journeys.store.customers import find_customer
 from journeys.store.database import dialect_insert
-from journeys.store.delivery_tables import ProviderAttempt, SendLock
-from journeys.store.models import CommunicationLog, Customer, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.communication import CommunicationLog, ProviderAttempt, SendLock
+from journeys.store.tables.customers import Customer
 
 RETRYING = "retrying"
 """Status of a send the provider refused for now (nothing delivered); a retry may send."""

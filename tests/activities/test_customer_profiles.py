@@ -10,7 +10,7 @@ from activities.customer_profiles import CustomerProfileActivities
 from journeys.contracts.activities import WaitDeadlineRequest
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
-from journeys.store.models import Customer
+from journeys.store.tables.customers import Customer
 
 ORG = "acme"
 FRIDAY_EVENING = datetime(2026, 1, 2, 19, 0, tzinfo=UTC)

@@ -32,15 +32,15 @@ from journeys.store.communication_log import customer_sends, send_idempotency_ke
 from journeys.store.consent import ALL_CHANNELS, ConsentStatus, record_consent
 from journeys.store.customers import upsert_customer
 from journeys.store.delivery_feedback import apply_delivery_feedback
-from journeys.store.delivery_tables import InboxMessage, ProviderAttempt
 from journeys.store.inbox import list_inbox, mark_inbox_message
-from journeys.store.models import CommunicationLog, Customer
 from journeys.store.send_slots import (
     SendContent,
     decide_send,
     lock_customer_sends,
     record_provider_outcome,
 )
+from journeys.store.tables.communication import CommunicationLog, InboxMessage, ProviderAttempt
+from journeys.store.tables.customers import Customer
 from tests.support.delivery import ORG, SECRET, activities_for, customer, provider_settings, request
 from tests.support.provider_servers import Behaviour, HttpProviderServer, SmtpServer
 

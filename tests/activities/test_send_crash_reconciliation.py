@@ -19,7 +19,7 @@ from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from journeys.store.inbox import list_inbox
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.delivery import ORG, customer
 from tests.support.provider_servers import HttpProviderServer, SmtpServer
 from tests.support.send_stream_worker import READY, WORKFLOW_NAME, SendStream

@@ -16,8 +16,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Customer, Event
-from journeys.store.tenancy_tables import disable_api_key, find_api_key
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
+from journeys.store.tenancy import disable_api_key, find_api_key
 from tests.support.api_process import api_process, issue_key
 from tests.support.network import new_customer_id
 from tests.support.temporal import running_worker

@@ -10,8 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.contracts.enrollment import EnrollmentInput, EnrollmentStatus
 from journeys.language import JourneyDefinition
 from journeys.store.customers import upsert_customer
-from journeys.store.delivery_tables import ProviderAttempt
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog, ProviderAttempt
 from tests.support.delivery import ORG, customer, provider_settings
 from tests.support.provider_servers import Behaviour, HttpProviderServer, SmtpServer
 from tests.support.temporal import running_worker

@@ -14,7 +14,8 @@ from journeys.contracts import search_attributes as sa
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Enrollment, Event
+from journeys.store.tables.enrollments import Enrollment
+from journeys.store.tables.events import Event
 from tests.support.temporal import finished, journey_client, running_worker
 from workflows.journey_workflow import JourneyWorkflow
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from journeys.contracts.activities import SendStatus
 from journeys.language.channels import Channel
 from journeys.store import Store
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.delivery import (
     activities_for,
     customer,

@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.api.tenancy import REQUEST_ORG, install_org_scope
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Customer
-from journeys.store.tenancy_tables import API_ROLE, scope_transaction_to_org
+from journeys.store.tables.customers import Customer
+from journeys.store.tenancy import API_ROLE, scope_transaction_to_org
 from tests.support.api_process import api_process, issue_key
 from tests.support.temporal import running_worker
 

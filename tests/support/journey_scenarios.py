@@ -26,9 +26,9 @@ from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer
-from journeys.store.delivery_tables import HumanTask
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.enrollments import HumanTask
 from journeys.temporal_connection import register_search_attributes
 from tests.support.temporal import finished, journey_client, running_worker
 

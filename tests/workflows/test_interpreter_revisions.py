@@ -41,7 +41,7 @@ from journeys.language import (
 )
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Enrollment
+from journeys.store.tables.enrollments import Enrollment
 from tests.support.journey_scenarios import ORG
 from tests.support.temporal import finished, journey_client, running_worker
 from workflows.journey_workflow import JourneyWorkflow

@@ -29,9 +29,9 @@ from journeys.language import (
 from journeys.language.evaluation import experiment_arm
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.delivery_tables import HumanTask
 from journeys.store.journey_status import set_journey_status
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.enrollments import HumanTask
 from tests.support.interpreter_journeys import CATALOG, INTERPRETER, PAUSABLE
 from tests.support.journey_scenarios import ORG, fresh_time_skipping_env
 from tests.support.temporal import finished, journey_client, running_worker
@@ -211,7 +211,7 @@ async def test_rapid_re_trigger_keeps_one_enrollment(
     time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
 ) -> None:
     from journeys.client import TrackedEvent
-    from journeys.store.models import Enrollment
+    from journeys.store.tables.enrollments import Enrollment
 
     env = time_skipping_env
     customer = f"rapid-{uuid.uuid4().hex[:6]}"
