@@ -92,7 +92,8 @@ def test_every_exported_name_imports(name: str) -> None:
 
 def test_errors_are_one_tree() -> None:
     errors = [getattr(journeys, name) for name in journeys.__all__ if name.endswith("Error")]
-    assert errors and all(issubclass(error, journeys.JourneyError) for error in errors)
+    assert errors
+    assert all(issubclass(error, journeys.JourneyError) for error in errors)
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

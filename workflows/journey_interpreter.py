@@ -323,7 +323,7 @@ class JourneyInterpreter:
         name = self._progress.current_step
         return f"{name}#{self._progress.visits.get(name, 1)}"
 
-    async def _execute(self, step: Step) -> str | None:
+    async def _execute(self, step: Step) -> str | None:  # noqa: C901 - one case per step type
         """Run one step; return the next step's name (None when the journey ends)."""
         match step:
             case SendStep():
@@ -618,7 +618,8 @@ class JourneyInterpreter:
         )
         if not step.outcomes:
             return step.next
-        assert step.timeout is not None and step.on_timeout is not None
+        assert step.timeout is not None
+        assert step.on_timeout is not None
         return await self._wait_for_events(step.outcomes, step.timeout, step.on_timeout)
 
     async def _transition(self, step: TransitionStep) -> None:

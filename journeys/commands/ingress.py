@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -357,6 +358,21 @@ class ImportSummary:
     rejected_file: str | None = None
     first_rejections: list[str] = field(default_factory=list)
 
+    def reject(self, number: int, raw: str, reason: str, rejected: TextIO) -> None:
+        """Count a rejected line and write it, with its reason, to the rejected file."""
+        self.rejected += 1
+        if len(self.first_rejections) < 5:
+            self.first_rejections.append(f"line {number}: {reason}")
+        rejected.write(json.dumps({"line": number, "reason": reason, "raw": raw}) + "\n")
+
+    def count(self, results: list[TrackResult]) -> None:
+        """Count what a stored batch did."""
+        for result in results:
+            self.accepted += result.stored
+            self.duplicates += not result.stored
+            self.enrolled += len(result.enrolled)
+            self.signalled += len(result.signalled)
+
 
 TRACKED_FIELDS = ("org_id", "customer_id", "name", "event_id", "occurred_at", "properties")
 
@@ -440,43 +456,19 @@ def run_import(arguments: argparse.Namespace) -> int:
         progress = _Progress(total, sys.stderr, sys.stderr.isatty() and not arguments.json)
         pending: list[TrackedEvent] = []
         with rejected_path.open("w", encoding="utf-8") as rejected:
-
-            def reject(number: int, raw: str, reason: str) -> None:
-                summary.rejected += 1
-                message = f"line {number}: {reason}"
-                if len(summary.first_rejections) < 5:
-                    summary.first_rejections.append(message)
-                rejected.write(json.dumps({"line": number, "reason": reason, "raw": raw}) + "\n")
-
-            async def flush() -> None:
-                results = await client.track_batch(pending)
-                for result in results:
-                    summary.accepted += result.stored
-                    summary.duplicates += not result.stored
-                    summary.enrolled += len(result.enrolled)
-                    summary.signalled += len(result.signalled)
-                pending.clear()
-                progress.show(summary.lines, summary)
-
             for number, raw, parsed in _read_lines(path, kind):
                 summary.lines += 1
-                if isinstance(parsed, str):
-                    reject(number, raw, parsed)
-                    continue
-                parsed.setdefault("org_id", org)
-                try:
-                    event = _event(parsed, "")
-                except InvalidInputError as err:
-                    reject(number, raw, str(err))
-                    continue
-                if event.occurred_at > client.latest_acceptable_time():
-                    reject(number, raw, "occurred_at: is too far in the future")
+                event = _event_of_line(parsed, org, client.latest_acceptable_time())
+                if isinstance(event, str):
+                    summary.reject(number, raw, event, rejected)
                     continue
                 pending.append(event)
                 if len(pending) >= arguments.batch_size:
-                    await flush()
+                    summary.count(await client.track_batch(pending))
+                    pending.clear()
+                    progress.show(summary.lines, summary)
             if pending:
-                await flush()
+                summary.count(await client.track_batch(pending))
             progress.show(summary.lines, summary)
             progress.close()
         return summary
@@ -488,6 +480,26 @@ def run_import(arguments: argparse.Namespace) -> int:
         result.rejected_file = str(rejected_path)
     else:
         rejected_path.unlink(missing_ok=True)
+    _emit(arguments, result.__dict__, _import_report(result))
+    return EXIT_REJECTED_LINES if result.rejected else EXIT_OK
+
+
+def _event_of_line(parsed: dict[str, Any] | str, org: str, latest: datetime) -> TrackedEvent | str:
+    """The event an imported line holds, or the reason the line is rejected."""
+    if isinstance(parsed, str):
+        return parsed
+    parsed.setdefault("org_id", org)
+    try:
+        event = _event(parsed, "")
+    except InvalidInputError as err:
+        return str(err)
+    if event.occurred_at > latest:
+        return "occurred_at: is too far in the future"
+    return event
+
+
+def _import_report(result: ImportSummary) -> str:
+    """The summary ``journeys import`` prints, with the first rejected lines."""
     text = (
         f"{result.lines} lines: {result.accepted} accepted, {result.duplicates} duplicates,"
         f" {result.rejected} rejected; {result.enrolled} enrollments started,"
@@ -495,9 +507,8 @@ def run_import(arguments: argparse.Namespace) -> int:
     )
     if result.rejected:
         text += "\n" + "\n".join(result.first_rejections)
-        text += f"\nrejected lines (with reasons): {rejected_path}"
-    _emit(arguments, result.__dict__, text)
-    return EXIT_REJECTED_LINES if result.rejected else EXIT_OK
+        text += f"\nrejected lines (with reasons): {result.rejected_file}"
+    return text
 
 
 def run_list(arguments: argparse.Namespace) -> int:

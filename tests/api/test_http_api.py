@@ -128,7 +128,8 @@ async def test_keys_are_required_and_bound_to_their_organisation(
     disabled = issue_key(api_store, "acme")
     with api_store.transaction() as session:
         info = find_api_key(session, disabled)
-        assert info is not None and info.org_id == "acme"
+        assert info is not None
+        assert info.org_id == "acme"
         disable_api_key(session, info.key_id)
     assert_error(await http.post("/v1/track", json=event, headers=auth(disabled)), 403)
     with api_store.transaction() as session:

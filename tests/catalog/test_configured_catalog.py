@@ -45,7 +45,8 @@ def test_the_environment_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unusable_references_name_the_setting(reference: str, message: str) -> None:
     with pytest.raises(ConfigurationError) as raised:
         configured_catalog(JourneySettings(catalog=reference))
-    assert "JOURNEYS_CATALOG" in str(raised.value) and message in str(raised.value)
+    assert "JOURNEYS_CATALOG" in str(raised.value)
+    assert message in str(raised.value)
 
 
 @pytest.mark.parametrize("reference", ["team.journeys", "team journeys:CATALOG", ":CATALOG"])

@@ -95,7 +95,8 @@ async def test_provider_outage_on_the_last_channel_retries_until_recovery(dev_en
         http.stop()
         alerts.stop()
     assert log == [("push", "sent")]
-    assert len(http.requests) == 1 and smtp.messages == []
+    assert len(http.requests) == 1
+    assert smtp.messages == []
     with store.transaction() as session:
         attempts = session.scalars(
             select(ProviderAttempt.outcome).order_by(ProviderAttempt.id)

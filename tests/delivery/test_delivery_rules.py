@@ -107,7 +107,8 @@ def test_seed_000_template_personalised_then_segment_then_generic():
     assert full.links == ["https://example.com/book-a-call"]
     segment = render_message("churn_outreach", {"first_name": "Ada", "segment": "enterprise"})
     assert segment.source is ContentSource.SEGMENT
-    assert "{{" not in segment.body and "Ada" not in segment.body
+    assert "{{" not in segment.body
+    assert "Ada" not in segment.body
     generic = render_message("churn_outreach", {"first_name": "", "risk_factor_statement": "x"})
     assert generic.source is ContentSource.GENERIC
     assert generic.subject == "A quick check-in"

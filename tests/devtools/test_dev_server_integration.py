@@ -87,7 +87,8 @@ async def test_duplicate_event_id_is_stored_and_routed_once(
     async with running_worker(dev_env.client, settings, store):
         first = await client.track(event)
         second = await client.track(event)
-        assert first.stored and len(first.enrolled) == 1
+        assert first.stored
+        assert len(first.enrolled) == 1
         assert (second.stored, second.enrolled, second.signalled) == (False, [], [])
         state = await client.get_enrollment("acme", customer, "journey_welcome")
         assert state.event_counts == {"account_created": 1}

@@ -406,7 +406,8 @@ async def test_worker_command_runs_journeys_and_stops_on_sigterm(
             if state.current_step == "wait_day_1":
                 break
             await asyncio.sleep(0.2)
-        assert state is not None and state.current_step == "wait_day_1"
+        assert state is not None
+        assert state.current_step == "wait_day_1"
         await client.exit("acme", "by-cli-worker", "journey_welcome", reason="test over")
         await dev_env.client.get_workflow_handle(tracked.enrolled[0]).result()
         worker.send_signal(signal.SIGTERM)

@@ -69,9 +69,12 @@ def test_artifacts_are_versioned_with_features_and_metrics(trained: Trained) -> 
     folder = trained.registry.folder / "churn_risk" / "v0001"
     assert (folder / "model.joblib").exists()
     metadata = (folder / "metadata.json").read_text()
-    assert '"version": 1' in metadata and '"auc"' in metadata and '"logins_30d"' in metadata
+    assert '"version": 1' in metadata
+    assert '"auc"' in metadata
+    assert '"logins_30d"' in metadata
     model = trained.registry.get("churn_risk")
-    assert model is not None and model.metadata.label == "churn_risk@v1"
+    assert model is not None
+    assert model.metadata.label == "churn_risk@v1"
 
 
 def test_fast_scoring_matches_the_pipeline(trained: Trained) -> None:
@@ -86,7 +89,8 @@ def test_a_fresh_registry_loads_the_newest_version(trained: Trained) -> None:
     again = ModelRegistry(trained.registry.folder)
     assert again.versions(ModelName.UPGRADE_LIKELIHOOD) == [1]
     model = again.get("upgrade_likelihood")
-    assert model is not None and model.metadata.version == 1
+    assert model is not None
+    assert model.metadata.version == 1
 
 
 def test_decisions_are_deterministic_for_the_same_inputs_and_model_version(
@@ -130,7 +134,8 @@ def test_trained_scorers_follow_the_scorer_interface(trained: Trained, tmp_path:
         )
     )
     assert result.model_version == "churn_risk@v1"
-    assert result.probability is not None and 0 < result.probability < 1
+    assert result.probability is not None
+    assert 0 < result.probability < 1
     assert result.score == pytest.approx(result.probability * 100, abs=1e-3)
     assert result.tier in ("low", "medium", "high")
     assert "logins_30d" in result.inputs
@@ -199,10 +204,12 @@ def test_cli_generates_history_trains_and_rejects_bad_input(
     assert "stored 600 customers" in capsys.readouterr().out
     assert main(["models", "train", "--data-dir", data, "--org", "o", "--model", "churn_risk"]) == 0
     out = capsys.readouterr().out
-    assert "churn_risk@v1" in out and "held-out AUC" in out
+    assert "churn_risk@v1" in out
+    assert "held-out AUC" in out
     assert main(["models", "show", "--data-dir", data]) == 0
     shown = capsys.readouterr().out
-    assert "churn_risk@v1" in shown and "upgrade_likelihood       not trained" in shown
+    assert "churn_risk@v1" in shown
+    assert "upgrade_likelihood       not trained" in shown
     assert main(["models", "train", "--data-dir", data, "--model", "ltv"]) == EXIT_NOT_FOUND
     assert "no model named 'ltv'" in capsys.readouterr().err
     assert main(["models", "train", "--data-dir", data, "--as-of", "2026-01-01"]) == EXIT_INVALID
@@ -221,8 +228,10 @@ def test_training_rows_on_postgresql(pg_store: Store) -> None:
         rows = training_rows(session, org_id=ORG, as_of=AS_OF, horizon=OUTCOME_HORIZON)
     assert len(rows) == 150
     outcomes = set().union(*(row.outcomes for row in rows))
-    assert "subscription_cancelled" in outcomes and "trial_converted" in outcomes
+    assert "subscription_cancelled" in outcomes
+    assert "trial_converted" in outcomes
     assert any(row.offer is not None for row in rows)
     assert sum(row.features.values["logins_30d"] for row in rows) > 150
     matrix, labels = dataset(ModelName.RETENTION_LIFT, rows)
-    assert len(matrix[0]) == len(FEATURES) + 4 and set(labels) == {0, 1}
+    assert len(matrix[0]) == len(FEATURES) + 4
+    assert set(labels) == {0, 1}

@@ -97,7 +97,8 @@ def test_customer_upsert_refuses_an_unknown_time_zone(any_store: Store) -> None:
         upsert_customer(session, org_id="acme", customer_id="tz", timezone="Mars/Base")
     with any_store.transaction() as session:
         customer = find_customer(session, org_id="acme", customer_id="tz")
-    assert customer is not None and customer.timezone == "Asia/Tokyo"
+    assert customer is not None
+    assert customer.timezone == "Asia/Tokyo"
 
 
 def test_same_customer_id_in_two_orgs_is_two_customers(any_store: Store) -> None:
