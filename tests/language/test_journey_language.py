@@ -333,5 +333,8 @@ def test_conflicts_resolve_by_lifecycle_stage_then_business_value() -> None:
     assert resolve_conflicts([], None) == []
 
 
-def test_a_definition_is_data() -> None:
-    assert isinstance(default_catalog().get("journey_onboarding_v2"), JourneyDefinition)
+@pytest.mark.parametrize("journey", SHIPPED_JOURNEYS, ids=lambda journey: journey.key)
+def test_a_definition_is_data(journey: JourneyDefinition) -> None:
+    """Every shipped journey survives YAML and JSON unchanged: what the workflow input carries."""
+    assert parse_definition(yaml.safe_load(dump_definition(journey))) == journey
+    assert JourneyDefinition.model_validate_json(journey.model_dump_json()) == journey
