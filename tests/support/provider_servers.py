@@ -100,6 +100,11 @@ class HttpProviderServer:
         self.script: deque[Behaviour] = deque()
         self.delay = delay
         self.lock = threading.Lock()
+        self.arrived = threading.Event()
+        """Set when a request arrives (clear it to wait for the next)."""
+        self.release = threading.Event()
+        """Requests are answered only while this is set (clear it to hold them in flight)."""
+        self.release.set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -108,6 +113,8 @@ class HttpProviderServer:
                 body = self.rfile.read(length)
                 with outer.lock:
                     behaviour = outer.script.popleft() if outer.script else Behaviour()
+                outer.arrived.set()
+                outer.release.wait(timeout=60)
                 if behaviour.hang:
                     time.sleep(behaviour.hang)
                 if outer.delay:

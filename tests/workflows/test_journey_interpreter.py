@@ -35,6 +35,7 @@ from journeys.store.tables.enrollments import HumanTask
 from tests.support.interpreter_journeys import CATALOG, INTERPRETER, PAUSABLE
 from tests.support.journey_scenarios import ORG, fresh_time_skipping_env
 from tests.support.temporal import finished, journey_client, running_worker
+from tests.support.waiting import eventually
 
 
 def no_global_caps(settings: JourneySettings) -> JourneySettings:
@@ -110,8 +111,11 @@ async def test_opt_out_mid_wait_ends_the_enrollment_at_once(
     client = journey_client(env.client, store, no_global_caps(settings))
     async with running_worker(env.client, no_global_caps(settings), store):
         started = await client.enroll(ORG, customer, "journey_onboarding_v2")
-        while (await state(env, started.workflow_id)).current_step != "day_1":
-            pass
+
+        async def resting_on_day_1() -> bool:
+            return (await state(env, started.workflow_id)).current_step == "day_1"
+
+        await eventually(resting_on_day_1)
         await client.exit(ORG, customer, "journey_onboarding_v2", reason="opt_out")
         result = await finished(env, started.workflow_id)
     assert result.status is EnrollmentStatus.EXITED
