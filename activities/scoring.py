@@ -123,12 +123,10 @@ class ScoringActivities:
     """Serves named scorers through the ``compute_score`` activity.
 
     Args:
-        store: The store (kept for scorers added later that need it).
         scorers: The registry, by name; inject trained models here.
     """
 
-    def __init__(self, store: Store, scorers: Mapping[str, Scorer]):
-        self._store = store
+    def __init__(self, scorers: Mapping[str, Scorer]):
         self._scorers = dict(scorers)
 
     @activity.defn(name=COMPUTE_SCORE_ACTIVITY)

@@ -153,7 +153,7 @@ def build_worker(
     human_tasks = HumanTaskActivities(store)
     records = EnrollmentRecordActivities(store)
     scoring = ScoringActivities(
-        store, default_worker_scorers(store, settings) if scorers is None else scorers
+        default_worker_scorers(store, settings) if scorers is None else scorers
     )
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)

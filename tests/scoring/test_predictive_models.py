@@ -17,7 +17,8 @@ from journeys.decisioning.customer_decisions import CustomerDecisions, Retention
 from journeys.decisioning.next_best_action import NextBestActionRequest
 from journeys.decisioning.retention_offers import Offer
 from journeys.devtools.synthetic_history import OUTCOME_HORIZON, generate_history
-from journeys.errors import InvalidInputError, UnknownCustomerError, UnknownModelError
+from journeys.errors import UnknownCustomerError, UnknownModelError
+from journeys.scoring import SCORER_NAMES
 from journeys.scoring.model_training import dataset, store_history, train_models, training_rows
 from journeys.scoring.predictive_models import (
     FEATURES,
@@ -124,7 +125,11 @@ def test_retention_offer_uses_the_lift_model(trained: Trained) -> None:
 def test_trained_scorers_follow_the_scorer_interface(trained: Trained, tmp_path: Path) -> None:
     settings = JourneySettings(data_dir=trained.registry.folder.parent)
     scorers = trained_scorers(trained.store, settings)
-    assert sorted(scorers) == sorted(name.value for name in ModelName)
+    # Every trained scorer is one a decide step may name; retention lift is weighed per offer.
+    assert sorted(scorers) == ["churn_risk", "conversion_probability", "upgrade_likelihood"]
+    assert set(scorers) <= SCORER_NAMES
+    with pytest.raises(UnknownModelError, match="'retention_lift' is weighed per offer"):
+        PredictiveScorer("retention_lift", trained.store, trained.registry)
     result = scorers["churn_risk"].score(
         ScoreRequest(
             scorer="churn_risk",
@@ -139,28 +144,6 @@ def test_trained_scorers_follow_the_scorer_interface(trained: Trained, tmp_path:
     assert result.score == pytest.approx(result.probability * 100, abs=1e-3)
     assert result.tier in ("low", "medium", "high")
     assert "logins_30d" in result.inputs
-    lift = scorers["retention_lift"].score(
-        ScoreRequest(
-            scorer="retention_lift",
-            org_id=ORG,
-            customer_id="synthetic-00005",
-            context={"offer": "discount_20_percent"},
-        )
-    )
-    assert lift.inputs["offer"] == "discount_20_percent"
-    with pytest.raises(InvalidInputError, match=r"^context.offer"):
-        scorers["retention_lift"].score(
-            ScoreRequest(scorer="retention_lift", org_id=ORG, customer_id="synthetic-00005")
-        )
-    with pytest.raises(InvalidInputError, match=r"^offer: 'half_price' is not one of"):
-        scorers["retention_lift"].score(
-            ScoreRequest(
-                scorer="retention_lift",
-                org_id=ORG,
-                customer_id="synthetic-00005",
-                context={"offer": "half_price"},
-            )
-        )
     with pytest.raises(UnknownCustomerError):
         scorers["churn_risk"].score(ScoreRequest(scorer="churn_risk", org_id=ORG, customer_id="x"))
 
