@@ -145,7 +145,8 @@ def build_worker(
             it so that a determinism bug fails the test.
         scorers: The scorer registry of ``compute_score``; by default
             :func:`default_worker_scorers`.
-        catalog: The journeys transition steps may enroll in; by default the shipped catalog.
+        catalog: The journeys transition steps may enroll in; by default
+            ``JOURNEYS_CATALOG``'s (the shipped journeys unless it names a team's own).
     """
     delivery = MessageDeliveryActivities(
         store, providers or build_providers(settings, store), settings

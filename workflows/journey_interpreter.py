@@ -352,7 +352,6 @@ class JourneyInterpreter:
                 arm = experiment_arm(
                     step.arms, self._definition.id, step.experiment, self._params.customer_id
                 )
-                self._progress.experiment_arms[step.experiment] = arm.name
                 return arm.next
             case SetAttributeStep():
                 await self._set_attributes(step)

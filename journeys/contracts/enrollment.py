@@ -122,7 +122,6 @@ class EnrollmentProgress(BaseModel):
         lifecycle_stage: The customer's stage as the enrollment knows it.
         decisions: Decisions made by decide steps, in order.
         paused: Whether the journey is paused for this enrollment.
-        experiment_arms: Experiment -> the arm the customer was bucketed into.
         step_entered: Whether ``current_step`` was entered before the run continued
             as new; False when it continued between two steps, so the next run
             enters it (counts the visit, records the path, starts its wait afresh).
@@ -142,7 +141,6 @@ class EnrollmentProgress(BaseModel):
     lifecycle_stage: str | None = None
     decisions: list[DecisionMade] = Field(default_factory=list)
     paused: bool = False
-    experiment_arms: dict[str, str] = Field(default_factory=dict)
     step_entered: bool = True
 
 
