@@ -88,8 +88,9 @@ class Catalog:
             beside the engine's scorers.
 
     Raises:
-        JourneyDefinitionError: a definition references a journey, scorer or
-            template that does not exist, or transitions within its own routing key.
+        JourneyDefinitionError: a version is given twice, or a definition references
+            a journey, scorer or template that does not exist, or transitions within
+            its own routing key.
     """
 
     def __init__(
@@ -108,7 +109,9 @@ class Catalog:
         self._versions: dict[str, dict[int, JourneyDefinition]] = defaultdict(dict)
         for definition in definitions:
             if definition.version in self._versions[definition.id]:
-                raise ValueError(f"{definition.key} is in the catalog twice")
+                raise JourneyDefinitionError(
+                    definition.id, definition.version, "is in the catalog twice"
+                )
             self._versions[definition.id][definition.version] = definition
         for versions in self._versions.values():
             for definition in versions.values():

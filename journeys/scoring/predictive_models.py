@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from journeys.decisioning.retention_offers import Offer
 from journeys.errors import InvalidInputError, UnknownModelError
+from journeys.language.behaviour_events import BehaviourEvent
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -49,21 +50,6 @@ class ModelName(StrEnum):
     UPGRADE_LIKELIHOOD = "upgrade_likelihood"
     CONVERSION_PROBABILITY = "conversion_probability"
     RETENTION_LIFT = "retention_lift"
-
-
-class BehaviourEvent(StrEnum):
-    """Behavioural events the features count and the outcomes the models learn."""
-
-    LOGIN = "login"
-    FEATURE_USED = "feature_used"
-    WORKFLOW_COMPLETED = "core_workflow_completed"
-    PRICING_VIEWED = "pricing_page_viewed"
-    SUPPORT_TICKET = "support_ticket_opened"
-    PAYMENT_FAILED = "payment_failed"
-    SUBSCRIPTION_CANCELLED = "subscription_cancelled"
-    PLAN_UPGRADED = "plan_upgraded"
-    TRIAL_CONVERTED = "trial_converted"
-    RETENTION_OFFER_MADE = "retention_offer_made"
 
 
 ACTIVITY_WINDOW = timedelta(days=30)
@@ -92,8 +78,8 @@ FEATURES: tuple[str, ...] = (
 COUNTED_EVENTS: dict[str, BehaviourEvent] = {
     "logins_30d": BehaviourEvent.LOGIN,
     "feature_uses_30d": BehaviourEvent.FEATURE_USED,
-    "workflows_completed_30d": BehaviourEvent.WORKFLOW_COMPLETED,
-    "support_tickets_30d": BehaviourEvent.SUPPORT_TICKET,
+    "workflows_completed_30d": BehaviourEvent.CORE_WORKFLOW_COMPLETED,
+    "support_tickets_30d": BehaviourEvent.SUPPORT_TICKET_OPENED,
     "payment_failures_30d": BehaviourEvent.PAYMENT_FAILED,
 }
 """Features that count one event over :data:`ACTIVITY_WINDOW`."""

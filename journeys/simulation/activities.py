@@ -24,6 +24,7 @@ from typing import Any
 from activities.customer_profiles import calendar_deadline
 from journeys.contracts.activities import (
     BEGIN_ENROLLMENT_ACTIVITY,
+    COMPUTE_SCORE_ACTIVITY,
     CREATE_HUMAN_TASK_ACTIVITY,
     DELIVER_MESSAGE_ACTIVITY,
     ENROLL_IN_JOURNEY_ACTIVITY,
@@ -48,9 +49,9 @@ from journeys.contracts.activities import (
     TransitionResult,
     WaitDeadlineRequest,
 )
-from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
+from journeys.contracts.scoring import ScoreRequest, ScoreResult
 from journeys.delivery.frequency_caps import slot_frees_at
-from journeys.delivery.quiet_hours import customer_zone, quiet_hours_end
+from journeys.delivery.quiet_hours import quiet_hours_end
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
     UNKNOWN_MODEL_ERROR_TYPE,
@@ -58,6 +59,7 @@ from journeys.errors import (
 )
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
+from journeys.language.schedule import customer_zone
 from journeys.scoring.formulas import FORMULAS, Formula, ScoredEvent, request_window, score_window
 from journeys.store.consent import ALL_CHANNELS, consent_forbids
 from workflows.runtime import ActivityCallFailed

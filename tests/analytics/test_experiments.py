@@ -24,9 +24,9 @@ from journeys.errors import InvalidInputError
 from journeys.language import ExperimentStep
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import ExperimentPromotion
 from journeys.store.enrollments import upsert_enrollment
 from journeys.store.step_visits import record_step_visits
+from journeys.store.tables.journeys import ExperimentPromotion
 from tests.support.journey_scenarios import ORG
 from tests.support.measured_population import MEASURED
 
@@ -203,7 +203,8 @@ def test_cli_shows_a_verdict_and_refuses_bad_input(
         == 0
     )
     out = capsys.readouterr().out
-    assert "Verdict: winner — long" in out and "z=3.18" in out
+    assert "Verdict: winner — long" in out
+    assert "z=3.18" in out
     assert main(["experiment", "show", MEASURED.id, "no_such", "--org", ORG]) == 1
     assert (
         "experiment: measured_onboarding@1 has no experiment 'no_such'" in capsys.readouterr().err

@@ -145,7 +145,7 @@ def test_the_shipped_profiles_are_the_default() -> None:
             "profiles:\n  - {name: a, weight: 1, events: [{name: login, every_days: 0}]}",
             "profiles.0.events.0.every_days: Input should be greater than 0",
         ),
-        ("profiles:\n  - {name: a, weight: 1, timezones: [Mars/Base]}", "unknown time zone"),
+        ("profiles:\n  - {name: a, weight: 1, timezones: [Mars/Base]}", "unknown IANA time zone"),
         ("profiles:\n  - {name: a, weight: 1, consents: {fax: opted_in}}", "unknown channel 'fax'"),
         ("profiles:\n  - {name: a, weight: 1, consents: {sms: maybe}}", "profiles.0.consents.sms"),
         ("profiles:\n  - {name: a, weight: 1, attributes: {plan: []}}", "at least one value"),
