@@ -127,6 +127,7 @@ class EventRouter:
         self.catalog = catalog
         self.settings = settings
         self._details: dict[str, str] = {}
+        self._marks: GroupCommit[StoredEvent, None] = GroupCommit(self._write_routed)
 
     def _start_details(self, definition: JourneyDefinition) -> str:
         """The UI's static details of an enrollment (its journey's steps), once per version."""
@@ -134,7 +135,6 @@ class EventRouter:
         if details is None:
             details = self._details[definition.key] = enrollment_details(definition)
         return details
-        self._marks: GroupCommit[StoredEvent, None] = GroupCommit(self._write_routed)
 
     def routes(self, name: str) -> bool:
         """Whether some journey enters on, or listens to, events called ``name``."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journeys.store.tables.base import Base, utcnow
@@ -73,6 +73,7 @@ class PrivacyRequest(Base):
     """One export or erasure of a customer's data: who asked, when, and how many rows."""
 
     __tablename__ = "privacy_requests"
+    __table_args__ = (Index("ix_privacy_requests_customer", "org_id", "customer_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(String(64))
