@@ -55,9 +55,9 @@ def test_validate_and_graph_name_a_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "nope.yaml"
-    assert main(["validate", str(missing)]) == 1
+    assert main(["validate", str(missing)]) == EXIT_INVALID
     assert capsys.readouterr().err == f"error: file: {missing} is not a file\n"
-    assert main(["graph", str(missing)]) == 1
+    assert main(["graph", str(missing)]) == EXIT_INVALID
     assert capsys.readouterr().err == f"error: journey: {missing} is not a file\n"
 
 
@@ -190,8 +190,6 @@ def test_simulate_compares_two_versions_side_by_side(
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
-        (["nope"], "no journey 'nope'"),
-        (["journey_onboarding_v2@9"], "journey 'journey_onboarding_v2' has no version 9"),
         (["journey_onboarding_v2@x"], "journey: the version in 'journey_onboarding_v2@x'"),
         (["journey_onboarding_v2", "--days", "0"], "--days: must be at least 1, not 0"),
         (["journey_onboarding_v2", "--days", "-3"], "--days: must be at least 1, not -3"),
@@ -211,7 +209,21 @@ def test_simulate_compares_two_versions_side_by_side(
 def test_simulate_refuses_bad_input(
     capsys: pytest.CaptureFixture[str], arguments: list[str], problem: str
 ) -> None:
-    assert main(["simulate", *arguments]) == 1
+    assert main(["simulate", *arguments]) == EXIT_INVALID
+    assert problem in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["nope"], "no journey 'nope'"),
+        (["journey_onboarding_v2@9"], "journey 'journey_onboarding_v2' has no version 9"),
+    ],
+)
+def test_simulate_of_an_unknown_journey_exits_not_found(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], problem: str
+) -> None:
+    assert main(["simulate", *arguments]) == EXIT_NOT_FOUND
     assert problem in capsys.readouterr().err
 
 
@@ -220,6 +232,6 @@ def test_simulate_refuses_a_profiles_file_with_errors(
 ) -> None:
     path = tmp_path / "profiles.yaml"
     path.write_text("profiles:\n  - {name: a, weight: -2}\n")
-    assert main(["simulate", "journey_welcome", "--profiles", str(path)]) == 1
+    assert main(["simulate", "journey_welcome", "--profiles", str(path)]) == EXIT_INVALID
     err = capsys.readouterr().err
     assert f"profiles file {path}: profiles.0.weight: Input should be greater than 0" in err
