@@ -18,6 +18,7 @@ from journeys.analytics.experiments import (
     two_proportion_z_test,
 )
 from journeys.cli import main
+from journeys.commands.exit_codes import EXIT_INVALID
 from journeys.contracts.activities import EnrollmentRecord
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import InvalidInputError
@@ -205,9 +206,12 @@ def test_cli_shows_a_verdict_and_refuses_bad_input(
     out = capsys.readouterr().out
     assert "Verdict: winner — long" in out
     assert "z=3.18" in out
-    assert main(["experiment", "show", MEASURED.id, "no_such", "--org", ORG]) == 1
+    assert main(["experiment", "show", MEASURED.id, "no_such", "--org", ORG]) == EXIT_INVALID
     assert (
         "experiment: measured_onboarding@1 has no experiment 'no_such'" in capsys.readouterr().err
     )
-    assert main(["experiment", "promote", MEASURED.id, "welcome_copy", "--version", "0"]) == 1
+    assert (
+        main(["experiment", "promote", MEASURED.id, "welcome_copy", "--version", "0"])
+        == EXIT_INVALID
+    )
     assert "--version: must be at least 1" in capsys.readouterr().err

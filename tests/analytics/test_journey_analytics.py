@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.analytics.journey_report import JourneyReport
 from journeys.analytics.queries import ReportRequest, requested_report
 from journeys.catalog import Catalog
+from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
 from journeys.contracts.activities import DecisionCandidate, DecisionRecord
 from journeys.errors import InvalidInputError, UnknownJourneyError
 from journeys.settings import JourneySettings
@@ -153,10 +154,10 @@ async def test_report_of_a_known_population(
         (["--version", "0"], "--version: must be at least 1"),
     ]:
         code, _, err = await cli(MEASURED.id, "--org", ORG, *args)
-        assert code == 1, (args, err)
+        assert code == EXIT_INVALID, (args, err)
         assert message in err, (args, err)
     code, _, err = await cli("no_such_journey", "--org", ORG)
-    assert code == 1
+    assert code == EXIT_NOT_FOUND
     assert "no_such_journey" in err
 
     key = issue_key(store, ORG)
