@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from journeys.commands.exit_codes import EXIT_INVALID
 from journeys.contracts.enrollment import EnrollmentResult
 from journeys.settings import JourneySettings
 from journeys.store import Store
@@ -91,13 +92,13 @@ async def test_preview_renders_a_catalog_template_with_the_customer_data(
     assert code == 0
     assert "Hello Ada from Sales" in out
     code, _, err = await preview(settings, "nope", "--customer", "team-2", "--org", ORG)
-    assert code == 1
+    assert code == EXIT_INVALID
     assert "template: unknown template 'nope'" in err
     code, _, err = await preview(settings, "team_hello", "--customer", "ghost", "--org", ORG)
-    assert code == 1
+    assert code == EXIT_INVALID
     assert "--customer: no customer 'ghost'" in err
     code, _, err = await preview(settings, "team_hello", "--customer", "team-2", "--data", "x")
-    assert code == 1
+    assert code == EXIT_INVALID
     assert "--data" in err
 
 
@@ -115,7 +116,7 @@ async def test_preview_sends_a_test_email_to_a_named_address(
         [message] = smtp.messages
         assert (message["To"], message["Subject"]) == ("qa@example.com", "Hello Ada from Growth")
         code, _, err = await preview(settings, *args, "--send-to", "not-an-address", **smtp_env)
-        assert code == 1
+        assert code == EXIT_INVALID
         assert "--send-to" in err
         assert len(smtp.messages) == 1
     finally:
