@@ -36,6 +36,7 @@ from journeys.simulation.report import journey_day
 from journeys.store import Store
 from journeys.store.customers import find_customer
 from journeys.store.events import record_event
+from journeys.store.step_visits import ARM_DECISION
 from journeys.store.tables.communication import CommunicationLog
 from journeys.store.tables.decisions import DecisionAudit
 from journeys.store.tables.enrollments import Enrollment, HumanTask
@@ -98,7 +99,7 @@ class JourneyTrace:
     path: list[str]
     sends: list[tuple[str, str, int]]
     held_back: list[tuple[str, str, str]]
-    decisions: list[tuple[str, str, str | None, float]]
+    decisions: list[tuple[str, str, str | None, float | None]]
     tasks: list[str]
     transitions: list[str]
 
@@ -285,6 +286,8 @@ async def run_scenario(
             .where(
                 DecisionAudit.customer_id == customer_id,
                 DecisionAudit.journey_id == scenario.journey,
+                # Arms are in the path; the trace compares the scored decisions.
+                DecisionAudit.decision != ARM_DECISION,
             )
             .order_by(DecisionAudit.id)
         ).all()
@@ -302,7 +305,8 @@ async def run_scenario(
             if status in HELD_BACK_STATUSES
         ],
         decisions=[
-            (step, choice, inputs.get("tier"), float(inputs["score"]))
+            # Channel and offer decisions weigh no single score.
+            (step, choice, inputs.get("tier"), _score(inputs.get("score")))
             for step, choice, inputs in decisions
         ],
         tasks=list(tasks),
@@ -398,3 +402,7 @@ async def fresh_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+def _score(value: Any) -> float | None:
+    return None if value is None else float(value)
