@@ -19,15 +19,14 @@ from temporalio import activity
 
 from journeys.analytics.health import PeriodHealth, Rule, Severity, findings, periods
 from journeys.catalog import Catalog
+from journeys.contracts.activities import CHECK_JOURNEY_HEALTH_ACTIVITY
 from journeys.contracts.health import (
-    CHECK_JOURNEY_HEALTH_ACTIVITY,
     AlertChange,
     HealthCheckRequest,
     HealthCheckResult,
 )
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import HealthAlert
 from journeys.store.health_alerts import (
     decision_errors_between,
     endings_between,
@@ -36,6 +35,7 @@ from journeys.store.health_alerts import (
     undelivered,
 )
 from journeys.store.step_visits import ARM_DECISION
+from journeys.store.tables.journeys import HealthAlert
 
 log = structlog.get_logger(__name__)
 

@@ -13,7 +13,7 @@ from journeys.contracts.activities import (
 )
 from journeys.store import Store
 from journeys.store.human_tasks import create_human_task, overdue_tasks_to_alert
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
 
 OVERDUE_TASK_ALERT = "human_task_overdue"
 """Ops alert kind raised once per task that passes its due time undone."""

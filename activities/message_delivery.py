@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -38,14 +40,16 @@ from journeys.contracts.activities import (
     SendRequest,
     SendStatus,
 )
-from journeys.delivery.templates import TEMPLATES, MessageTemplate, render_message
+from journeys.delivery.templates import TEMPLATES, MessageTemplate, RenderedMessage, render_message
 from journeys.delivery.tracking import LinkTracker, html_body
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
+    INVALID_TIME_ZONE_ERROR_TYPE,
     PERMANENT_DELIVERY_ERROR_TYPE,
     TRANSIENT_DELIVERY_ERROR_TYPE,
     AmbiguousDeliveryError,
     InvalidInputError,
+    InvalidTimeZoneError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
@@ -53,7 +57,6 @@ from journeys.language.channels import HTML_CHANNELS, Channel
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.communication_log import send_idempotency_key
-from journeys.store.models import utcnow
 from journeys.store.send_slots import (
     RETRYING,
     SendContent,
@@ -64,6 +67,8 @@ from journeys.store.send_slots import (
     record_provider_outcome,
     record_send_failure,
 )
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.customers import Customer
 
 log = structlog.get_logger(__name__)
 
@@ -138,30 +143,8 @@ class MessageDeliveryActivities:
                 session, org_id=request.org_id, customer_id=request.customer_id
             )
             profile = dict(customer.attributes) if customer else {}
-            try:
-                rendered = render_message(
-                    request.template,
-                    {**profile, **request.data},
-                    self._templates,
-                    html=channel in HTML_CHANNELS,
-                )
-            except InvalidInputError as err:
-                raise _application_error(err) from err
-            decision = decide_send(
-                session,
-                request,
-                customer=customer,
-                key=key,
-                content=SendContent(
-                    subject=rendered.subject,
-                    body=rendered.body,
-                    links=rendered.links,
-                    source=rendered.source.value,
-                ),
-                caps=[*self._settings.delivery_frequency_caps, *request.frequency_caps],
-                quiet_hours=request.quiet_hours or self._settings.delivery_quiet_hours,
-                resend_in_doubt=resend_in_doubt,
-                now=request.requested_at or self._clock(),
+            rendered, decision = self._render_and_decide(
+                session, request, customer, profile, key, resend_in_doubt, bound
             )
             if decision.verdict is Verdict.DONE:
                 return self._decided(request, key, decision, bound)
@@ -268,6 +251,57 @@ class MessageDeliveryActivities:
             idempotency_key=key,
             reason=failure.reason,
         )
+
+    def _render_and_decide(
+        self,
+        session: Session,
+        request: SendRequest,
+        customer: Customer | None,
+        profile: dict[str, Any],
+        key: str,
+        resend_in_doubt: bool,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> tuple[RenderedMessage, SendDecision]:
+        """Render the message and decide the send, under the customer's send lock.
+
+        Raises:
+            ApplicationError: non-retryable: an unknown template or missing content,
+                or a stored time zone that no retry can mend.
+        """
+        try:
+            rendered = render_message(
+                request.template,
+                {**profile, **request.data},
+                self._templates,
+                html=request.channel in HTML_CHANNELS,
+            )
+        except InvalidInputError as err:
+            raise _application_error(err) from err
+        try:
+            decision = decide_send(
+                session,
+                request,
+                customer=customer,
+                key=key,
+                content=SendContent(
+                    subject=rendered.subject,
+                    body=rendered.body,
+                    links=rendered.links,
+                    source=rendered.source.value,
+                ),
+                caps=[*self._settings.delivery_frequency_caps, *request.frequency_caps],
+                quiet_hours=request.quiet_hours or self._settings.delivery_quiet_hours,
+                resend_in_doubt=resend_in_doubt,
+                now=request.requested_at or self._clock(),
+            )
+        except InvalidTimeZoneError as err:
+            bound.error("send failed: the customer's time zone is invalid", error=str(err))
+            raise ApplicationError(
+                f"customer {request.customer_id!r} {err}",
+                type=INVALID_TIME_ZONE_ERROR_TYPE,
+                non_retryable=True,
+            ) from err
+        return rendered, decision
 
     def _sent(
         self,

@@ -13,20 +13,19 @@ from typing import Any, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from journeys.contracts.decisions import (
+from journeys.contracts.activities import (
     CHOOSE_RETENTION_OFFER_ACTIVITY,
+    NEXT_BEST_ACTION_ACTIVITY,
     SELECT_CHANNEL_ACTIVITY,
+)
+from journeys.contracts.decisions import (
     ChannelChoice,
     ChannelRequest,
     OfferDecision,
     RetentionOfferRequest,
 )
 from journeys.decisioning.customer_decisions import CustomerDecisions
-from journeys.decisioning.next_best_action import (
-    NEXT_BEST_ACTION_ACTIVITY,
-    NextBestActionDecision,
-    NextBestActionRequest,
-)
+from journeys.decisioning.next_best_action import NextBestActionDecision, NextBestActionRequest
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
     UNKNOWN_CUSTOMER_ERROR_TYPE,

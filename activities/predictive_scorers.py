@@ -1,14 +1,14 @@
 """Scorers backed by the trained models, each a :class:`journeys.contracts.scoring.Scorer`.
 
-Names: ``churn_risk``, ``upgrade_likelihood``, ``conversion_probability``,
-``retention_lift``. Before ``journeys models train`` has run, a scorer
+Names: ``churn_risk``, ``upgrade_likelihood``, ``conversion_probability`` (the
+retention-lift model is weighed per offer by ``choose_retention_offer``, not asked
+as a scorer). Before ``journeys models train`` has run, a scorer
 answers with its ``fallback`` scorer when one is given (the seed formula
 scorer of the same name in ``activities.scoring``), else with the model's own
 fallback formula (model version ``formula-1``). ``context["as_of"]`` (ISO
 8601 with a time zone) fixes the moment the features are computed at, as the
 formula scorers do. An unknown customer raises
-:class:`~journeys.errors.UnknownCustomerError`; ``retention_lift`` without a
-valid ``offer`` in the context raises :class:`~journeys.errors.InvalidInputError`.
+:class:`~journeys.errors.UnknownCustomerError`.
 """
 
 from __future__ import annotations
@@ -17,25 +17,27 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from journeys.contracts.scoring import Scorer, ScoreRequest, ScoreResult
-from journeys.errors import InvalidInputError, UnknownCustomerError
+from journeys.errors import InvalidInputError, UnknownCustomerError, UnknownModelError
 from journeys.scoring.predictive_models import (
     ModelName,
     ModelRegistry,
     model_name,
-    offer_of,
     predict,
 )
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.behaviour_features import customer_features
 from journeys.store.customers import find_customer
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
 
 HIGH_TIER = 0.6
 MEDIUM_TIER = 0.3
 """Tiers of a probability: > 60% high, 30-60% medium, < 30% low (seed 000's bands)."""
 
-OFFER_CONTEXT_KEY = "offer"
+SCORED_MODELS: tuple[ModelName, ...] = tuple(
+    name for name in ModelName if name is not ModelName.RETENTION_LIFT
+)
+"""The models a journey's decide step may ask by name (they are in the catalog's scorers)."""
 
 
 class PredictiveScorer:
@@ -58,6 +60,8 @@ class PredictiveScorer:
         clock: Callable[[], datetime] = utcnow,
     ):
         self.model = model_name(name)
+        if self.model not in SCORED_MODELS:
+            raise UnknownModelError(f"{name!r} is weighed per offer, not asked as a scorer")
         self.name = self.model.value
         self._store = store
         self._registry = registry
@@ -69,11 +73,6 @@ class PredictiveScorer:
         if self._fallback is not None and self._registry.get(self.model) is None:
             return self._fallback.score(request)
         as_of = _as_of(request) or self._clock()
-        offer = None
-        if self.model is ModelName.RETENTION_LIFT:
-            if OFFER_CONTEXT_KEY not in request.context:
-                raise InvalidInputError("context.offer", "retention_lift needs the offer to weigh")
-            offer = offer_of(request.context[OFFER_CONTEXT_KEY])
         with self._store.transaction() as session:
             customer = find_customer(
                 session, org_id=request.org_id, customer_id=request.customer_id
@@ -83,20 +82,10 @@ class PredictiveScorer:
                     f"no customer {request.customer_id!r} in organisation {request.org_id!r}"
                 )
             features = customer_features(session, customer=customer, as_of=as_of)
-        prediction = predict(self._registry, self.model, features, offer)
+        prediction = predict(self._registry, self.model, features)
         inputs: dict[str, float | str | None] = {**features.values, "plan": features.plan}
         if features.defaulted:
             inputs["defaulted"] = ", ".join(features.defaulted)
-        if prediction.lift is not None:
-            inputs["offer"] = offer.value if offer else None
-            inputs["retention_lift"] = prediction.lift
-            return ScoreResult(
-                scorer=self.name,
-                score=round(prediction.lift * 100, 4),
-                probability=prediction.probability,
-                inputs=inputs,
-                model_version=prediction.model_version,
-            )
         return ScoreResult(
             scorer=self.name,
             score=round(prediction.probability * 100, 4),
@@ -130,7 +119,7 @@ def trained_scorers(
     fallbacks = fallbacks or {}
     return {
         name.value: PredictiveScorer(name.value, store, registry, fallbacks.get(name.value))
-        for name in ModelName
+        for name in SCORED_MODELS
     }
 
 

@@ -8,12 +8,14 @@ from sqlalchemy import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, Scorer, ScoreRequest, ScoreResult
+from journeys.contracts.activities import COMPUTE_SCORE_ACTIVITY
+from journeys.contracts.scoring import Scorer, ScoreRequest, ScoreResult
 from journeys.errors import INVALID_INPUT_ERROR_TYPE, UNKNOWN_MODEL_ERROR_TYPE, InvalidInputError
 from journeys.scoring import FORMULAS, Formula
 from journeys.scoring.formulas import request_window, score_window
 from journeys.store import Store
-from journeys.store.models import Event, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.events import Event
 
 
 class EventWindowScorer:
@@ -67,12 +69,10 @@ class ScoringActivities:
     """Serves named scorers through the ``compute_score`` activity.
 
     Args:
-        store: The store (kept for scorers added later that need it).
         scorers: The registry, by name; inject trained models here.
     """
 
-    def __init__(self, store: Store, scorers: Mapping[str, Scorer]):
-        self._store = store
+    def __init__(self, scorers: Mapping[str, Scorer]):
         self._scorers = dict(scorers)
 
     @activity.defn(name=COMPUTE_SCORE_ACTIVITY)

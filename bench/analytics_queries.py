@@ -35,9 +35,9 @@ from journeys.catalog import Catalog
 from journeys.dashboard.live_view import live_view
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import StepVisitRow
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import CommunicationLog, Enrollment
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.decisions import DecisionAudit
+from journeys.store.tables.enrollments import Enrollment, StepVisitRow
 from tests.support.measured_population import MEASURED
 
 RESULTS = Path(__file__).parent / "results" / "analytics_queries.json"

@@ -33,12 +33,13 @@ from journeys.decisioning.customer_decisions import CustomerDecisions
 from journeys.decisioning.next_best_action import NextBestActionRequest
 from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.devtools.synthetic_history import OUTCOME_HORIZON, generate_history
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring.model_training import store_history, train_models
-from journeys.scoring.predictive_models import BehaviourEvent, ModelRegistry
+from journeys.scoring.predictive_models import ModelRegistry
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 
 RESULTS = Path(__file__).parent / "results" / "decisions.json"
 ORG = "bench"

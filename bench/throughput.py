@@ -67,8 +67,9 @@ from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import CommunicationLog, Enrollment
-from journeys.store.tenancy_tables import create_api_key
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.enrollments import Enrollment
+from journeys.store.tenancy import create_api_key
 from journeys.structured_logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent

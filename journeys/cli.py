@@ -12,10 +12,10 @@ import importlib
 import importlib.metadata
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
+from journeys.commands.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, exit_code_of
 from journeys.errors import JourneyError
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -31,12 +31,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys.commands.rollout",
 )
 """Modules with a ``register(subparsers)`` function adding their subcommands."""
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
-
 
 DISTRIBUTION = "journeys"
 """The installed package whose metadata gives ``journeys --version``."""
@@ -67,9 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = arguments.handler(arguments)
     except JourneyError as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_FAILURE
+        return exit_code_of(err)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 

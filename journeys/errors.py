@@ -143,6 +143,9 @@ TRANSIENT_DELIVERY_ERROR_TYPE = "TransientDeliveryError"
 INVALID_INPUT_ERROR_TYPE = "InvalidInputError"
 """ApplicationError type of an activity given input it can never accept."""
 
+INVALID_TIME_ZONE_ERROR_TYPE = "InvalidTimeZoneError"
+"""ApplicationError type of a send to a customer whose stored time zone is not a zone."""
+
 UNKNOWN_CUSTOMER_ERROR_TYPE = "UnknownCustomerError"
 """ApplicationError type of a decision asked about a customer the store does not know."""
 

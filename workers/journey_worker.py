@@ -46,6 +46,7 @@ from journeys.analytics.prometheus_metrics import REGISTRY
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.client import JourneyClient
+from journeys.commands.runtime import entry_point_settings
 from journeys.contracts.scoring import Scorer
 from journeys.delivery.feedback_events import SMS_STATUS_PATH
 from journeys.errors import ConfigurationError
@@ -211,7 +212,7 @@ def build_worker(
                 for name, (formula, window) in catalog.formulas.items()
             },
         }
-    scoring = ScoringActivities(store, scorers)
+    scoring = ScoringActivities(scorers)
     next_best_actions = NextBestActionActivities.from_settings(store, settings)
     profiles = CustomerProfileActivities(store)
     decisions = DecisionAuditActivities(store)
@@ -330,7 +331,7 @@ def _ops_alerts(settings: JourneySettings) -> OpsAlerts:
 
 def main() -> None:
     """Entry point of ``python -m workers.journey_worker``."""
-    settings = JourneySettings()
+    settings = entry_point_settings()
     configure_logging(settings)
     asyncio.run(run_worker(settings))
 

@@ -23,13 +23,14 @@ from activities.message_delivery import ATTEMPTS_METRIC, SENDS_METRIC
 from journeys.analytics import prometheus_metrics as metrics
 from journeys.contracts.activities import (
     BEGIN_ENROLLMENT_ACTIVITY,
+    CHOOSE_RETENTION_OFFER_ACTIVITY,
+    COMPUTE_SCORE_ACTIVITY,
+    NEXT_BEST_ACTION_ACTIVITY,
     RECORD_ENROLLMENT_ACTIVITY,
+    SELECT_CHANNEL_ACTIVITY,
     EnrollmentRecord,
 )
-from journeys.contracts.decisions import CHOOSE_RETENTION_OFFER_ACTIVITY, SELECT_CHANNEL_ACTIVITY
 from journeys.contracts.enrollment import EnrollmentInput, EnrollmentStatus
-from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY
-from journeys.decisioning.next_best_action import NEXT_BEST_ACTION_ACTIVITY
 
 DECISION_ACTIVITIES = {
     COMPUTE_SCORE_ACTIVITY,

@@ -13,12 +13,12 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from journeys.contracts.health import (
-        CHECK_JOURNEY_HEALTH_ACTIVITY,
-        HEALTH_CHECK_WORKFLOW,
-        HealthCheckRequest,
-        HealthCheckResult,
-    )
+    from journeys.contracts.activities import CHECK_JOURNEY_HEALTH_ACTIVITY
+from journeys.contracts.health import (
+    HEALTH_CHECK_WORKFLOW,
+    HealthCheckRequest,
+    HealthCheckResult,
+)
 
 CHECK_TIMEOUT = timedelta(minutes=5)
 CHECK_RETRY = RetryPolicy(maximum_attempts=3)

@@ -28,15 +28,19 @@ with workflow.unsafe.imports_passed_through():
     from journeys.contracts import search_attributes as sa
     from journeys.contracts.activities import (
         BEGIN_ENROLLMENT_ACTIVITY,
+        CHOOSE_RETENTION_OFFER_ACTIVITY,
+        COMPUTE_SCORE_ACTIVITY,
         CREATE_HUMAN_TASK_ACTIVITY,
         DELIVER_MESSAGE_ACTIVITY,
         ENROLL_IN_JOURNEY_ACTIVITY,
         GET_JOURNEY_STATUS_ACTIVITY,
         LOAD_CUSTOMER_PROFILE_ACTIVITY,
+        NEXT_BEST_ACTION_ACTIVITY,
         RECORD_DECISION_ACTIVITY,
         RECORD_ENROLLMENT_ACTIVITY,
         RECORD_SEND_FAILURE_ACTIVITY,
         RESOLVE_WAIT_DEADLINE_ACTIVITY,
+        SELECT_CHANNEL_ACTIVITY,
         UPDATE_CUSTOMER_PROFILE_ACTIVITY,
         CustomerProfile,
         DecisionCandidate,
@@ -58,9 +62,6 @@ with workflow.unsafe.imports_passed_through():
         WaitDeadlineRequest,
     )
     from journeys.contracts.decisions import (
-        CHOOSE_RETENTION_OFFER_ACTIVITY,
-        NEXT_BEST_ACTION_ACTIVITY,
-        SELECT_CHANNEL_ACTIVITY,
         ChannelChoice,
         ChannelRequest,
         NextBestActionDecision,
@@ -90,7 +91,6 @@ with workflow.unsafe.imports_passed_through():
         StepVisit,
     )
     from journeys.contracts.scoring import (
-        COMPUTE_SCORE_ACTIVITY,
         UNAVAILABLE_MODEL_VERSION,
         ScoreRequest,
         ScoreResult,
@@ -349,7 +349,8 @@ class JourneyInterpreter:
     def _migrate(self) -> None:
         """Move to the directive's version at the mapped step, keeping the enrollment's state."""
         directive = self._progress.rollout
-        assert directive is not None and directive.definition is not None
+        assert directive is not None
+        assert directive.definition is not None
         self._progress.rollout = None
         left = f"{self._definition.key}:{self._progress.current_step}"
         self._definition = directive.definition
@@ -428,7 +429,7 @@ class JourneyInterpreter:
         name = self._progress.current_step
         return f"{name}#{self._progress.visits.get(name, 1)}"
 
-    async def _execute(self, step: Step) -> str | None:
+    async def _execute(self, step: Step) -> str | None:  # noqa: C901 - one case per step type
         """Run one step; return the next step's name (None when the journey ends)."""
         match step:
             case SendStep():
@@ -599,9 +600,20 @@ class JourneyInterpreter:
         if uses_profile(step):
             await self._load_profile()
         for case in step.cases:
-            if all([await self._holds(condition) for condition in case.conditions]):
+            if await self._case_holds(case.conditions):
                 return case.next
         return step.otherwise
+
+    async def _case_holds(self, conditions: list[Condition]) -> bool:
+        """Whether every condition holds; from revision 2 on, stops at the first that fails."""
+        if self._revision < 2:
+            # Before revision 2 every condition was evaluated (its activities run) before
+            # deciding; histories recorded so must replay the same commands.
+            return all([await self._holds(condition) for condition in conditions])
+        for condition in conditions:
+            if not await self._holds(condition):
+                return False
+        return True
 
     async def _holds(self, condition: Condition) -> bool:
         match condition:
@@ -783,7 +795,8 @@ class JourneyInterpreter:
         )
         if not step.outcomes:
             return step.next
-        assert step.timeout is not None and step.on_timeout is not None
+        assert step.timeout is not None
+        assert step.on_timeout is not None
         return await self._wait_for_events(step.outcomes, step.timeout, step.on_timeout)
 
     async def _transition(self, step: TransitionStep) -> None:
@@ -924,7 +937,7 @@ class JourneyInterpreter:
             )
         )
 
-    async def _send(
+    async def _send(  # noqa: C901 - one loop over the fallback chain, each outcome a branch
         self,
         step: SendStep | BestChannelSendStep | OfferStep | NextBestActionStep,
         chain: list[tuple[Channel, str]],

@@ -54,7 +54,7 @@ class SmtpEmailProvider:
         self.starttls, self.username, self.password = starttls, username, password
         self.tls_context = tls_context
 
-    def deliver(self, message: OutgoingMessage) -> DeliveryReceipt:
+    def deliver(self, message: OutgoingMessage) -> DeliveryReceipt:  # noqa: C901 - one outcome per SMTP failure kind
         """Send one email; 5xx replies are permanent, 4xx and connection failures transient."""
         recipient = require_recipient(message)
         if not EMAIL_ADDRESS.match(recipient):

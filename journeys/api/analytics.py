@@ -131,7 +131,7 @@ async def list_alerts(
     active: Annotated[bool, Query(description="only unresolved alerts")] = True,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
 ) -> AlertList:
-    """The organisation's health alerts (active ones by default), with their history."""
+    """The organisation's journey health alerts (active ones by default), with their history."""
     client = _client(request)
 
     def read() -> list[AlertView]:

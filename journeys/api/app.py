@@ -29,7 +29,7 @@ from journeys.api.tenancy import ApiKeyCache, install_org_scope
 from journeys.client import JourneyClient
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.tenancy_tables import apply_row_level_security
+from journeys.store.tenancy import apply_row_level_security
 
 log = structlog.get_logger(__name__)
 

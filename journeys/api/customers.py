@@ -15,7 +15,6 @@ from journeys.api.payloads import (
     ConsentResponse,
     EnrollmentList,
     Inbox,
-    InboxEntry,
 )
 from journeys.api.tenancy import OrgId
 from journeys.client import ID_PATTERN, JourneyClient
@@ -32,8 +31,9 @@ from journeys.store.consent import (
     ConsentStatus,
     record_consent,
 )
-from journeys.store.delivery_tables import InboxMessage
-from journeys.store.models import Consent, utcnow
+from journeys.store.inbox import InboxEntry, list_inbox
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.customers import Consent
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
@@ -93,25 +93,7 @@ async def inbox(
 
     def read() -> list[InboxEntry]:
         with store.transaction() as session:
-            rows = session.scalars(
-                select(InboxMessage)
-                .where(InboxMessage.org_id == org_id, InboxMessage.customer_id == customer_id)
-                .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc())
-                .limit(limit)
-            ).all()
-            return [
-                InboxEntry(
-                    id=row.id,
-                    template=row.template,
-                    subject=row.subject,
-                    body=row.body,
-                    links=list(row.links or []),
-                    created_at=row.created_at,
-                    read_at=row.read_at,
-                    acknowledged_at=row.acknowledged_at,
-                )
-                for row in rows
-            ]
+            return list_inbox(session, org_id=org_id, customer_id=customer_id, limit=limit)
 
     return Inbox(customer_id=customer_id, messages=await asyncio.to_thread(read))
 

@@ -41,7 +41,7 @@ from journeys.delivery.tracking import ONE_CLICK_BODY, LinkTracker, TrackedActio
 from journeys.errors import FeedbackRefusedError
 from journeys.settings import JourneySettings
 from journeys.store.delivery_feedback import AppliedFeedback, record_delivery_feedback
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 
 log = structlog.get_logger(__name__)
 

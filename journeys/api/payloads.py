@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
@@ -17,9 +16,12 @@ from journeys.contracts.accepted_values import (
     Text,
 )
 from journeys.contracts.enrollment import ORG_ID_PATTERN
+from journeys.errors import InvalidTimeZoneError
 from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import EVENT_NAME_PATTERN
+from journeys.language.time_zones import validate_time_zone
 from journeys.store.consent import ConsentStatus
+from journeys.store.inbox import InboxEntry
 
 MAX_ATTRIBUTES = 100
 
@@ -62,12 +64,12 @@ class BatchResponse(BaseModel):
 
 
 def _check_timezone(value: str | None) -> str | None:
-    if value is not None and value not in _TIMEZONES:
-        raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Paris)")
-    return value
-
-
-_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
+    if value is None:
+        return None
+    try:
+        return validate_time_zone(value)
+    except InvalidTimeZoneError as err:
+        raise ValueError(err.problem) from None
 
 
 class IdentifyRequest(BaseModel):
@@ -152,19 +154,6 @@ class ConsentResponse(BaseModel):
     customer_id: str
     consent: list[ConsentEntry]
     exited: list[str] = Field(default_factory=list)
-
-
-class InboxEntry(BaseModel):
-    """An in-app message."""
-
-    id: int
-    template: str
-    subject: str
-    body: str
-    links: list[str]
-    created_at: datetime
-    read_at: datetime | None
-    acknowledged_at: datetime | None
 
 
 class Inbox(BaseModel):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from journeys.api.error_responses import ApiError
 from journeys.contracts.enrollment import ORG_ID_PATTERN, ORG_ID_PROBLEM
 from journeys.store import Store
-from journeys.store.tenancy_tables import ApiKeyInfo, find_api_key, scope_transaction_to_org
+from journeys.store.tenancy import ApiKeyInfo, find_api_key, scope_transaction_to_org
 
 REQUEST_ORG: ContextVar[str | None] = ContextVar("journeys_request_org", default=None)
 """The organisation of the request being served (None outside authenticated requests)."""

@@ -93,13 +93,13 @@ class Catalog:
             beside the engine's scorers.
 
     Raises:
-        JourneyDefinitionError: a definition references a journey, scorer or
-            template that does not exist, or transitions within its own routing key
-            (a version whose metadata status is ``draft`` has its problem kept, see
-            :meth:`draft_problem`).
+        JourneyDefinitionError: a version is given twice, or a definition references
+            a journey, scorer or template that does not exist, or transitions within
+            its own routing key (a version whose metadata status is ``draft`` has its
+            problem kept, see :meth:`draft_problem`).
     """
 
-    def __init__(
+    def __init__(  # noqa: C901 - each check of a catalog is one branch, reported in order
         self,
         definitions: Iterable[JourneyDefinition],
         *,
@@ -115,7 +115,9 @@ class Catalog:
         self._versions: dict[str, dict[int, JourneyDefinition]] = defaultdict(dict)
         for definition in definitions:
             if definition.version in self._versions[definition.id]:
-                raise ValueError(f"{definition.key} is in the catalog twice")
+                raise JourneyDefinitionError(
+                    definition.id, definition.version, "is in the catalog twice"
+                )
             self._versions[definition.id][definition.version] = definition
         self._draft_problems: dict[str, JourneyDefinitionError] = {}
         for versions in self._versions.values():

@@ -38,8 +38,8 @@ from journeys.language import (
     TransitionStep,
     WaitForEventStep,
 )
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring import CSAT, FEATURE_ADOPTION
-from journeys.scoring.formulas import LOGIN
 
 INACTIVITY = timedelta(days=21)
 """Seed 001: no activity for 21 days -> at-risk."""
@@ -60,7 +60,9 @@ def _inactivity_check(next: str) -> BranchStep:
         description="Exit criterion: no activity (login) for 21 days -> At-Risk",
         cases=[
             BranchCase(
-                when=EventCountCondition(event=LOGIN, at_least=0, at_most=0, within=INACTIVITY),
+                when=EventCountCondition(
+                    event=BehaviourEvent.LOGIN, at_least=0, at_most=0, within=INACTIVITY
+                ),
                 next="to_at_risk",
             )
         ],

@@ -33,8 +33,8 @@ from journeys.language import (
     SetAttributeStep,
     WaitForEventStep,
 )
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring import NEXT_FEATURE
-from journeys.scoring.formulas import FEATURE_USED
 
 _CHANNELS = [Channel.EMAIL, Channel.IN_APP, Channel.PUSH]
 
@@ -121,12 +121,16 @@ FEATURE_ADOPTION_V1 = JourneyDefinition(
         ),
         "feature_spotlight": email("feature_spotlight", "await_feature_use"),
         "await_feature_use": WaitForEventStep(
-            events={FEATURE_USED: "adopted"}, timeout=timedelta(days=7), on_timeout="reminder"
+            events={BehaviourEvent.FEATURE_USED: "adopted"},
+            timeout=timedelta(days=7),
+            on_timeout="reminder",
         ),
         "adopted": ExitStep(outcome="adopted"),
         "reminder": in_app("feature_tooltip", "await_feature_use_again"),
         "await_feature_use_again": WaitForEventStep(
-            events={FEATURE_USED: "adopted"}, timeout=timedelta(days=7), on_timeout="not_adopted"
+            events={BehaviourEvent.FEATURE_USED: "adopted"},
+            timeout=timedelta(days=7),
+            on_timeout="not_adopted",
         ),
         "not_adopted": ExitStep(outcome="not_adopted"),
     },

@@ -25,6 +25,7 @@ from journeys.language import (
     TransitionStep,
     WaitStep,
 )
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring import (
     CHURN_RISK,
     ENGAGEMENT,
@@ -32,7 +33,6 @@ from journeys.scoring import (
     ONBOARDING_SUCCESS,
     UPGRADE_LIKELIHOOD,
 )
-from journeys.scoring.formulas import CORE_WORKFLOW_COMPLETED
 
 ACTIVE_USER_NURTURE = "journey_active_user_nurture"
 POWER_USER_ENGAGEMENT = "journey_power_user_engagement"
@@ -95,7 +95,7 @@ ONBOARDING_V2 = JourneyDefinition(
         "tour_general": in_app("tour_general", "day_1"),
         "day_1": until_day(1, "day_1_next_best_action"),
         "day_1_next_best_action": if_event(
-            CORE_WORKFLOW_COMPLETED,
+            BehaviourEvent.CORE_WORKFLOW_COMPLETED,
             "great_start_email",
             "getting_started_email",
             description="Decision point #1: completed the core workflow on Day 0?",
@@ -128,7 +128,7 @@ ONBOARDING_V2 = JourneyDefinition(
         "feature_tooltip": in_app("feature_tooltip", "day_14"),
         "day_14": until_day(14, "day_14_progress"),
         "day_14_progress": if_event(
-            CORE_WORKFLOW_COMPLETED,
+            BehaviourEvent.CORE_WORKFLOW_COMPLETED,
             "officially_activated_email",
             "day_14_churn_risk",
             description="Decision point #4: progress assessment",

@@ -20,8 +20,7 @@ from journeys.language import (
     SendStep,
     WaitStep,
 )
-
-CORE_WORKFLOW_COMPLETED = "core_workflow_completed"
+from journeys.language.behaviour_events import BehaviourEvent
 
 WELCOME_V1 = JourneyDefinition(
     id="journey_welcome",
@@ -46,7 +45,8 @@ WELCOME_V1 = JourneyDefinition(
             description="Day 1 next best action: did the customer complete the core workflow?",
             cases=[
                 BranchCase(
-                    when=EventCountCondition(event=CORE_WORKFLOW_COMPLETED), next="great_start"
+                    when=EventCountCondition(event=BehaviourEvent.CORE_WORKFLOW_COMPLETED),
+                    next="great_start",
                 )
             ],
             otherwise="getting_started_guide",

@@ -11,13 +11,13 @@ from typing import Any
 from activities.health_checks import HealthCheckActivities
 from journeys.analytics.health_schedule import ensure_health_schedule
 from journeys.catalog.configured import configured_catalog
+from journeys.commands.exit_codes import EXIT_OK
+from journeys.commands.runtime import load_settings
 from journeys.errors import InvalidInputError
-from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.health_alerts import alert_history
 from journeys.temporal_connection import connect_temporal
 
-EXIT_OK = 0
 MAX_LISTED = 1_000
 
 
@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
 def _list(arguments: argparse.Namespace) -> int:
     if not 1 <= arguments.limit <= MAX_LISTED:
         raise InvalidInputError("--limit", f"must be between 1 and {MAX_LISTED}")
-    settings = JourneySettings()
+    settings = load_settings()
     store = Store.from_settings(settings)
     try:
         with store.transaction() as session:
@@ -81,7 +81,7 @@ def _list(arguments: argparse.Namespace) -> int:
 
 
 def _check(arguments: argparse.Namespace) -> int:
-    settings = JourneySettings()
+    settings = load_settings()
     store = Store.from_settings(settings)
     try:
         result = HealthCheckActivities(store, configured_catalog(settings), settings).check(
@@ -96,7 +96,7 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _schedule(arguments: argparse.Namespace) -> int:
-    settings = JourneySettings()
+    settings = load_settings()
 
     async def run() -> str:
         return await ensure_health_schedule(await connect_temporal(settings), settings)

@@ -9,11 +9,11 @@ from typing import Any
 from journeys.analytics.queries import MAX_RANGE, ReportRequest, requested_report
 from journeys.analytics.report_text import render_report
 from journeys.catalog.configured import configured_catalog
+from journeys.commands.exit_codes import EXIT_OK
+from journeys.commands.runtime import load_settings
 from journeys.errors import InvalidInputError
-from journeys.settings import JourneySettings
 from journeys.store import Store
 
-EXIT_OK = 0
 DEFAULT_DAYS = 30
 
 
@@ -63,7 +63,7 @@ def time_range(days: int | None, since: str | None, until: str | None) -> tuple[
 def _report(arguments: argparse.Namespace) -> int:
     if arguments.version is not None and arguments.version < 1:
         raise InvalidInputError("--version", "must be at least 1")
-    settings = JourneySettings()
+    settings = load_settings()
     since, until = time_range(arguments.days, arguments.since, arguments.until)
     request = ReportRequest(
         org_id=arguments.org or settings.default_org,

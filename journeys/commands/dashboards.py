@@ -6,11 +6,10 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+from journeys.commands.exit_codes import EXIT_OK
+from journeys.commands.runtime import load_settings
 from journeys.dashboard.live_view import live_view, render_live_view
-from journeys.settings import JourneySettings
 from journeys.store import Store
-
-EXIT_OK = 0
 
 
 def register(subparsers: Any) -> None:
@@ -24,7 +23,7 @@ def register(subparsers: Any) -> None:
 
 
 def _dashboard(arguments: argparse.Namespace) -> int:
-    settings = JourneySettings()
+    settings = load_settings()
     store = Store.from_settings(settings)
     try:
         view = live_view(store, arguments.org or settings.default_org, datetime.now(UTC))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
+from journeys.commands.exit_codes import EXIT_FAILURE, EXIT_OK
 from journeys.commands.runtime import load_settings
 from journeys.decisioning.customer_explanation import explain_customer
 from journeys.devtools.synthetic_history import OUTCOME_HORIZON, generate_history
@@ -13,10 +14,8 @@ from journeys.scoring.model_training import DEFAULT_HORIZON, store_history, trai
 from journeys.scoring.predictive_models import ModelName, ModelRegistry, model_name
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
 MAX_SYNTHETIC_CUSTOMERS = 100_000
 
 

@@ -14,12 +14,12 @@ from journeys.analytics.experiments import (
     promote_winner,
 )
 from journeys.catalog.configured import configured_catalog
+from journeys.commands.exit_codes import EXIT_OK
+from journeys.commands.runtime import load_settings
 from journeys.errors import InvalidInputError
 from journeys.language.loading import dump_definition
 from journeys.settings import JourneySettings
 from journeys.store import Store
-
-EXIT_OK = 0
 
 
 def register(subparsers: Any) -> None:
@@ -76,7 +76,7 @@ def render_result(result: ExperimentResult) -> str:
 def _context(arguments: argparse.Namespace) -> tuple[JourneySettings, Any, str]:
     if arguments.version is not None and arguments.version < 1:
         raise InvalidInputError("--version", "must be at least 1")
-    settings = JourneySettings()
+    settings = load_settings()
     definition = configured_catalog(settings).get(arguments.journey, arguments.version)
     return settings, definition, arguments.org or settings.default_org
 

@@ -1,9 +1,7 @@
 """Ingress commands: api, api-key, enroll, track, import, list, show, journeys, tasks.
 
-Every command takes ``--json`` for scripts. Exit codes: 0 success, 1 failure
-(e.g. Temporal or the store unreachable), 2 invalid input, 3 not found (journey
-or enrollment), 4 refused (re-entry or conflict rules), 5 import finished with
-rejected lines.
+Every command takes ``--json`` for scripts; exit codes are those of
+:mod:`journeys.commands.exit_codes`.
 """
 
 from __future__ import annotations
@@ -22,28 +20,24 @@ from typing import Any, TextIO, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
+from journeys.commands.exit_codes import (
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REJECTED_LINES,
+    exit_code_of,
+)
 from journeys.commands.runtime import load_settings, one_shot_log_settings
 from journeys.commands.text_tables import render_table
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import (
     ConfigurationError,
-    EnrollmentNotFoundError,
-    EnrollmentRefusedError,
     InvalidInputError,
-    JourneyDefinitionError,
-    RolloutRefusedError,
-    UnknownJourneyError,
+    JourneyError,
 )
 from journeys.routing.task_outcomes import HumanTaskView, claim_task, complete_task, find_tasks
 from journeys.settings import JourneySettings
 from journeys.store.human_tasks import TASK_STATUSES
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
-EXIT_NOT_FOUND = 3
-EXIT_REFUSED = 4
-EXIT_REJECTED_LINES = 5
 
 IMPORT_BATCH_SIZE = 200
 """Events stored per transaction by ``journeys import``."""
@@ -222,14 +216,8 @@ def _with_client(
 
     try:
         return asyncio.run(main()), EXIT_OK
-    except InvalidInputError as err:
-        return None, _fail(arguments, EXIT_INVALID, str(err))
-    except (UnknownJourneyError, EnrollmentNotFoundError) as err:
-        return None, _fail(arguments, EXIT_NOT_FOUND, str(err))
-    except (EnrollmentRefusedError, RolloutRefusedError, JourneyDefinitionError) as err:
-        return None, _fail(arguments, EXIT_REFUSED, str(err))
-    except ConfigurationError as err:
-        return None, _fail(arguments, EXIT_FAILURE, str(err))
+    except JourneyError as err:
+        return None, _fail(arguments, exit_code_of(err), str(err))
 
 
 def _org(arguments: argparse.Namespace, settings: JourneySettings | None = None) -> str:
@@ -272,7 +260,7 @@ def _key_store() -> Any:
 
 def run_key_create(arguments: argparse.Namespace) -> int:
     """``journeys api-key create``: print a new key once."""
-    from journeys.store.tenancy_tables import create_api_key
+    from journeys.store.tenancy import create_api_key
 
     store = _key_store()
     try:
@@ -293,7 +281,7 @@ def run_key_create(arguments: argparse.Namespace) -> int:
 
 def run_key_list(arguments: argparse.Namespace) -> int:
     """``journeys api-key list``."""
-    from journeys.store.tenancy_tables import list_api_keys
+    from journeys.store.tenancy import list_api_keys
 
     store = _key_store()
     try:
@@ -312,7 +300,7 @@ def run_key_list(arguments: argparse.Namespace) -> int:
 
 def run_key_disable(arguments: argparse.Namespace) -> int:
     """``journeys api-key disable``."""
-    from journeys.store.tenancy_tables import disable_api_key
+    from journeys.store.tenancy import disable_api_key
 
     store = _key_store()
     try:
@@ -408,6 +396,21 @@ class ImportSummary:
     rejected_file: str | None = None
     first_rejections: list[str] = field(default_factory=list)
 
+    def reject(self, number: int, raw: str, reason: str, rejected: TextIO) -> None:
+        """Count a rejected line and write it, with its reason, to the rejected file."""
+        self.rejected += 1
+        if len(self.first_rejections) < 5:
+            self.first_rejections.append(f"line {number}: {reason}")
+        rejected.write(json.dumps({"line": number, "reason": reason, "raw": raw}) + "\n")
+
+    def count(self, results: list[TrackResult]) -> None:
+        """Count what a stored batch did."""
+        for result in results:
+            self.accepted += result.stored
+            self.duplicates += not result.stored
+            self.enrolled += len(result.enrolled)
+            self.signalled += len(result.signalled)
+
 
 TRACKED_FIELDS = ("org_id", "customer_id", "name", "event_id", "occurred_at", "properties")
 
@@ -491,43 +494,19 @@ def run_import(arguments: argparse.Namespace) -> int:
         progress = _Progress(total, sys.stderr, sys.stderr.isatty() and not arguments.json)
         pending: list[TrackedEvent] = []
         with rejected_path.open("w", encoding="utf-8") as rejected:
-
-            def reject(number: int, raw: str, reason: str) -> None:
-                summary.rejected += 1
-                message = f"line {number}: {reason}"
-                if len(summary.first_rejections) < 5:
-                    summary.first_rejections.append(message)
-                rejected.write(json.dumps({"line": number, "reason": reason, "raw": raw}) + "\n")
-
-            async def flush() -> None:
-                results = await client.track_batch(pending)
-                for result in results:
-                    summary.accepted += result.stored
-                    summary.duplicates += not result.stored
-                    summary.enrolled += len(result.enrolled)
-                    summary.signalled += len(result.signalled)
-                pending.clear()
-                progress.show(summary.lines, summary)
-
             for number, raw, parsed in _read_lines(path, kind):
                 summary.lines += 1
-                if isinstance(parsed, str):
-                    reject(number, raw, parsed)
-                    continue
-                parsed.setdefault("org_id", org)
-                try:
-                    event = _event(parsed, "")
-                except InvalidInputError as err:
-                    reject(number, raw, str(err))
-                    continue
-                if event.occurred_at > client.latest_acceptable_time():
-                    reject(number, raw, "occurred_at: is too far in the future")
+                event = _event_of_line(parsed, org, client.latest_acceptable_time())
+                if isinstance(event, str):
+                    summary.reject(number, raw, event, rejected)
                     continue
                 pending.append(event)
                 if len(pending) >= arguments.batch_size:
-                    await flush()
+                    summary.count(await client.track_batch(pending))
+                    pending.clear()
+                    progress.show(summary.lines, summary)
             if pending:
-                await flush()
+                summary.count(await client.track_batch(pending))
             progress.show(summary.lines, summary)
             progress.close()
         return summary
@@ -539,6 +518,26 @@ def run_import(arguments: argparse.Namespace) -> int:
         result.rejected_file = str(rejected_path)
     else:
         rejected_path.unlink(missing_ok=True)
+    _emit(arguments, result.__dict__, _import_report(result))
+    return EXIT_REJECTED_LINES if result.rejected else EXIT_OK
+
+
+def _event_of_line(parsed: dict[str, Any] | str, org: str, latest: datetime) -> TrackedEvent | str:
+    """The event an imported line holds, or the reason the line is rejected."""
+    if isinstance(parsed, str):
+        return parsed
+    parsed.setdefault("org_id", org)
+    try:
+        event = _event(parsed, "")
+    except InvalidInputError as err:
+        return str(err)
+    if event.occurred_at > latest:
+        return "occurred_at: is too far in the future"
+    return event
+
+
+def _import_report(result: ImportSummary) -> str:
+    """The summary ``journeys import`` prints, with the first rejected lines."""
     text = (
         f"{result.lines} lines: {result.accepted} accepted, {result.duplicates} duplicates,"
         f" {result.rejected} rejected; {result.enrolled} enrollments started,"
@@ -546,9 +545,8 @@ def run_import(arguments: argparse.Namespace) -> int:
     )
     if result.rejected:
         text += "\n" + "\n".join(result.first_rejections)
-        text += f"\nrejected lines (with reasons): {rejected_path}"
-    _emit(arguments, result.__dict__, text)
-    return EXIT_REJECTED_LINES if result.rejected else EXIT_OK
+        text += f"\nrejected lines (with reasons): {result.rejected_file}"
+    return text
 
 
 def run_list(arguments: argparse.Namespace) -> int:
@@ -618,7 +616,7 @@ def run_catalog(arguments: argparse.Namespace) -> int:
     """``journeys journeys``: every shipped journey version (``*`` marks the current one)."""
     from journeys.catalog.configured import configured_catalog
 
-    catalog = configured_catalog(JourneySettings())
+    catalog = configured_catalog(load_settings())
     current = {(j.id, j.version) for j in catalog.current_versions()}
     rows: list[dict[str, Any]] = [
         {

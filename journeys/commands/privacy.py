@@ -7,7 +7,8 @@ import json
 import re
 
 from journeys.client import ID_PATTERN
-from journeys.commands.ingress import EXIT_OK, _emit, _org, _with_client
+from journeys.commands.exit_codes import EXIT_OK
+from journeys.commands.ingress import _emit, _org, _with_client
 from journeys.errors import InvalidInputError
 from journeys.privacy import erase_customer_data, export_customer_data
 

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from journeys.client import JourneyClient
+from journeys.commands.exit_codes import EXIT_INVALID
 from journeys.commands.ingress import (
-    EXIT_INVALID,
     _emit,
     _fail,
     _json_flag,

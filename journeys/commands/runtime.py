@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from journeys.commands.exit_codes import EXIT_OK, exit_code_of
 from journeys.errors import ConfigurationError, InvalidInputError
 from journeys.settings import JourneySettings
 
@@ -59,6 +61,19 @@ def one_shot_log_settings(settings: JourneySettings) -> JourneySettings:
     if "log_level" in settings.model_fields_set:
         return settings
     return settings.model_copy(update={"log_level": ONE_SHOT_LOG_LEVEL})
+
+
+def entry_point_settings() -> JourneySettings:
+    """Settings for a ``python -m`` entry point: a bad setting ends the process, named.
+
+    Prints ``error: <setting> (JOURNEYS_<SETTING>): <problem>`` and exits with
+    the invalid-input code, instead of a pydantic traceback.
+    """
+    try:
+        return load_settings()
+    except InvalidInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(exit_code_of(err)) from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -139,7 +154,7 @@ def run_dev(arguments: argparse.Namespace) -> int:
         configure_logging(settings, log_file)
         asyncio.run(_until_stopped(run_dev_stack(settings, cli_commands=commands)))
     print("journeys dev: stopped", flush=True)
-    return 0
+    return EXIT_OK
 
 
 def run_worker_command(arguments: argparse.Namespace) -> int:
@@ -158,7 +173,7 @@ def run_worker_command(arguments: argparse.Namespace) -> int:
             f"cannot reach Temporal at {settings.temporal_address}"
             f" (JOURNEYS_TEMPORAL_ADDRESS): {err}"
         ) from None
-    return 0
+    return EXIT_OK
 
 
 def run_migrate(arguments: argparse.Namespace) -> int:
@@ -181,7 +196,7 @@ def run_migrate(arguments: argparse.Namespace) -> int:
     finally:
         store.dispose()
     print(f"store migrated: {display_url(url)}")
-    return 0
+    return EXIT_OK
 
 
 def run_temporal_setup(arguments: argparse.Namespace) -> int:
@@ -196,7 +211,7 @@ def run_temporal_setup(arguments: argparse.Namespace) -> int:
         f"search attributes registered on {settings.temporal_address}"
         f" (namespace {settings.temporal_namespace})"
     )
-    return 0
+    return EXIT_OK
 
 
 async def _register_search_attributes(settings: JourneySettings, wait: float) -> None:

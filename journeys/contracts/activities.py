@@ -1,4 +1,8 @@
-"""Inputs and outputs of the engine's activities: pure pydantic models."""
+"""The engine's activities: their inputs and outputs (pure pydantic) and every activity name.
+
+Every ``*_ACTIVITY`` name is defined here and only here: workers register the
+activities under them and workflows call them by them.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,21 @@ RECORD_ENROLLMENT_ACTIVITY = "record_enrollment"
 
 DELIVER_MESSAGE_ACTIVITY = "deliver_message"
 """Activity name: send one message on one channel, exactly once."""
+
+COMPUTE_SCORE_ACTIVITY = "compute_score"
+"""Activity name: compute a named score for a customer."""
+
+NEXT_BEST_ACTION_ACTIVITY = "next_best_action"
+"""Activity name: decide a customer's next best action (and record it)."""
+
+CHOOSE_RETENTION_OFFER_ACTIVITY = "choose_retention_offer"
+"""Activity name: choose the retention offer with the best positive expected value."""
+
+SELECT_CHANNEL_ACTIVITY = "select_channel"
+"""Activity name: choose the channel with the best urgency-adjusted engagement."""
+
+CHECK_JOURNEY_HEALTH_ACTIVITY = "check_journey_health"
+"""Activity name: evaluate seed 000's alerts for every journey, store and deliver changes."""
 
 
 class EnrollmentRecord(BaseModel):

@@ -15,15 +15,6 @@ from pydantic import BaseModel, Field
 from journeys.language.channels import CHANNELS, Channel
 from journeys.language.delivery_rules import FrequencyCap
 
-SELECT_CHANNEL_ACTIVITY = "select_channel"
-"""Activity name: choose the channel with the best urgency-adjusted engagement."""
-
-CHOOSE_RETENTION_OFFER_ACTIVITY = "choose_retention_offer"
-"""Activity name: choose the retention offer with the best positive expected value."""
-
-NEXT_BEST_ACTION_ACTIVITY = "next_best_action"
-"""Activity name: decide a customer's next best action (and record it)."""
-
 NO_ACTION = "no_action"
 """The choice recorded when every candidate was filtered out."""
 

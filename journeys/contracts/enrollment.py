@@ -29,7 +29,9 @@ INTERPRETER_REVISION = 2
 Revision 2: step visits (with the experiment arm of an experiment step's visit)
 are recorded in the store once per visit, in one batch where the enrollment comes
 to rest, by the local enrollment bookkeeping activity; arms are kept in a search
-attribute; a journey's holdout group walks the steps but is sent nothing.
+attribute; a journey's holdout group walks the steps but is sent nothing; a
+branch case stops at its first condition that fails, so the scorer and profile
+activities of the conditions after it do not run.
 
 Revision 1: enrollment rows are written by local activities; the first step's
 waits count every event after the entry event; search attributes are upserted

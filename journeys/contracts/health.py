@@ -9,9 +9,6 @@ from pydantic import BaseModel, Field
 HEALTH_CHECK_WORKFLOW = "JourneyHealthCheckWorkflow"
 """Workflow type the health-check Temporal Schedule starts."""
 
-CHECK_JOURNEY_HEALTH_ACTIVITY = "check_journey_health"
-"""Activity name: evaluate seed 000's alerts for every journey, store and deliver changes."""
-
 
 class HealthCheckRequest(BaseModel):
     """Evaluate the alerts as of ``now`` (the scheduled run's workflow time)."""

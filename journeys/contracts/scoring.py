@@ -11,9 +11,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-COMPUTE_SCORE_ACTIVITY = "compute_score"
-"""Activity name: compute a named score for a customer."""
-
 UNAVAILABLE_MODEL_VERSION = "unavailable"
 """The model version a decide step records when its scorer kept failing (a decision error)."""
 

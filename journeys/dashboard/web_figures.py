@@ -19,9 +19,9 @@ from journeys.decisioning.client_journey_service import ClientJourneyService
 from journeys.language import ExperimentStep, JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import HealthAlert
 from journeys.store.health_alerts import alert_history
 from journeys.store.journey_analytics import CohortFilter, customer_paths
+from journeys.store.tables.journeys import HealthAlert
 
 DELTA_DAYS = 7
 """Seed 000: every KPI shows its change over 7 days."""

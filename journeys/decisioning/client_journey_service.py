@@ -42,8 +42,8 @@ from journeys.errors import InvalidInputError
 from journeys.store import Store
 from journeys.store import client_journeys as records
 from journeys.store.customers import find_customer
-from journeys.store.decision_tables import ClientJourneyEvent, ClientJourneyScore
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.decisions import ClientJourneyEvent, ClientJourneyScore
 
 HIGH_RISK_LEVELS = ("HIGH", "CRITICAL")
 """Risk levels listed by :meth:`ClientJourneyService.get_high_risk_clients`."""

@@ -44,8 +44,9 @@ from journeys.store.channel_engagement import channel_history, recent_email_open
 from journeys.store.consent import send_forbidden_because
 from journeys.store.customers import find_customer
 from journeys.store.decision_audit import record_decision
-from journeys.store.models import Customer, utcnow
 from journeys.store.send_slots import slots_held
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.customers import Customer
 
 RECENT_EMAILS = 5
 """Email responsiveness looks at the customer's last 5 emails (seed 001's "3 of last 5")."""

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from journeys.contracts.decisions import NEXT_BEST_ACTION_ACTIVITY as NEXT_BEST_ACTION_ACTIVITY
 from journeys.contracts.decisions import NO_ACTION as NO_ACTION
 from journeys.contracts.decisions import ActionKind as ActionKind
 from journeys.contracts.decisions import NextBestActionDecision as NextBestActionDecision

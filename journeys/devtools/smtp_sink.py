@@ -19,6 +19,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from journeys.commands.runtime import entry_point_settings
 from journeys.settings import JourneySettings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -67,7 +68,7 @@ def start_smtp_sink(settings: JourneySettings) -> Controller:
 
 def main() -> None:
     """Run the sink until interrupted."""
-    settings = JourneySettings()
+    settings = entry_point_settings()
     controller = start_smtp_sink(settings)
     print(
         f"SMTP sink on {settings.smtp_host}:{settings.smtp_port},"

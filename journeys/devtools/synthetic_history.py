@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from journeys.decisioning.retention_offers import Offer
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring.predictive_models import (
     ADOPTION_ATTRIBUTE,
     CLV_ATTRIBUTE,
@@ -26,7 +27,6 @@ from journeys.scoring.predictive_models import (
     SIGNUP_ATTRIBUTE,
     STARTER_PLAN,
     TRIAL_PLAN,
-    BehaviourEvent,
 )
 
 HISTORY_DAYS = 60
@@ -60,7 +60,7 @@ class SyntheticHistory(BaseModel):
     events: list[dict[str, Any]]
 
 
-def generate_history(
+def generate_history(  # noqa: C901 - one generative story, read top to bottom, per customer
     *, org_id: str, customers: int, as_of: datetime, seed: int = 42
 ) -> SyntheticHistory:
     """Generate ``customers`` customers with behaviour before and outcomes after ``as_of``."""
@@ -84,9 +84,9 @@ def generate_history(
         daily_rates = {
             BehaviourEvent.LOGIN: 0.6 * math.exp(0.6 * engagement),
             BehaviourEvent.FEATURE_USED: 0.4 * math.exp(0.8 * engagement),
-            BehaviourEvent.WORKFLOW_COMPLETED: 0.05 * math.exp(0.9 * engagement),
-            BehaviourEvent.PRICING_VIEWED: 0.08 * math.exp(1.1 * intent),
-            BehaviourEvent.SUPPORT_TICKET: 0.02 * math.exp(0.9 * friction),
+            BehaviourEvent.CORE_WORKFLOW_COMPLETED: 0.05 * math.exp(0.9 * engagement),
+            BehaviourEvent.PRICING_PAGE_VIEWED: 0.08 * math.exp(1.1 * intent),
+            BehaviourEvent.SUPPORT_TICKET_OPENED: 0.02 * math.exp(0.9 * friction),
             BehaviourEvent.PAYMENT_FAILED: 0.0
             if plan == TRIAL_PLAN
             else 0.004 * math.exp(friction),
@@ -122,7 +122,7 @@ def generate_history(
             convert = _logistic(
                 -2.0
                 + 0.08 * recent[BehaviourEvent.LOGIN]
-                + 0.6 * recent[BehaviourEvent.PRICING_VIEWED]
+                + 0.6 * recent[BehaviourEvent.PRICING_PAGE_VIEWED]
                 + 0.5 * intent
             )
             if rng.random() < convert:
@@ -135,7 +135,7 @@ def generate_history(
         churn_logit = (
             -1.8
             - 0.05 * recent[BehaviourEvent.LOGIN]
-            + 0.7 * recent[BehaviourEvent.SUPPORT_TICKET]
+            + 0.7 * recent[BehaviourEvent.SUPPORT_TICKET_OPENED]
             + 1.0 * recent[BehaviourEvent.PAYMENT_FAILED]
             + 0.08 * idle
         )
@@ -165,7 +165,7 @@ def generate_history(
             )
         elif plan == STARTER_PLAN:
             upgrade = _logistic(
-                -2.6 + 0.5 * recent[BehaviourEvent.PRICING_VIEWED] + 0.03 * (adoption - 50)
+                -2.6 + 0.5 * recent[BehaviourEvent.PRICING_PAGE_VIEWED] + 0.03 * (adoption - 50)
             )
             if rng.random() < upgrade:
                 events.append(

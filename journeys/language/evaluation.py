@@ -7,7 +7,7 @@ the client when it checks entry conditions.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,25 +68,25 @@ def compare(left: Any, op: str, right: Any) -> bool:
         return left is not None
     if left is None:
         return op == "ne"
+    holds = _OPERATORS.get(op)
+    if holds is None:
+        raise ValueError(f"unknown operator {op!r}")
     try:
-        match op:
-            case "eq":
-                return bool(left == right)
-            case "ne":
-                return bool(left != right)
-            case "in":
-                return bool(left in right)
-            case "gt":
-                return bool(float(left) > float(right))
-            case "gte":
-                return bool(float(left) >= float(right))
-            case "lt":
-                return bool(float(left) < float(right))
-            case "lte":
-                return bool(float(left) <= float(right))
+        return holds(left, right)
     except (TypeError, ValueError):
         return False
-    raise ValueError(f"unknown operator {op!r}")
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda left, right: bool(left == right),
+    "ne": lambda left, right: bool(left != right),
+    "in": lambda left, right: bool(left in right),
+    "gt": lambda left, right: float(left) > float(right),
+    "gte": lambda left, right: float(left) >= float(right),
+    "lt": lambda left, right: float(left) < float(right),
+    "lte": lambda left, right: float(left) <= float(right),
+}
+"""The comparison of each operator but ``exists``; numbers compare as floats."""
 
 
 def attribute_holds(condition: AttributeCondition, attributes: Mapping[str, Any]) -> bool:

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from journeys.language.time_zones import validate_time_zone
+
+DEFAULT_TIME_ZONE = "UTC"
+"""The zone of a customer who never gave one (the store's default)."""
 
 
 def customer_zone(name: str | None) -> ZoneInfo:
-    """The customer's time zone; UTC when unknown."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The customer's time zone (:data:`DEFAULT_TIME_ZONE` when none is given).
+
+    Raises:
+        InvalidTimeZoneError: ``name`` is not an IANA time zone name.
+    """
+    return ZoneInfo(validate_time_zone(name or DEFAULT_TIME_ZONE))
 
 
 def next_local_time(now: datetime, at: time, weekdays: Sequence[int], zone: ZoneInfo) -> datetime:

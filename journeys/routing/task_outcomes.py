@@ -15,7 +15,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from journeys.client import JourneyClient, TrackedEvent
-from journeys.store.delivery_tables import HumanTask
 from journeys.store.human_tasks import (
     DONE,
     claim_human_task,
@@ -23,7 +22,8 @@ from journeys.store.human_tasks import (
     list_tasks,
     task_outcome_event,
 )
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.enrollments import HumanTask
 
 
 class HumanTaskView(BaseModel):

@@ -1,14 +1,8 @@
 """The seed formulas, exactly as written, and the documented default predictive formulas.
 
-Behaviour events the formulas read (names the product sends):
-
-- ``login``: one per login; ``login_days`` counts distinct UTC dates.
-- ``feature_used`` with property ``feature``: distinct features used.
-- ``core_workflow_completed``: the core workflow (seed 000).
-- ``core_feature_used``: the trial's core feature (seed 000 template 3).
-- ``session_ended`` with property ``duration_minutes``.
-- ``csat_submitted`` with property ``score`` (0-10).
-- ``pricing_page_viewed``, ``support_ticket_opened``.
+The behaviour events they read are those of
+:class:`journeys.language.behaviour_events.BehaviourEvent`, summarised per
+customer in an :class:`ActivitySummary`.
 """
 
 from __future__ import annotations
@@ -20,15 +14,7 @@ from typing import Any
 
 from journeys.contracts.scoring import ScoreResult
 from journeys.errors import InvalidInputError
-
-LOGIN = "login"
-FEATURE_USED = "feature_used"
-CORE_WORKFLOW_COMPLETED = "core_workflow_completed"
-CORE_FEATURE_USED = "core_feature_used"
-SESSION_ENDED = "session_ended"
-CSAT_SUBMITTED = "csat_submitted"
-PRICING_PAGE_VIEWED = "pricing_page_viewed"
-SUPPORT_TICKET_OPENED = "support_ticket_opened"
+from journeys.language.behaviour_events import BehaviourEvent
 
 ENGAGEMENT = "engagement"
 TRIAL_ENGAGEMENT = "trial_engagement"
@@ -88,23 +74,23 @@ def summarise(events: Iterable[ScoredEvent]) -> ActivitySummary:
     summary = ActivitySummary()
     days: set[str] = set()
     for name, occurred_at, properties in events:
-        if name == LOGIN:
+        if name == BehaviourEvent.LOGIN:
             summary.logins += 1
             days.add(occurred_at.astimezone(UTC).date().isoformat())
-        elif name == FEATURE_USED and properties.get("feature"):
+        elif name == BehaviourEvent.FEATURE_USED and properties.get("feature"):
             summary.features.add(str(properties["feature"]))
-        elif name == CORE_WORKFLOW_COMPLETED:
+        elif name == BehaviourEvent.CORE_WORKFLOW_COMPLETED:
             summary.workflows_completed += 1
-        elif name == CORE_FEATURE_USED:
+        elif name == BehaviourEvent.CORE_FEATURE_USED:
             summary.core_feature_used = True
-        elif name == SESSION_ENDED:
+        elif name == BehaviourEvent.SESSION_ENDED:
             minutes = _number(properties.get("duration_minutes"))
             summary.max_session_minutes = max(summary.max_session_minutes, minutes or 0.0)
-        elif name == CSAT_SUBMITTED:
+        elif name == BehaviourEvent.CSAT_SUBMITTED:
             summary.latest_csat = _number(properties.get("score"))
-        elif name == PRICING_PAGE_VIEWED:
+        elif name == BehaviourEvent.PRICING_PAGE_VIEWED:
             summary.pricing_page_views += 1
-        elif name == SUPPORT_TICKET_OPENED:
+        elif name == BehaviourEvent.SUPPORT_TICKET_OPENED:
             summary.support_tickets += 1
     summary.login_days = len(days)
     return summary

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from journeys.decisioning.retention_offers import Offer
 from journeys.devtools.synthetic_history import SyntheticHistory
 from journeys.errors import InvalidInputError
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring.predictive_models import (
     ACTIVITY_WINDOW,
     FEATURES,
     STARTER_PLAN,
     TRIAL_PLAN,
     BehaviourCounts,
-    BehaviourEvent,
     CustomerFeatures,
     ModelMetadata,
     ModelName,
@@ -39,7 +39,8 @@ from journeys.scoring.predictive_models import (
 )
 from journeys.store import Store
 from journeys.store.behaviour_features import behaviour_counts
-from journeys.store.models import Customer, Event
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
 
 DEFAULT_HORIZON = timedelta(days=30)
 """Outcomes are looked for this long after the cut-off."""

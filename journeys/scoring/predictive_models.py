@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from journeys.decisioning.retention_offers import Offer
 from journeys.errors import InvalidInputError, UnknownModelError
+from journeys.language.behaviour_events import BehaviourEvent
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -49,21 +50,6 @@ class ModelName(StrEnum):
     UPGRADE_LIKELIHOOD = "upgrade_likelihood"
     CONVERSION_PROBABILITY = "conversion_probability"
     RETENTION_LIFT = "retention_lift"
-
-
-class BehaviourEvent(StrEnum):
-    """Behavioural events the features count and the outcomes the models learn."""
-
-    LOGIN = "login"
-    FEATURE_USED = "feature_used"
-    WORKFLOW_COMPLETED = "core_workflow_completed"
-    PRICING_VIEWED = "pricing_page_viewed"
-    SUPPORT_TICKET = "support_ticket_opened"
-    PAYMENT_FAILED = "payment_failed"
-    SUBSCRIPTION_CANCELLED = "subscription_cancelled"
-    PLAN_UPGRADED = "plan_upgraded"
-    TRIAL_CONVERTED = "trial_converted"
-    RETENTION_OFFER_MADE = "retention_offer_made"
 
 
 ACTIVITY_WINDOW = timedelta(days=30)
@@ -92,8 +78,8 @@ FEATURES: tuple[str, ...] = (
 COUNTED_EVENTS: dict[str, BehaviourEvent] = {
     "logins_30d": BehaviourEvent.LOGIN,
     "feature_uses_30d": BehaviourEvent.FEATURE_USED,
-    "workflows_completed_30d": BehaviourEvent.WORKFLOW_COMPLETED,
-    "support_tickets_30d": BehaviourEvent.SUPPORT_TICKET,
+    "workflows_completed_30d": BehaviourEvent.CORE_WORKFLOW_COMPLETED,
+    "support_tickets_30d": BehaviourEvent.SUPPORT_TICKET_OPENED,
     "payment_failures_30d": BehaviourEvent.PAYMENT_FAILED,
 }
 """Features that count one event over :data:`ACTIVITY_WINDOW`."""
@@ -174,7 +160,7 @@ def count_behaviour(events: Iterable[tuple[str, datetime]], as_of: datetime) -> 
             continue
         recent = int(occurred_at > as_of - ACTIVITY_WINDOW)
         counts.counts_30d[name] = counts.counts_30d.get(name, 0) + recent
-        if name == BehaviourEvent.PRICING_VIEWED.value and occurred_at > as_of - INTENT_WINDOW:
+        if name == BehaviourEvent.PRICING_PAGE_VIEWED.value and occurred_at > as_of - INTENT_WINDOW:
             counts.pricing_views_7d += 1
         if counts.last_event_at is None or occurred_at > counts.last_event_at:
             counts.last_event_at = occurred_at

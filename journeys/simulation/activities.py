@@ -35,14 +35,18 @@ from typing import Any
 from activities.customer_profiles import calendar_deadline
 from journeys.contracts.activities import (
     BEGIN_ENROLLMENT_ACTIVITY,
+    CHOOSE_RETENTION_OFFER_ACTIVITY,
+    COMPUTE_SCORE_ACTIVITY,
     CREATE_HUMAN_TASK_ACTIVITY,
     DELIVER_MESSAGE_ACTIVITY,
     ENROLL_IN_JOURNEY_ACTIVITY,
     GET_JOURNEY_STATUS_ACTIVITY,
     LOAD_CUSTOMER_PROFILE_ACTIVITY,
+    NEXT_BEST_ACTION_ACTIVITY,
     RECORD_DECISION_ACTIVITY,
     RECORD_ENROLLMENT_ACTIVITY,
     RESOLVE_WAIT_DEADLINE_ACTIVITY,
+    SELECT_CHANNEL_ACTIVITY,
     UPDATE_CUSTOMER_PROFILE_ACTIVITY,
     CustomerProfile,
     DecisionRecord,
@@ -60,9 +64,6 @@ from journeys.contracts.activities import (
     WaitDeadlineRequest,
 )
 from journeys.contracts.decisions import (
-    CHOOSE_RETENTION_OFFER_ACTIVITY,
-    NEXT_BEST_ACTION_ACTIVITY,
-    SELECT_CHANNEL_ACTIVITY,
     ChannelChoice,
     ChannelRequest,
     NextBestActionDecision,
@@ -70,7 +71,7 @@ from journeys.contracts.decisions import (
     OfferDecision,
     RetentionOfferRequest,
 )
-from journeys.contracts.scoring import COMPUTE_SCORE_ACTIVITY, ScoreRequest, ScoreResult
+from journeys.contracts.scoring import ScoreRequest, ScoreResult
 from journeys.decisioning.channel_selection import HISTORY_WINDOW, ChannelHistory, select_channel
 from journeys.decisioning.customer_decisions import (
     CHANNEL_DECISION,
@@ -86,7 +87,7 @@ from journeys.decisioning.customer_decisions import (
 )
 from journeys.decisioning.retention_offers import choose_retention_offer
 from journeys.delivery.frequency_caps import slot_frees_at
-from journeys.delivery.quiet_hours import customer_zone, quiet_hours_end
+from journeys.delivery.quiet_hours import quiet_hours_end
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
     UNKNOWN_MODEL_ERROR_TYPE,
@@ -94,6 +95,7 @@ from journeys.errors import (
 )
 from journeys.language.channels import Channel
 from journeys.language.delivery_rules import FrequencyCap, QuietHours
+from journeys.language.schedule import customer_zone
 from journeys.scoring.formulas import FORMULAS, Formula, ScoredEvent, request_window, score_window
 from journeys.scoring.predictive_models import (
     CustomerFeatures,

@@ -25,8 +25,8 @@ from journeys.simulation.activities import CustomerEvent, SimulatedCustomer
 from journeys.simulation.engine import Progress, SimulationSettings, check_days, simulate_customer
 from journeys.simulation.report import SimulationReport
 from journeys.store import Store
-from journeys.store.delivery_tables import Suppression
-from journeys.store.models import Consent, Customer, Event
+from journeys.store.tables.customers import Consent, Customer, Suppression
+from journeys.store.tables.events import Event
 
 PAGE_SIZE = 500
 """Customers read from the store at a time (memory stays flat)."""

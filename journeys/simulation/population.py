@@ -38,8 +38,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from journeys.delivery.quiet_hours import customer_zone
 from journeys.errors import InvalidInputError
+from journeys.language.schedule import customer_zone
 from journeys.language.steps import EVENT_NAME_PATTERN
 from journeys.simulation.activities import CustomerEvent, SimulatedCustomer
 from journeys.store.consent import CONSENT_CHANNELS, ConsentStatus

@@ -241,7 +241,7 @@ class EnrollmentRun:
     path: list[str] = field(default_factory=list)
 
 
-def run_enrollment(
+def run_enrollment(  # noqa: C901 - one enrollment's loop, one case per step outcome
     definition: JourneyDefinition,
     *,
     org_id: str,

@@ -9,16 +9,17 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from journeys.language.behaviour_events import BehaviourEvent
 from journeys.scoring.predictive_models import (
     ACTIVITY_WINDOW,
     INACTIVITY_CAP_DAYS,
     INTENT_WINDOW,
     BehaviourCounts,
-    BehaviourEvent,
     CustomerFeatures,
     compute_features,
 )
-from journeys.store.models import Customer, Event
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
 
 LOOKBACK = timedelta(days=INACTIVITY_CAP_DAYS)
 """Older events change no feature (days since the last event is capped at 90)."""
@@ -35,7 +36,7 @@ _COUNTS = (
             case(
                 (
                     and_(
-                        Event.name == BehaviourEvent.PRICING_VIEWED.value,
+                        Event.name == BehaviourEvent.PRICING_PAGE_VIEWED.value,
                         Event.occurred_at > bindparam("intent_since", type_=_AS_OF.type),
                     ),
                     1,

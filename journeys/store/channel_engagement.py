@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from journeys.contracts.activities import SendStatus
 from journeys.decisioning.channel_selection import ChannelHistory
 from journeys.language.channels import Channel
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 
 
 def channel_history(

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from journeys.store.decision_tables import ClientJourneyEvent, ClientJourneyScore
-from journeys.store.models import Customer
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.decisions import ClientJourneyEvent, ClientJourneyScore
 
 
 def add_journey_event(

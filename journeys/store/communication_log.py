@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from journeys.contracts.activities import SendRequest
 from journeys.errors import InvalidInputError
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 
 RESERVED = "reserved"
 """Status of a send whose slot is taken but whose provider outcome is not recorded yet."""

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from journeys.language.channels import Channel
 from journeys.store.database import insert_if_absent
-from journeys.store.delivery_tables import Suppression
-from journeys.store.models import Consent
+from journeys.store.tables.customers import Consent, Suppression
 
 ALL_CHANNELS = "all"
 """The consent channel that stands for every channel (a global opt-out)."""

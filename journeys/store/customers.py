@@ -9,8 +9,11 @@ from sqlalchemy.orm import Session
 
 from journeys.contracts.accepted_values import json_object_problem, lifecycle_stage_problem
 from journeys.errors import InvalidInputError
+from journeys.language.schedule import DEFAULT_TIME_ZONE
+from journeys.language.time_zones import validate_time_zone
 from journeys.store.database import insert_if_absent
-from journeys.store.models import Customer, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.customers import Customer
 
 
 def upsert_customer(
@@ -27,6 +30,7 @@ def upsert_customer(
     Raises:
         InvalidInputError: an attribute or the stage cannot be stored (checked
             before anything is written).
+        InvalidTimeZoneError: ``timezone`` is not an IANA time zone name.
     """
     problem = json_object_problem(attributes or {})
     if problem is not None:
@@ -35,6 +39,8 @@ def upsert_customer(
         problem = lifecycle_stage_problem(lifecycle_stage)
         if problem is not None:
             raise InvalidInputError("lifecycle_stage", problem)
+    if timezone is not None:
+        validate_time_zone(timezone)
     now = utcnow()
     insert_if_absent(
         session,
@@ -43,7 +49,7 @@ def upsert_customer(
             "org_id": org_id,
             "customer_id": customer_id,
             "attributes": {},
-            "timezone": "UTC",
+            "timezone": DEFAULT_TIME_ZONE,
             "created_at": now,
             "updated_at": now,
         },

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from journeys.contracts.activities import DecisionRecord
 from journeys.store.database import insert_if_absent
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.decisions import DecisionAudit
 
 
 def record_decision(session: Session, record: DecisionRecord) -> bool:

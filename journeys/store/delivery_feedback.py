@@ -33,8 +33,8 @@ from journeys.store.consent import (
     suppress,
 )
 from journeys.store.database import insert_if_absent
-from journeys.store.delivery_tables import FeedbackReceipt
-from journeys.store.models import CommunicationLog, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.communication import CommunicationLog, FeedbackReceipt
 
 FEEDBACK_SOURCE = "delivery_feedback"
 """The source recorded with consent and suppression changes made by feedback."""

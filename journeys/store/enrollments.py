@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from journeys.contracts.activities import EnrollmentRecord
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.store.database import insert_if_absent
-from journeys.store.models import Enrollment
+from journeys.store.tables.enrollments import Enrollment
 
 
 def upsert_enrollment(session: Session, record: EnrollmentRecord) -> None:

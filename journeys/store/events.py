@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from journeys.store.database import insert_if_absent
-from journeys.store.models import Event, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.events import Event
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from journeys.contracts.enrollment import GOAL_REACHED_OUTCOME, EnrollmentStatus
 from journeys.contracts.scoring import UNAVAILABLE_MODEL_VERSION
-from journeys.store.analytics_tables import HealthAlert
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import Enrollment
+from journeys.store.tables.decisions import DecisionAudit
+from journeys.store.tables.enrollments import Enrollment
+from journeys.store.tables.journeys import HealthAlert
 
 
 def organisations_with_activity(session: Session) -> list[str]:

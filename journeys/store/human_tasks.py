@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from journeys.contracts.activities import HumanTaskRequest
 from journeys.errors import InvalidInputError
 from journeys.store.database import insert_if_absent
-from journeys.store.delivery_tables import HumanTask
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.enrollments import HumanTask
 
 OPEN = "open"
 """Status of a task nobody is on yet."""

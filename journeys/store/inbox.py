@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from journeys.errors import InvalidInputError
 from journeys.store.database import insert_if_absent
-from journeys.store.delivery_tables import InboxMessage
-from journeys.store.models import utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.communication import InboxMessage
 
 
 class InboxEntry(BaseModel):
-    """One in-app message as the API shows it."""
+    """One in-app message, as the app reads it (``GET /v1/customers/{id}/inbox``)."""
 
     id: int
     template: str

@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from journeys.store.analytics_tables import ExperimentPromotion, StepVisitRow
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import CommunicationLog, Enrollment, Event
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.decisions import DecisionAudit
+from journeys.store.tables.enrollments import Enrollment, StepVisitRow
+from journeys.store.tables.events import Event
+from journeys.store.tables.journeys import ExperimentPromotion
 
 
 @dataclass(frozen=True)

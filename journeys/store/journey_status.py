@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
-
-from journeys.store.models import Base, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.journeys import JourneyStatusRow
 
 ACTIVE = "active"
 PAUSED = "paused"
-
-
-class JourneyStatusRow(Base):
-    """A journey's status; no row means active. New enrollments read it when they start."""
-
-    __tablename__ = "journey_status"
-
-    journey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(String(200), default="")
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def set_journey_status(session: Session, journey_id: str, *, paused: bool, reason: str) -> None:

@@ -21,7 +21,8 @@ from journeys.contracts.enrollment import (
     InflightPolicy,
 )
 from journeys.routing.rollouts import JourneyRollout, RolloutAction, VersionRollout, VersionState
-from journeys.store.models import Base, Enrollment, utcnow
+from journeys.store.tables.base import Base, utcnow
+from journeys.store.tables.enrollments import Enrollment
 
 
 class JourneyVersionRow(Base):

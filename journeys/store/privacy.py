@@ -11,46 +11,25 @@ request is recorded in ``privacy_requests`` in the same transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, delete, inspect, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, inspect, select, update
+from sqlalchemy.orm import Session
 
-from journeys.store.decision_tables import ClientJourneyEvent, ClientJourneyScore, DecisionAudit
-from journeys.store.delivery_tables import (
-    HumanTask,
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.communication import (
+    CommunicationLog,
     InboxMessage,
     ProviderAttempt,
     SendLock,
-    Suppression,
 )
-from journeys.store.models import (
-    Base,
-    CommunicationLog,
-    Consent,
-    Customer,
-    Enrollment,
-    Event,
-    utcnow,
-)
+from journeys.store.tables.customers import Consent, Customer, PrivacyRequest, Suppression
+from journeys.store.tables.decisions import ClientJourneyEvent, ClientJourneyScore, DecisionAudit
+from journeys.store.tables.enrollments import Enrollment, HumanTask
+from journeys.store.tables.events import Event
 
 ERASED = "[erased]"
 """What redacted text fields of kept rows hold after an erasure."""
-
-
-class PrivacyRequest(Base):
-    """One export or erasure of a customer's data: who asked, when, and how many rows."""
-
-    __tablename__ = "privacy_requests"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    org_id: Mapped[str] = mapped_column(String(64))
-    customer_id: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16))
-    requested_by: Mapped[str] = mapped_column(String(200))
-    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 _BY_CUSTOMER: tuple[tuple[str, Any], ...] = (

@@ -11,10 +11,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from journeys.contracts.activities import EnrollmentRecord
-from journeys.store.analytics_tables import StepVisitRow
 from journeys.store.database import insert_if_absent
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import Enrollment, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.decisions import DecisionAudit
+from journeys.store.tables.enrollments import Enrollment, StepVisitRow
 
 ARM_DECISION = "experiment_arm"
 """The ``decision`` of an arm assignment in the decision audit."""

@@ -13,7 +13,7 @@ from journeys.analytics.health import PeriodHealth, Rule, findings
 from journeys.catalog import Catalog
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import HealthAlert
+from journeys.store.tables.journeys import HealthAlert
 from tests.support.health_data import record_decisions, record_endings
 from tests.support.measured_population import MEASURED
 from tests.support.provider_servers import Behaviour, HttpProviderServer
@@ -114,7 +114,8 @@ def test_an_alert_fires_once_stays_quiet_while_it_persists_and_resolves(
 
     # Still firing an hour later: nothing new is raised or sent.
     again = check.check(NOW + timedelta(hours=1))
-    assert again.changes == [] and again.firing == 3
+    assert again.changes == []
+    assert again.firing == 3
     assert (len(slack.requests), len(pagerduty.requests)) == (3, 2)
 
     # A week on, the bad week has left the window: every alert resolves, once.
@@ -152,8 +153,11 @@ def test_a_failed_delivery_is_retried_by_the_next_check(
     check = checker(store, settings, slack, pagerduty)
     first = check.check(NOW)
     assert [c.rule for c in first.changes] == ["decision_errors"]
-    assert first.delivery_failures == 1 and slack.requests == []
+    assert first.delivery_failures == 1
+    assert slack.requests == []
     second = check.check(NOW + timedelta(hours=1))
-    assert second.changes == [] and second.delivery_failures == 0
-    assert len(slack.requests) == 1 and "error rate: 10.0%" in slack.requests[0].json()["text"]
+    assert second.changes == []
+    assert second.delivery_failures == 0
+    assert len(slack.requests) == 1
+    assert "error rate: 10.0%" in slack.requests[0].json()["text"]
     assert len(pagerduty.requests) == 1

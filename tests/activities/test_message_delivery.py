@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio.exceptions import ApplicationError
 
@@ -20,6 +20,7 @@ from activities.providers.http_channels import SIGNATURE_HEADER, TIMESTAMP_HEADE
 from journeys.contracts.activities import HumanTaskRequest, SendStatus
 from journeys.errors import (
     INVALID_INPUT_ERROR_TYPE,
+    INVALID_TIME_ZONE_ERROR_TYPE,
     PERMANENT_DELIVERY_ERROR_TYPE,
     TRANSIENT_DELIVERY_ERROR_TYPE,
     InvalidInputError,
@@ -32,15 +33,15 @@ from journeys.store.communication_log import customer_sends, send_idempotency_ke
 from journeys.store.consent import ALL_CHANNELS, ConsentStatus, record_consent
 from journeys.store.customers import upsert_customer
 from journeys.store.delivery_feedback import apply_delivery_feedback
-from journeys.store.delivery_tables import InboxMessage, ProviderAttempt
 from journeys.store.inbox import list_inbox, mark_inbox_message
-from journeys.store.models import CommunicationLog
 from journeys.store.send_slots import (
     SendContent,
     decide_send,
     lock_customer_sends,
     record_provider_outcome,
 )
+from journeys.store.tables.communication import CommunicationLog, InboxMessage, ProviderAttempt
+from journeys.store.tables.customers import Customer
 from tests.support.delivery import ORG, SECRET, activities_for, customer, provider_settings, request
 from tests.support.provider_servers import Behaviour, HttpProviderServer, SmtpServer
 
@@ -88,7 +89,8 @@ def test_every_channel_happy_path_and_retries_never_resend(store, settings, smtp
     sms = by_path["/2010-04-01/Accounts/AC123/Messages.json"]
     assert sms.headers["authorization"] == "Basic " + base64.b64encode(b"AC123:tok").decode()
     form = parse_qs(sms.body.decode())
-    assert form["To"] == ["+15551234567"] and form["From"] == ["+15550000000"]
+    assert form["To"] == ["+15551234567"]
+    assert form["From"] == ["+15550000000"]
     assert sms.headers["idempotency-key"] == outcomes[Channel.SMS].idempotency_key
 
     push = by_path["/v1/projects/proj/messages:send"]
@@ -104,11 +106,13 @@ def test_every_channel_happy_path_and_retries_never_resend(store, settings, smtp
 
     with store.transaction() as session:
         [inbox] = list_inbox(session, org_id=ORG, customer_id="c1")
-        assert inbox.read_at is None and inbox.subject == "Ada, a quick check-in"
+        assert inbox.read_at is None
+        assert inbox.subject == "Ada, a quick check-in"
         acknowledged = mark_inbox_message(
             session, org_id=ORG, customer_id="c1", message_id=inbox.id, acknowledge=True
         )
-        assert acknowledged.read_at is not None and acknowledged.acknowledged_at is not None
+        assert acknowledged.read_at is not None
+        assert acknowledged.acknowledged_at is not None
         assert list_inbox(session, org_id=ORG, customer_id="c1", unread_only=True) == []
         with pytest.raises(InvalidInputError, match="message_id"):
             mark_inbox_message(session, org_id=ORG, customer_id="c1", message_id=9999)
@@ -116,12 +120,15 @@ def test_every_channel_happy_path_and_retries_never_resend(store, settings, smtp
             list_inbox(session, org_id=ORG, customer_id="c1", limit=0)
 
     row = log_row(store, email_key)
-    assert row.status == "sent" and row.subject == "Ada, a quick check-in"
-    assert row.links == ["https://example.com/book-a-call"] and row.content_source == "personalised"
+    assert row.status == "sent"
+    assert row.subject == "Ada, a quick check-in"
+    assert row.links == ["https://example.com/book-a-call"]
+    assert row.content_source == "personalised"
 
     again = {channel: delivery.deliver_message(request("c1", channel)) for channel in outcomes}
     assert all(o.duplicate and o.status is SendStatus.SENT for o in again.values())
-    assert len(smtp.messages) == 1 and len(http.requests) == 3
+    assert len(smtp.messages) == 1
+    assert len(http.requests) == 3
     assert delivery.metrics.value("sends", "email", "sent") == 1
 
 
@@ -133,7 +140,8 @@ def test_email_over_http_api_carries_message_id_and_idempotency_key(store, setti
     outcome = activities_for(store, config).deliver_message(request("c2", Channel.EMAIL))
     assert outcome.status is SendStatus.SENT
     [sent] = http.requests
-    assert sent.path == "/v3/mail/send" and sent.json()["to"] == ["c2@example.com"]
+    assert sent.path == "/v3/mail/send"
+    assert sent.json()["to"] == ["c2@example.com"]
     assert sent.json()["headers"]["Message-ID"] == f"<{outcome.idempotency_key}@journeys.local>"
     assert sent.headers["idempotency-key"] == outcome.idempotency_key
 
@@ -160,7 +168,8 @@ def test_opt_out_between_scheduling_and_sending_is_honoured_across_journeys(
         )
     outcomes = [delivery.deliver_message(item) for item in scheduled]
     assert [o.status for o in outcomes] == [SendStatus.SUPPRESSED, SendStatus.SUPPRESSED]
-    assert smtp.messages == [] and http.requests == []
+    assert smtp.messages == []
+    assert http.requests == []
     assert log_row(store, outcomes[0].idempotency_key).detail == "opted out"
 
 
@@ -170,7 +179,8 @@ def test_sms_needs_explicit_opt_in(store, settings, smtp, http):
         request("c4", Channel.SMS)
     )
     assert outcome.status is SendStatus.SUPPRESSED
-    assert outcome.detail == "no explicit opt-in for sms" and http.requests == []
+    assert outcome.detail == "no explicit opt-in for sms"
+    assert http.requests == []
 
 
 def test_failures_are_classified_and_retry_after_is_honoured(store, settings, smtp, http):
@@ -184,7 +194,8 @@ def test_failures_are_classified_and_retry_after_is_honoured(store, settings, sm
         assert not failure.value.non_retryable
         assert failure.value.next_retry_delay == expected_delay
     sent = delivery.deliver_message(request("c5", Channel.PUSH))
-    assert sent.status is SendStatus.SENT and len(http.requests) == 1
+    assert sent.status is SendStatus.SENT
+    assert len(http.requests) == 1
     with store.transaction() as session:
         attempts = session.scalars(
             select(ProviderAttempt.outcome)
@@ -196,20 +207,24 @@ def test_failures_are_classified_and_retry_after_is_honoured(store, settings, sm
     http.script.append(Behaviour(400))
     with pytest.raises(ApplicationError) as permanent:
         delivery.deliver_message(request("c5", Channel.WEBHOOK))
-    assert permanent.value.type == PERMANENT_DELIVERY_ERROR_TYPE and permanent.value.non_retryable
+    assert permanent.value.type == PERMANENT_DELIVERY_ERROR_TYPE
+    assert permanent.value.non_retryable
     failed = log_row(store, send_idempotency_key(request("c5", Channel.WEBHOOK)))
-    assert failed.status == "failed" and failed.slot_at is None
+    assert failed.status == "failed"
+    assert failed.slot_at is None
 
     smtp.refused.add("c5@example.com")
     with pytest.raises(ApplicationError) as bounced:
         delivery.deliver_message(request("c5", Channel.EMAIL))
-    assert bounced.value.non_retryable and "550" in str(bounced.value)
+    assert bounced.value.non_retryable
+    assert "550" in str(bounced.value)
 
     customer(store, "c6")
     smtp.failures_left = 1
     with pytest.raises(ApplicationError) as greylisted:
         delivery.deliver_message(request("c6", Channel.EMAIL))
-    assert not greylisted.value.non_retryable and "451" in str(greylisted.value)
+    assert not greylisted.value.non_retryable
+    assert "451" in str(greylisted.value)
     assert delivery.deliver_message(request("c6", Channel.EMAIL)).status is SendStatus.SENT
 
     with pytest.raises(ApplicationError) as no_template:
@@ -239,7 +254,8 @@ def test_timeout_after_sending_is_unknown_alerted_and_never_resent(store, settin
         outcome = delivery.deliver_message(request("c7", Channel.PUSH))
         assert outcome.status is SendStatus.UNKNOWN
         again = delivery.deliver_message(request("c7", Channel.PUSH))
-        assert again.status is SendStatus.UNKNOWN and again.duplicate
+        assert again.status is SendStatus.UNKNOWN
+        assert again.duplicate
         [alert] = alerts_server.requests
         assert "send_outcome_unknown" in alert.json()["text"]
         assert delivery.metrics.value("sends", "push", "unknown") == 1
@@ -267,7 +283,8 @@ def test_crash_between_reservation_and_record(store, settings, smtp, http):
                 now=datetime.now(UTC),
             )
     sms = delivery.deliver_message(request("c8", Channel.SMS))
-    assert sms.status is SendStatus.UNKNOWN and http.requests == []
+    assert sms.status is SendStatus.UNKNOWN
+    assert http.requests == []
     # The interrupted attempt's late answer: a retryable error leaves it unknown,
     # a definite one corrects the record.
     for late, expected in (("retrying", "unknown"), ("sent", "sent")):
@@ -383,7 +400,8 @@ def test_caps_hold_across_journeys_and_report_when_the_window_frees(store, setti
     retried = delivery.deliver_message(
         request("c9", Channel.EMAIL, journey_id="c", enrollment_id="enr-c")
     )
-    assert retried.status is SendStatus.SENT and len(smtp.messages) == 3
+    assert retried.status is SendStatus.SENT
+    assert len(smtp.messages) == 3
 
 
 def test_transactional_sends_are_exempt_from_caps_and_hold_no_slot(store, settings, smtp, http):
@@ -426,8 +444,27 @@ def test_quiet_hours_defer_until_morning_in_the_customer_time_zone(store, settin
     )
     now[0] = deferred.retry_at
     later = delivery.deliver_message(request("tokyo", Channel.EMAIL, quiet_hours=quiet))
-    assert later.status is SendStatus.SENT and not later.duplicate
+    assert later.status is SendStatus.SENT
+    assert not later.duplicate
     assert sorted(m["To"] for m in smtp.messages) == ["paris@example.com", "tokyo@example.com"]
+
+
+def test_a_stored_zone_that_is_not_one_fails_the_send_once_named(store, settings, smtp, http):
+    """A zone stored before zones were checked: a non-retryable failure, no provider call."""
+    delivery = activities_for(store, provider_settings(settings, smtp, http))
+    customer(store, "lost")
+    with store.transaction() as session:
+        session.execute(
+            update(Customer).where(Customer.customer_id == "lost").values(timezone="Mars/Base")
+        )
+    with pytest.raises(ApplicationError) as failure:
+        delivery.deliver_message(request("lost", Channel.EMAIL, quiet_hours=QuietHours()))
+    assert failure.value.type == INVALID_TIME_ZONE_ERROR_TYPE
+    assert failure.value.non_retryable
+    assert failure.value.message == (
+        "customer 'lost' timezone: unknown IANA time zone 'Mars/Base' (e.g. Europe/Paris)"
+    )
+    assert smtp.messages == []
 
 
 def test_delivery_feedback_updates_suppression_consent_and_the_log(store, settings, smtp, http):
@@ -438,22 +475,26 @@ def test_delivery_feedback_updates_suppression_consent_and_the_log(store, settin
         opened = apply_delivery_feedback(
             session, ORG, "c10", "message_opened", {"idempotency_key": sent.idempotency_key}
         )
-        assert opened is not None and opened.stamped_send
+        assert opened is not None
+        assert opened.stamped_send
         bounced = apply_delivery_feedback(
             session, ORG, "c10", "message_bounced", {"channel": "email", "bounce_type": "hard"}
         )
-        assert bounced is not None and bounced.suppressed
+        assert bounced is not None
+        assert bounced.suppressed
         assert apply_delivery_feedback(session, ORG, "c10", "page_viewed", {}) is None
         with pytest.raises(InvalidInputError, match=r"properties\.channel"):
             apply_delivery_feedback(session, ORG, "c10", "message_bounced", {"channel": "fax"})
     assert log_row(store, sent.idempotency_key).opened_at is not None
     after_bounce = delivery.deliver_message(request("c10", Channel.EMAIL, step="next#1"))
-    assert after_bounce.status is SendStatus.SUPPRESSED and after_bounce.detail.endswith("bounce")
+    assert after_bounce.status is SendStatus.SUPPRESSED
+    assert after_bounce.detail.endswith("bounce")
     with store.transaction() as session:
         effect = apply_delivery_feedback(
             session, ORG, "c10", "message_unsubscribed", {"channel": "all"}
         )
-        assert effect is not None and effect.global_opt_out
+        assert effect is not None
+        assert effect.global_opt_out
     assert delivery.deliver_message(request("c10", Channel.PUSH)).status is SendStatus.SUPPRESSED
 
 
@@ -484,7 +525,9 @@ def test_human_task_is_created_once_per_step_visit(store):
     )
     first = tasks.create_human_task(task)
     second = tasks.create_human_task(task)
-    assert not first.duplicate and second.duplicate and first.task_id == second.task_id
+    assert not first.duplicate
+    assert second.duplicate
+    assert first.task_id == second.task_id
 
 
 def test_customer_sends_lists_the_log_and_refuses_a_bad_limit(store, settings, smtp, http):
@@ -494,7 +537,8 @@ def test_customer_sends_lists_the_log_and_refuses_a_bad_limit(store, settings, s
     )
     with store.transaction() as session:
         [row] = customer_sends(session, org_id=ORG, customer_id="c12")
-        assert row.status == "sent" and row.subject == "Ada, a quick check-in"
+        assert row.status == "sent"
+        assert row.subject == "Ada, a quick check-in"
         with pytest.raises(InvalidInputError, match="limit"):
             customer_sends(session, org_id=ORG, customer_id="c12", limit=0)
 
@@ -569,7 +613,8 @@ def test_smtp_with_starttls_and_auth(tmp_path):
 
         receipt = provider("pw").deliver(message)
         assert receipt.provider_message_id == f"<{'k' * 64}@example.com>"
-        assert len(received) == 1 and received[0][0]
+        assert len(received) == 1
+        assert received[0][0]
     finally:
         controller.stop()
 
@@ -588,7 +633,8 @@ def test_markup_in_customer_data_is_escaped_in_the_inbox_and_plain_in_email(
         [message] = session.scalars(
             select(InboxMessage).where(InboxMessage.customer_id == "c20")
         ).all()
-    assert "<img" not in message.body and "<img" not in message.subject
+    assert "<img" not in message.body
+    assert "<img" not in message.subject
     assert message.body.startswith("Hi &lt;img src=x onerror=alert(1)&gt;, I noticed")
     [email] = smtp.messages
     assert email.get_content().startswith(f"Hi {markup}, I noticed")

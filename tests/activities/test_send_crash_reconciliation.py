@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
 import sys
 import uuid
@@ -19,7 +18,7 @@ from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from journeys.store.inbox import list_inbox
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.delivery import ORG, customer
 from tests.support.provider_servers import HttpProviderServer, SmtpServer
 from tests.support.send_stream_worker import READY, WORKFLOW_NAME, SendStream
@@ -55,15 +54,16 @@ def worker_environment(settings, smtp: SmtpServer, http: HttpProviderServer, add
 
 
 async def start_worker(environment: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.support.send_stream_worker",
-        cwd=REPO,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=log.open("ab"),
-    )
+    with log.open("ab") as stderr:  # the child keeps its own copy of the descriptor
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.support.send_stream_worker",
+            cwd=REPO,
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+        )
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
     assert line.decode().strip() == READY, f"worker did not start; see {log}"
@@ -77,7 +77,6 @@ async def test_sigkill_mid_send_never_duplicates_and_records_everything(
     smtp.delay = 0.15
     smtp.start()
     http.start()
-    rng = random.Random(6)
     try:
         for number in range(CUSTOMERS):
             customer(store, f"kill-{number}")
@@ -98,8 +97,11 @@ async def test_sigkill_mid_send_never_duplicates_and_records_everything(
         worker_log = tmp_path / "worker.log"
         kills_mid_send = 0
         for _ in range(KILLS):
+            # The HTTP provider holds the next request: the worker dies while a send is in flight.
+            http.release.clear()
+            http.arrived.clear()
             process = await start_worker(environment, worker_log)
-            await asyncio.sleep(rng.uniform(0.6, 1.6))
+            assert await asyncio.to_thread(http.arrived.wait, 60), "no send reached the provider"
             with store.transaction() as session:
                 in_flight = session.scalars(
                     select(CommunicationLog.id).where(CommunicationLog.status == "reserved")
@@ -107,6 +109,7 @@ async def test_sigkill_mid_send_never_duplicates_and_records_everything(
             kills_mid_send += bool(in_flight)
             process.send_signal(signal.SIGKILL)
             await process.wait()
+            http.release.set()
         process = await start_worker(environment, worker_log)
         try:
             results = await asyncio.wait_for(
@@ -149,4 +152,4 @@ async def test_sigkill_mid_send_never_duplicates_and_records_everything(
         if row.status == "sent" and row.channel != "in_app":
             assert received[row.idempotency_key] == 1, row.idempotency_key
     assert inbox_counts == {1: CUSTOMERS}
-    assert kills_mid_send >= 1
+    assert kills_mid_send == KILLS

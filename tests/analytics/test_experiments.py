@@ -18,15 +18,16 @@ from journeys.analytics.experiments import (
     two_proportion_z_test,
 )
 from journeys.cli import main
+from journeys.commands.exit_codes import EXIT_INVALID
 from journeys.contracts.activities import EnrollmentRecord
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import InvalidInputError
 from journeys.language import ExperimentStep
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import ExperimentPromotion
 from journeys.store.enrollments import upsert_enrollment
 from journeys.store.step_visits import record_step_visits
+from journeys.store.tables.journeys import ExperimentPromotion
 from tests.support.journey_scenarios import ORG
 from tests.support.measured_population import MEASURED
 
@@ -203,10 +204,14 @@ def test_cli_shows_a_verdict_and_refuses_bad_input(
         == 0
     )
     out = capsys.readouterr().out
-    assert "Verdict: winner — long" in out and "z=3.18" in out
-    assert main(["experiment", "show", MEASURED.id, "no_such", "--org", ORG]) == 1
+    assert "Verdict: winner — long" in out
+    assert "z=3.18" in out
+    assert main(["experiment", "show", MEASURED.id, "no_such", "--org", ORG]) == EXIT_INVALID
     assert (
         "experiment: measured_onboarding@1 has no experiment 'no_such'" in capsys.readouterr().err
     )
-    assert main(["experiment", "promote", MEASURED.id, "welcome_copy", "--version", "0"]) == 1
+    assert (
+        main(["experiment", "promote", MEASURED.id, "welcome_copy", "--version", "0"])
+        == EXIT_INVALID
+    )
     assert "--version: must be at least 1" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.analytics.journey_report import JourneyReport
 from journeys.analytics.queries import ReportRequest, requested_report
 from journeys.catalog import Catalog
+from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
 from journeys.contracts.activities import DecisionCandidate, DecisionRecord
 from journeys.errors import InvalidInputError, UnknownJourneyError
 from journeys.settings import JourneySettings
@@ -142,7 +143,9 @@ async def test_report_of_a_known_population(
     check_whole_population(JourneyReport.model_validate(json.loads(out)))
     code, out, _ = await cli(MEASURED.id, "--org", ORG, "--until", until.isoformat(), "--days", "8")
     assert code == 0
-    assert "Entered: 7" in out and "STEP FUNNEL:" in out and "welcome_copy=short" in out
+    assert "Entered: 7" in out
+    assert "STEP FUNNEL:" in out
+    assert "welcome_copy=short" in out
     for args, message in [
         (["--days", "0"], "--days: must be between 1 and 366"),
         (["--since", "yesterday"], "--since: 'yesterday' is not an ISO 8601 time"),
@@ -151,9 +154,11 @@ async def test_report_of_a_known_population(
         (["--version", "0"], "--version: must be at least 1"),
     ]:
         code, _, err = await cli(MEASURED.id, "--org", ORG, *args)
-        assert code == 1 and message in err, (args, err)
+        assert code == EXIT_INVALID, (args, err)
+        assert message in err, (args, err)
     code, _, err = await cli("no_such_journey", "--org", ORG)
-    assert code == 1 and "no_such_journey" in err
+    assert code == EXIT_NOT_FOUND
+    assert "no_such_journey" in err
 
     key = issue_key(store, ORG)
     log = tmp_path / "api.log"
@@ -175,7 +180,8 @@ async def test_report_of_a_known_population(
             bad = await http.get(
                 f"/v1/journeys/{MEASURED.id}/report", params={"experiment": "welcome_copy"}
             )
-            assert bad.status_code == 422 and bad.json()["error"]["field"] == "query.arm"
+            assert bad.status_code == 422
+            assert bad.json()["error"]["field"] == "query.arm"
             missing = await http.get("/v1/journeys/no_such_journey/report")
             assert missing.status_code == 404
             verdict = await http.get(f"/v1/journeys/{MEASURED.id}/experiments/welcome_copy")
@@ -190,9 +196,11 @@ async def test_report_of_a_known_population(
             )
             assert bad_metric.json()["error"]["field"] == "query.metric"
             alerts = await http.get("/v1/alerts", params={"active": "false"})
-            assert alerts.status_code == 200 and alerts.json() == {"alerts": []}
+            assert alerts.status_code == 200
+            assert alerts.json() == {"alerts": []}
             bad_limit = await http.get("/v1/alerts", params={"limit": "0"})
-            assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["error"]["field"]
+            assert bad_limit.status_code == 422
+            assert "limit" in bad_limit.json()["error"]["field"]
             scraped = (await http.get("/metrics")).text
             for name in ("journeys_events_routed_total", "journeys_alerts_active"):
                 assert exposes(scraped, name), name

@@ -58,6 +58,7 @@ async def test_a_worker_counts_enrollments_sends_and_serves_them(
             text = await scrape()
     finally:
         server.shutdown()
+        server.server_close()
         thread.join()
     after = samples(text)
     journey = (("journey_id", MEASURED.id), ("journey_version", "1"))

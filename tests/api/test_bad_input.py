@@ -21,7 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Customer, Event
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
 from tests.support.api_process import api_process, issue_key
 from tests.support.network import new_customer_id
 

@@ -39,8 +39,8 @@ from journeys.language import (
 from journeys.scoring.predictive_models import ModelRegistry
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.delivery_tables import FeedbackReceipt, Suppression
-from journeys.store.models import CommunicationLog, Consent
+from journeys.store.tables.communication import CommunicationLog, FeedbackReceipt
+from journeys.store.tables.customers import Consent, Suppression
 from tests.support.api_process import api_process
 from tests.support.delivery import ORG, activities_for, customer, provider_settings, request
 from tests.support.network import new_customer_id
@@ -308,7 +308,8 @@ async def test_bounces_suppress_the_channel(
     email = send(delivery, customer_id, Channel.EMAIL, "bounce#2")
 
     pending = await http.post(**sms_callback(api_url, sms.idempotency_key, "sent"))
-    assert pending.status_code == 200 and pending.json()["recorded"] is False
+    assert pending.status_code == 200
+    assert pending.json()["recorded"] is False
     failed = await http.post(**sms_callback(api_url, sms.idempotency_key, "failed"))
     assert failed.status_code == 200, failed.text
     assert failed.json() | {"signalled": []} == {
@@ -323,11 +324,13 @@ async def test_bounces_suppress_the_channel(
         EMAIL_EVENTS_PATH,
         **email_webhook("email.bounced", email.idempotency_key, bounce={"type": "Permanent"}),
     )
-    assert bounced.status_code == 200 and bounced.json()["suppressed"] is True
+    assert bounced.status_code == 200
+    assert bounced.json()["suppressed"] is True
 
     later_sms = delivery.deliver_message(request(customer_id, Channel.SMS, step="bounce#3"))
     later_email = delivery.deliver_message(request(customer_id, Channel.EMAIL, step="bounce#4"))
-    assert later_sms.status is SendStatus.SUPPRESSED and later_sms.detail.endswith("bounce")
+    assert later_sms.status is SendStatus.SUPPRESSED
+    assert later_sms.detail.endswith("bounce")
     assert later_email.status is SendStatus.SUPPRESSED
 
 
@@ -348,20 +351,24 @@ async def test_emails_carry_one_click_unsubscribe_and_an_open_pixel(
     pixel_url = html.get_content().split('src="', 1)[1].split('"', 1)[0]
 
     pixel = await http.get(pixel_url)
-    assert pixel.status_code == 200 and pixel.headers["content-type"] == "image/gif"
+    assert pixel.status_code == 200
+    assert pixel.headers["content-type"] == "image/gif"
     assert row(feedback_store, email.idempotency_key).opened_at is not None
 
     page = await http.get(unsubscribe_url)
-    assert page.status_code == 200 and "<form" in page.text
+    assert page.status_code == 200
+    assert "<form" in page.text
     assert state_of(feedback_store, customer_id)[1] == 0  # a GET never unsubscribes
     wrong = await http.post(unsubscribe_url, content=b"please")
-    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "body"
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["field"] == "body"
     one_click = await http.post(
         unsubscribe_url,
         content=b"List-Unsubscribe=One-Click",
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
-    assert one_click.status_code == 200 and one_click.json()["opted_out"] is True
+    assert one_click.status_code == 200
+    assert one_click.json()["opted_out"] is True
     after = delivery.deliver_message(request(customer_id, Channel.EMAIL, step="pixel#2"))
     assert after.status is SendStatus.SUPPRESSED
 
@@ -383,7 +390,8 @@ async def test_bad_feedback_is_refused_with_a_clear_error_and_changes_nothing(
         response = await response_call
         assert response.status_code == status, response.text
         error = response.json()["error"]
-        assert error["field"] == field and error["message"].startswith(field), error
+        assert error["field"] == field, error
+        assert error["message"].startswith(field), error
         assert state_of(feedback_store, customer_id) == before
 
     forged = email_webhook("email.complained", key)

@@ -21,8 +21,9 @@ from journeys.contracts.enrollment import INTERPRETER_REVISION, EnrollmentInput
 from journeys.errors import InvalidInputError
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Customer, Event
-from journeys.store.tenancy_tables import disable_api_key, find_api_key
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
+from journeys.store.tenancy import disable_api_key, find_api_key
 from tests.support.api_process import api_process, issue_key
 from tests.support.network import new_customer_id
 from tests.support.temporal import running_worker
@@ -133,7 +134,8 @@ async def test_keys_are_required_and_bound_to_their_organisation(
     disabled = issue_key(api_store, "acme")
     with api_store.transaction() as session:
         info = find_api_key(session, disabled)
-        assert info is not None and info.org_id == "acme"
+        assert info is not None
+        assert info.org_id == "acme"
         disable_api_key(session, info.key_id)
     assert_error(await http.post("/v1/track", json=event, headers=auth(disabled)), 403)
     with api_store.transaction() as session:
@@ -529,7 +531,9 @@ async def test_a_customer_is_exported_then_erased_and_enrollments_end(
 
     await eventually(ended)
     after = (await http.get(f"/v1/customers/{who}/export", headers=headers)).json()["data"]
-    assert after["profile"] == [] and after["events"] == [] and after["inbox_messages"] == []
+    assert after["profile"] == []
+    assert after["events"] == []
+    assert after["inbox_messages"] == []
     assert [(c["channel"], c["status"], c["source"]) for c in after["consent"]] == [
         ("all", "opted_out", "erasure")
     ]
@@ -629,7 +633,9 @@ async def test_an_idle_connection_outlives_a_clients_keep_alive(base_url: str) -
     reader, writer = await asyncio.open_connection(host, int(port))
     request = f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
     try:
-        for _ in range(2):
+        for attempt in range(2):
+            if attempt:
+                await asyncio.sleep(6)  # idle longer than httpx keeps a connection (5 s)
             writer.write(request)
             await writer.drain()
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
@@ -640,6 +646,5 @@ async def test_an_idle_connection_outlives_a_clients_keep_alive(base_url: str) -
                 if line.lower().startswith(b"content-length:")
             )
             assert b'"ok"' in await reader.readexactly(length)
-            await asyncio.sleep(6)
     finally:
         writer.close()

@@ -103,7 +103,8 @@ async def test_a_completed_csm_task_moves_its_journey_on(
         mine = await http.get("/v1/tasks", params={"owner": "ann"})
         assert [t["id"] for t in mine.json()["tasks"]] == [task["id"]]
         taken = await http.post(f"/v1/tasks/{task['id']}/claim", json={"claimed_by": "bob"})
-        assert taken.status_code == 422 and taken.json()["error"]["field"] == "body.claimed_by"
+        assert taken.status_code == 422
+        assert taken.json()["error"]["field"] == "body.claimed_by"
 
         done = await http.post(f"/v1/tasks/{task['id']}/complete", json={"outcome": "completed"})
         assert done.status_code == 200, done.text
@@ -115,7 +116,8 @@ async def test_a_completed_csm_task_moves_its_journey_on(
     listed = await http.get("/v1/tasks", params={"status": "done", "owner": "ann"})
     assert [(t["id"], t["outcome"]) for t in listed.json()["tasks"]] == [(task["id"], "completed")]
     other = await http.post(f"/v1/tasks/{task['id']}/complete", json={"outcome": "no_answer"})
-    assert other.status_code == 422 and other.json()["error"]["field"] == "body.outcome"
+    assert other.status_code == 422
+    assert other.json()["error"]["field"] == "body.outcome"
 
 
 async def test_task_endpoints_refuse_bad_input_with_the_field(http: httpx.AsyncClient) -> None:
@@ -155,19 +157,24 @@ async def test_tasks_from_the_command_line(
         )
         task_id = str(task["id"])
         code, listed, _ = await cli("tasks", "list", "--org", "acme", "--status", "open", "--json")
-        assert code == 0 and task["id"] in [t["id"] for t in listed["tasks"]]
+        assert code == 0
+        assert task["id"] in [t["id"] for t in listed["tasks"]]
         code, claimed, _ = await cli("tasks", "claim", task_id, "--by", "cy", "--org", "acme")
-        assert code == 0 and "cy" in claimed
+        assert code == 0
+        assert "cy" in claimed
         code, done, _ = await cli(
             "tasks", "complete", task_id, "--outcome", "completed", "--org", "acme", "--json"
         )
-        assert code == 0 and done["signalled"] == [workflow_id]
+        assert code == 0
+        assert done["signalled"] == [workflow_id]
         handle = dev_env.client.get_workflow_handle(workflow_id, result_type=EnrollmentResult)
         assert (await handle.result()).outcome == "retained"
     code, _, error = await cli("tasks", "complete", task_id, "--outcome", "Nope", "--org", "acme")
-    assert code == 2 and "outcome" in error
+    assert code == 2
+    assert "outcome" in error
     code, _, error = await cli("tasks", "list", "--due-before", "tomorrow")
-    assert code == 2 and "--due-before" in error
+    assert code == 2
+    assert "--due-before" in error
 
 
 def test_overdue_tasks_raise_one_ops_alert_each(store: Store) -> None:
@@ -196,6 +203,8 @@ def test_overdue_tasks_raise_one_ops_alert_each(store: Store) -> None:
         assert tasks.alert_overdue() == 0
         assert len(slack.requests) == 1
         text = slack.requests[0].json()["text"]
-        assert OVERDUE_TASK_ALERT in text and "csm_call" in text and "ann" in text
+        assert OVERDUE_TASK_ALERT in text
+        assert "csm_call" in text
+        assert "ann" in text
     finally:
         slack.stop()

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from journeys.catalog import SHIPPED_JOURNEYS, Catalog
 from journeys.catalog.configured import configured_catalog
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
-from journeys.errors import ConfigurationError
+from journeys.errors import ConfigurationError, JourneyDefinitionError
 from journeys.settings import JourneySettings
 
 TEAM_JOURNEY = DEMO_TOUR_V1.model_copy(update={"id": "team_tour"})
@@ -45,7 +45,8 @@ def test_the_environment_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unusable_references_name_the_setting(reference: str, message: str) -> None:
     with pytest.raises(ConfigurationError) as raised:
         configured_catalog(JourneySettings(catalog=reference))
-    assert "JOURNEYS_CATALOG" in str(raised.value) and message in str(raised.value)
+    assert "JOURNEYS_CATALOG" in str(raised.value)
+    assert message in str(raised.value)
 
 
 @pytest.mark.parametrize("reference", ["team.journeys", "team journeys:CATALOG", ":CATALOG"])
@@ -53,3 +54,12 @@ def test_malformed_references_are_refused_when_settings_load(reference: str) -> 
     with pytest.raises(ValidationError) as raised:
         JourneySettings(catalog=reference)
     assert raised.value.errors()[0]["loc"] == ("catalog",)
+
+
+def test_a_version_given_twice_names_the_journey_and_version() -> None:
+    with pytest.raises(JourneyDefinitionError) as raised:
+        Catalog([TEAM_JOURNEY, TEAM_JOURNEY.model_copy()])
+    assert (raised.value.journey_id, raised.value.version) == ("team_tour", TEAM_JOURNEY.version)
+    assert str(raised.value) == (
+        f"journey 'team_tour' version {TEAM_JOURNEY.version}: is in the catalog twice"
+    )

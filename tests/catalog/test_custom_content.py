@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from journeys.commands.exit_codes import EXIT_INVALID
 from journeys.contracts.enrollment import EnrollmentResult
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.delivery_tables import InboxMessage
 from journeys.store.events import record_event
+from journeys.store.tables.communication import InboxMessage
+from journeys.store.tables.decisions import DecisionAudit
 from tests.support.api_process import ROOT, server_env
 from tests.support.provider_servers import SmtpServer
 from tests.support.team_catalog import TEAM_CATALOG, TEAM_DECISION_JOURNEY, TEAM_JOURNEY
@@ -88,13 +89,17 @@ async def test_preview_renders_a_catalog_template_with_the_customer_data(
     code, out, _ = await preview(
         settings, "team_hello", "--customer", "team-2", "--org", ORG, "--data", "team=Sales"
     )
-    assert code == 0 and "Hello Ada from Sales" in out
+    assert code == 0
+    assert "Hello Ada from Sales" in out
     code, _, err = await preview(settings, "nope", "--customer", "team-2", "--org", ORG)
-    assert code == 1 and "template: unknown template 'nope'" in err
+    assert code == EXIT_INVALID
+    assert "template: unknown template 'nope'" in err
     code, _, err = await preview(settings, "team_hello", "--customer", "ghost", "--org", ORG)
-    assert code == 1 and "--customer: no customer 'ghost'" in err
+    assert code == EXIT_INVALID
+    assert "--customer: no customer 'ghost'" in err
     code, _, err = await preview(settings, "team_hello", "--customer", "team-2", "--data", "x")
-    assert code == 1 and "--data" in err
+    assert code == EXIT_INVALID
+    assert "--data" in err
 
 
 async def test_preview_sends_a_test_email_to_a_named_address(
@@ -106,11 +111,14 @@ async def test_preview_sends_a_test_email_to_a_named_address(
         args = ("team_hello", "--customer", "team-3", "--org", ORG)
         smtp_env = {"JOURNEYS_EMAIL_PROVIDER": "smtp", "JOURNEYS_SMTP_PORT": str(smtp.port)}
         code, out, _ = await preview(settings, *args, "--send-to", "qa@example.com", **smtp_env)
-        assert code == 0 and "test email sent to qa@example.com via smtp" in out
+        assert code == 0
+        assert "test email sent to qa@example.com via smtp" in out
         [message] = smtp.messages
         assert (message["To"], message["Subject"]) == ("qa@example.com", "Hello Ada from Growth")
         code, _, err = await preview(settings, *args, "--send-to", "not-an-address", **smtp_env)
-        assert code == 1 and "--send-to" in err and len(smtp.messages) == 1
+        assert code == EXIT_INVALID
+        assert "--send-to" in err
+        assert len(smtp.messages) == 1
     finally:
         smtp.stop()
 

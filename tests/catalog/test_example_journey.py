@@ -20,7 +20,7 @@ from journeys.catalog.examples import first_project
 from journeys.client import TrackedEvent
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.api_process import ROOT
 from tests.support.temporal import finished, journey_client, running_worker
 from tests.support.waiting import eventually

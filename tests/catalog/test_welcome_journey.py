@@ -11,7 +11,8 @@ from journeys.client import TrackedEvent
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import CommunicationLog, Enrollment
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.enrollments import Enrollment
 from tests.support.temporal import finished, journey_client, running_worker
 
 

@@ -11,7 +11,7 @@ from journeys.errors import ClientClosedError, InvalidTimeZoneError
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer
-from journeys.store.models import Customer
+from journeys.store.tables.customers import Customer
 from tests.support.network import new_customer_id
 from tests.support.routing import unreachable_temporal
 from tests.support.temporal import journey_client, running_worker

@@ -11,6 +11,7 @@ import pytest
 from journeys.catalog import default_catalog
 from journeys.catalog.welcome import WELCOME_V1
 from journeys.cli import main
+from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
 from journeys.commands.journey_tools import duration_text, mermaid
 from journeys.devtools.simulation import simulate_on_temporal
 from journeys.language import (
@@ -54,9 +55,9 @@ def test_validate_and_graph_name_a_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "nope.yaml"
-    assert main(["validate", str(missing)]) == 1
+    assert main(["validate", str(missing)]) == EXIT_INVALID
     assert capsys.readouterr().err == f"error: file: {missing} is not a file\n"
-    assert main(["graph", str(missing)]) == 1
+    assert main(["graph", str(missing)]) == EXIT_INVALID
     assert capsys.readouterr().err == f"error: journey: {missing} is not a file\n"
 
 
@@ -68,7 +69,7 @@ def test_graph_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert '-->|"onboarding_success > 75"|' in out
     assert '-->|"day_3_engagement tier high"|' not in out
     assert '-->|"engagement tier high"|' in out
-    assert main(["graph", "no_such_journey"]) == 1
+    assert main(["graph", "no_such_journey"]) == EXIT_NOT_FOUND
     assert "no journey 'no_such_journey'" in capsys.readouterr().err
 
 
@@ -119,7 +120,8 @@ def test_graph_labels_edges_with_their_conditions_and_waits_with_durations() -> 
     assert '["until_nine: wait until 09:00 Mon/Tue/Wed/Thu/Fri (local time)"]' in graph
     assert '["reply: wait up to 1d 12h for replied"]' in graph
     assert f'{ids["reply"]} -->|"no event in 1d 12h"| {ids["done"]}' in graph
-    assert "|event_count|" not in graph and "|score|" not in graph
+    assert "|event_count|" not in graph
+    assert "|score|" not in graph
 
 
 @pytest.mark.parametrize(
@@ -137,9 +139,9 @@ def test_durations_are_written_compactly(duration: timedelta, text: str) -> None
 
 
 def test_simulate_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "journey_onboarding_v2", "--customers", "0"]) == 1
+    assert main(["simulate", "journey_onboarding_v2", "--customers", "0"]) == EXIT_INVALID
     assert "--customers: must be at least 1" in capsys.readouterr().err
-    assert main(["simulate", "journey_onboarding_v2", "--days", "0"]) == 1
+    assert main(["simulate", "journey_onboarding_v2", "--days", "0"]) == EXIT_INVALID
     assert "--days: must be at least 1" in capsys.readouterr().err
 
 
@@ -188,8 +190,6 @@ def test_simulate_compares_two_versions_side_by_side(
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
-        (["nope"], "no journey 'nope'"),
-        (["journey_onboarding_v2@9"], "journey 'journey_onboarding_v2' has no version 9"),
         (["journey_onboarding_v2@x"], "journey: the version in 'journey_onboarding_v2@x'"),
         (["journey_onboarding_v2", "--days", "0"], "--days: must be at least 1, not 0"),
         (["journey_onboarding_v2", "--days", "-3"], "--days: must be at least 1, not -3"),
@@ -209,7 +209,21 @@ def test_simulate_compares_two_versions_side_by_side(
 def test_simulate_refuses_bad_input(
     capsys: pytest.CaptureFixture[str], arguments: list[str], problem: str
 ) -> None:
-    assert main(["simulate", *arguments]) == 1
+    assert main(["simulate", *arguments]) == EXIT_INVALID
+    assert problem in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["nope"], "no journey 'nope'"),
+        (["journey_onboarding_v2@9"], "journey 'journey_onboarding_v2' has no version 9"),
+    ],
+)
+def test_simulate_of_an_unknown_journey_exits_not_found(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], problem: str
+) -> None:
+    assert main(["simulate", *arguments]) == EXIT_NOT_FOUND
     assert problem in capsys.readouterr().err
 
 
@@ -218,6 +232,6 @@ def test_simulate_refuses_a_profiles_file_with_errors(
 ) -> None:
     path = tmp_path / "profiles.yaml"
     path.write_text("profiles:\n  - {name: a, weight: -2}\n")
-    assert main(["simulate", "journey_welcome", "--profiles", str(path)]) == 1
+    assert main(["simulate", "journey_welcome", "--profiles", str(path)]) == EXIT_INVALID
     err = capsys.readouterr().err
     assert f"profiles file {path}: profiles.0.weight: Input should be greater than 0" in err

@@ -11,10 +11,10 @@ from journeys.cli import main
 from journeys.contracts.activities import DecisionCandidate, DecisionRecord
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import HealthAlert
 from journeys.store.decision_audit import record_decision
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.journeys import HealthAlert
 from tests.support.health_data import record_endings
 
 ORG = "acme"
@@ -46,7 +46,8 @@ def test_live_view(
     monkeypatch.setenv("JOURNEYS_DATABASE_URL", settings.resolved_database_url)
     assert main(["dashboard", "--org", ORG]) == 0
     empty = capsys.readouterr().out
-    assert "(no enrollments yet)" in empty and "✓ no active alerts" in empty
+    assert "(no enrollments yet)" in empty
+    assert "✓ no active alerts" in empty
 
     now = datetime.now(UTC)
     record_endings(store, ORG, "activation", now - timedelta(days=1), completed=3, dropped=1)
@@ -103,7 +104,10 @@ def test_live_view(
     out = capsys.readouterr().out
     assert "ACTIVE JOURNEYS: 0 | Total customers in journeys: 0" in out
     # 4 ended, 3 completed at an exit step: 3 converted, 75.0%.
-    assert "│ activation " in out and "│ 4 " in out and "│ 3 " in out and "│ 75.0% " in out
+    assert "│ activation " in out
+    assert "│ 4 " in out
+    assert "│ 3 " in out
+    assert "│ 75.0% " in out
     assert "Triggers fired: 5" in out
     # 8 sent of 14 attempted (the deferred one is not an attempt): 57.1%.
     assert "Actions executed: 8 (57.1% delivery rate)" in out
@@ -111,5 +115,6 @@ def test_live_view(
     assert "Suppressed (frequency cap): 3" in out
     assert "Suppressed (opt-out): 1" in out
     assert "NBA decisions: 3 | Avg confidence score: 70.0%" in out
-    assert "1. email: 2 [66.7%]" in out and "2. in_app: 1 [33.3%]" in out
+    assert "1. email: 2 [66.7%]" in out
+    assert "2. in_app: 1 [33.3%]" in out
     assert "✗ activation: Drop-off rate spiked to 25.0% (baseline: 10.0%)" in out

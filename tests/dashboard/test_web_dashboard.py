@@ -19,7 +19,7 @@ from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.decisioning.client_journey_service import ClientJourneyService
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import HealthAlert
+from journeys.store.tables.journeys import HealthAlert
 from tests.support.api_process import ROOT
 from tests.support.headless_chromium import render
 from tests.support.health_data import record_walks

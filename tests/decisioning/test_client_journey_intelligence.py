@@ -223,7 +223,8 @@ def test_score_is_persisted_and_high_risk_clients_are_listed(any_store: Store) -
 
     listed = journeys.get_high_risk_clients()
     assert [(row.client_id, row.risk_level, row.score) for row in listed] == [("risky", "HIGH", 55)]
-    assert listed[0].contact is not None and listed[0].contact.name == "Risky Co"
+    assert listed[0].contact is not None
+    assert listed[0].contact.name == "Risky Co"
     assert listed[0].generated_at == NOW
 
 
@@ -316,7 +317,8 @@ def test_ingested_events_with_a_journey_stage_keep_the_score_current(store: Stor
         properties={"journey_stage": "onboarding", "sentiment": "positive"},
         occurred_at=datetime.now(UTC),
     )
-    assert score is not None and score.stage == "onboarding"
+    assert score is not None
+    assert score.stage == "onboarding"
     journey = service(store).get_client_journey("k")
     assert [(e.event_type, e.metadata) for e in journey] == [
         ("kickoff_call", {"sentiment": "positive"})

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from activities.decision_audit import DecisionAuditActivities
 from activities.next_best_action import NextBestActionActivities
 from journeys.cli import main
+from journeys.commands.exit_codes import EXIT_NOT_FOUND
 from journeys.contracts.activities import DecisionCandidate, DecisionRecord
 from journeys.decisioning.client_journey_service import ClientJourneyService
 from journeys.decisioning.customer_decisions import ChannelRequest, CustomerDecisions
@@ -137,8 +138,11 @@ def test_explain_tells_the_story_decision_by_decision(
     assert "model: next_best_action nba-1;formula-1;formula-1" in out
     assert "why: Jane Smith: day 0, adoption score 62" in out
 
-    assert main(["explain", "ghost", "--org", "o", "--data-dir", str(settings.data_dir)]) == 1
-    assert "no customer 'ghost' in organisation 'o'" in capsys.readouterr().err
+    assert (
+        main(["explain", "ghost", "--org", "o", "--data-dir", str(settings.data_dir)])
+        == EXIT_NOT_FOUND
+    )
+    assert capsys.readouterr().err == "error: no customer 'ghost' in organisation 'o'\n"
 
 
 async def test_decisions_inside_a_workflow_never_crash_it(

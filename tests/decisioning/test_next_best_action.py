@@ -89,7 +89,8 @@ def test_high_churn_turns_to_a_person() -> None:
     at_risk = JANE.model_copy(update={"churn_risk": 0.75, "support_tickets_30d": 3})
     decision = decide(at_risk)
     assert decision.choice == "csm_outreach_call"
-    assert decision.primary is not None and decision.primary.confidence == 0.85
+    assert decision.primary is not None
+    assert decision.primary.confidence == 0.85
     assert [(b.action, b.confidence) for b in decision.backups] == [
         ("retention_offer", 0.75),
         ("reporting_feature_spotlight", 0.72),
@@ -127,7 +128,8 @@ def test_constraints_filter_candidates_with_a_reason() -> None:
         "getting_started_guide",
     ]
     nothing = decide(JANE, BusinessConstraints(available_channels=[], human_tasks=False))
-    assert nothing.choice == "no_action" and nothing.primary is None
+    assert nothing.choice == "no_action"
+    assert nothing.primary is None
     assert "No action: every candidate was filtered" in nothing.rationale
 
 

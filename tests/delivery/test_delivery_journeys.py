@@ -10,8 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.contracts.enrollment import EnrollmentInput, EnrollmentStatus
 from journeys.language import JourneyDefinition
 from journeys.store.customers import upsert_customer
-from journeys.store.delivery_tables import ProviderAttempt
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog, ProviderAttempt
 from tests.support.delivery import ORG, customer, provider_settings
 from tests.support.provider_servers import Behaviour, HttpProviderServer, SmtpServer
 from tests.support.temporal import running_worker
@@ -96,7 +95,8 @@ async def test_provider_outage_on_the_last_channel_retries_until_recovery(dev_en
         http.stop()
         alerts.stop()
     assert log == [("push", "sent")]
-    assert len(http.requests) == 1 and smtp.messages == []
+    assert len(http.requests) == 1
+    assert smtp.messages == []
     with store.transaction() as session:
         attempts = session.scalars(
             select(ProviderAttempt.outcome).order_by(ProviderAttempt.id)

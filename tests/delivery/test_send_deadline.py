@@ -23,8 +23,7 @@ from journeys.contracts.enrollment import (
 from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.delivery_tables import ProviderAttempt
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog, ProviderAttempt
 from tests.support.delivery import ORG, customer, provider_settings
 from tests.support.provider_servers import Behaviour, HttpProviderServer, SmtpServer
 from tests.support.temporal import running_worker
@@ -147,7 +146,8 @@ async def test_a_send_past_its_deadline_fails_visibly(
     assert (channel, status) == ("push", "failed")
     assert "deadline of 0:00:05" in detail
     outcomes = attempts(store)
-    assert outcomes[-1] == "failed" and set(outcomes[:-1]) == {"retrying"}
+    assert outcomes[-1] == "failed"
+    assert set(outcomes[:-1]) == {"retrying"}
     assert http.requests == []
     alerted = [alert.json()["text"] for alert in alerts.requests]
     assert any("[send_failed] push" in text for text in alerted), alerted

@@ -14,7 +14,8 @@ from journeys.contracts import search_attributes as sa
 from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Enrollment, Event
+from journeys.store.tables.enrollments import Enrollment
+from journeys.store.tables.events import Event
 from tests.support.temporal import finished, journey_client, running_worker
 from workflows.journey_workflow import JourneyWorkflow
 
@@ -86,7 +87,8 @@ async def test_duplicate_event_id_is_stored_and_routed_once(
     async with running_worker(dev_env.client, settings, store):
         first = await client.track(event)
         second = await client.track(event)
-        assert first.stored and len(first.enrolled) == 1
+        assert first.stored
+        assert len(first.enrolled) == 1
         assert (second.stored, second.enrolled, second.signalled) == (False, [], [])
         state = await client.get_enrollment("acme", customer, "journey_welcome")
         assert state.event_counts == {"account_created": 1}

@@ -25,6 +25,7 @@ from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.examples.first_project import FIRST_PROJECT_V1
 from journeys.cli import main
 from journeys.client import TrackedEvent
+from journeys.commands.exit_codes import EXIT_FAILURE, EXIT_INVALID
 from journeys.contracts import search_attributes
 from journeys.devtools.dev_stack import (
     DEMO_CUSTOMERS,
@@ -339,7 +340,6 @@ def test_the_banner_spells_the_cli_as_it_can_be_typed_here(tmp_path: Path) -> No
     assert cli_invocation(str(ROOT / "journeys" / "cli.py"), None, project) == "journeys"
     text = banner(
         JourneySettings(data_dir=tmp_path),
-        api=True,
         cli_commands=["track", "api-key"],
         cli=".venv/bin/journeys",
     )
@@ -354,19 +354,17 @@ def test_the_banner_examples_use_the_served_catalog(tmp_path: Path) -> None:
     assert own == BannerExample("first_project", "workspace_created")
     text = banner(
         JourneySettings(data_dir=tmp_path),
-        api=True,
         cli_commands=["track", "enroll", "list"],
         example=own,
     )
     assert "  journeys track --customer you --event workspace_created" in text
     assert "  journeys enroll --customer you --journey first_project" in text
     assert 'name="workspace_created"' in text
-    assert "demo_tour" not in text and "account_created" not in text
+    assert "demo_tour" not in text
+    assert "account_created" not in text
     api_only = BannerExample.of(Catalog([TEAM_TOUR.model_copy(update={"entry": EntryTrigger()})]))
     assert api_only == BannerExample("team_tour", None)
-    quiet = banner(
-        JourneySettings(data_dir=tmp_path), api=True, cli_commands=["track"], example=api_only
-    )
+    quiet = banner(JourneySettings(data_dir=tmp_path), cli_commands=["track"], example=api_only)
     assert "track" not in quiet.split("Logs")[1]
 
 
@@ -382,7 +380,7 @@ def test_dev_refuses_a_port_in_use(tmp_path: Path) -> None:
             temporal_ui_port=str(free_port()),
             api_port=str(free_port()),
         )
-    assert result.returncode == 1
+    assert result.returncode == EXIT_FAILURE
     assert f"port {port} (temporal_port) is already in use" in result.stderr
     assert "JOURNEYS_TEMPORAL_PORT" in result.stderr
 
@@ -406,13 +404,13 @@ async def test_dev_server_that_exits_at_once_is_reported(tmp_path: Path) -> None
 
 
 def test_bad_option_values_name_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["dev", "--temporal-port", "0"]) == 1
+    assert main(["dev", "--temporal-port", "0"]) == EXIT_INVALID
     assert "temporal_port (--temporal-port)" in capsys.readouterr().err
-    assert main(["dev", "--ui-port", "70000"]) == 1
+    assert main(["dev", "--ui-port", "70000"]) == EXIT_INVALID
     assert "temporal_ui_port (--ui-port)" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["dev", "--api-port", "eighty"])
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == EXIT_INVALID
     assert "invalid int value: 'eighty'" in capsys.readouterr().err
 
 
@@ -420,12 +418,36 @@ def test_bad_environment_values_name_the_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("JOURNEYS_TEMPORAL_PORT", "not-a-port")
-    assert main(["worker"]) == 1
+    assert main(["worker"]) == EXIT_INVALID
     assert "temporal_port (JOURNEYS_TEMPORAL_PORT)" in capsys.readouterr().err
     monkeypatch.delenv("JOURNEYS_TEMPORAL_PORT")
     monkeypatch.setenv("JOURNEYS_API_KEEP_ALIVE_SECONDS", "0")
-    assert main(["api"]) == 1
+    assert main(["api"]) == EXIT_INVALID
     assert "api_keep_alive_seconds (JOURNEYS_API_KEEP_ALIVE_SECONDS)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "journeys.cli", "journeys"],
+        ["-m", "journeys.cli", "graph", "journey_welcome"],
+        ["-m", "workers.journey_worker"],
+        ["-m", "journeys.devtools.smtp_sink"],
+    ],
+)
+def test_settings_read_at_entry_points_name_the_bad_variable(command: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=cli_env(smtp_port="not-a-port"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == EXIT_INVALID
+    assert result.stderr.startswith("error: smtp_port (JOURNEYS_SMTP_PORT): "), result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_worker_without_temporal_says_where_it_looked(tmp_path: Path) -> None:
@@ -433,7 +455,7 @@ def test_worker_without_temporal_says_where_it_looked(tmp_path: Path) -> None:
     result = run_cli(
         "worker", temporal_address=address, database_url=f"sqlite:///{tmp_path / 'store.db'}"
     )
-    assert result.returncode == 1
+    assert result.returncode == EXIT_FAILURE
     assert f"cannot reach Temporal at {address} (JOURNEYS_TEMPORAL_ADDRESS)" in result.stderr
 
 
@@ -452,10 +474,11 @@ def test_migrate_creates_the_schema_and_is_idempotent(
 
 
 def test_migrate_rejects_bad_database_urls(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["migrate", "--database-url", "not a url"]) == 1
+    assert main(["migrate", "--database-url", "not a url"]) == EXIT_INVALID
     assert "database_url: not a database URL" in capsys.readouterr().err
     assert (
-        main(["migrate", "--database-url", f"postgresql://nobody@127.0.0.1:{free_port()}/x"]) == 1
+        main(["migrate", "--database-url", f"postgresql://nobody@127.0.0.1:{free_port()}/x"])
+        == EXIT_FAILURE
     )
     assert "cannot migrate postgresql+psycopg://nobody@127.0.0.1" in capsys.readouterr().err
 
@@ -482,11 +505,11 @@ async def test_temporal_setup_registers_the_search_attributes() -> None:
 
 
 def test_temporal_setup_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["temporal-setup", "--wait", "0"]) == 1
-    assert "--wait: must be more than 0" in capsys.readouterr().err
+    assert main(["temporal-setup", "--wait", "0"]) == EXIT_INVALID
+    assert "error: --wait: must be more than 0" in capsys.readouterr().err
     address = f"127.0.0.1:{free_port()}"
     result = run_cli("temporal-setup", "--wait", "1", temporal_address=address)
-    assert result.returncode == 1
+    assert result.returncode == EXIT_FAILURE
     assert f"cannot reach Temporal at {address} (JOURNEYS_TEMPORAL_ADDRESS) within 1s" in (
         result.stderr
     )
@@ -517,7 +540,8 @@ async def test_worker_command_runs_journeys_and_stops_on_sigterm(
             if state.current_step == "wait_day_1":
                 break
             await asyncio.sleep(0.2)
-        assert state is not None and state.current_step == "wait_day_1"
+        assert state is not None
+        assert state.current_step == "wait_day_1"
         await client.exit("acme", "by-cli-worker", "journey_welcome", reason="test over")
         await dev_env.client.get_workflow_handle(tracked.enrolled[0]).result()
         worker.send_signal(signal.SIGTERM)

@@ -66,7 +66,8 @@ def test_engine_services_reach_the_store_and_temporal(compose: dict[str, Any]) -
             store["POSTGRES_DB"],
         )
         host, port = env["JOURNEYS_TEMPORAL_ADDRESS"].split(":")
-        assert host == "temporal" and port == "7233"
+        assert host == "temporal"
+        assert port == "7233"
         assert (
             env["JOURNEYS_TEMPORAL_NAMESPACE"]
             == environment(defined["temporal"])["DEFAULT_NAMESPACE"]
@@ -77,7 +78,8 @@ def test_engine_services_reach_the_store_and_temporal(compose: dict[str, Any]) -
     assert defined["worker"]["command"] == ["journeys", "worker"]
     assert defined["api"]["command"] == ["journeys", "api"]
     setup = " ".join(defined["setup"]["command"])
-    assert "journeys migrate" in setup and "journeys temporal-setup" in setup
+    assert "journeys migrate" in setup
+    assert "journeys temporal-setup" in setup
 
 
 def test_every_journeys_variable_is_a_real_setting(compose: dict[str, Any]) -> None:
@@ -149,4 +151,5 @@ def test_readme_has_exactly_two_setup_commands() -> None:
     commands = readme_section("Two commands")
     assert re.findall(r"^make (\w+)", commands, re.M) == ["run", "test"]
     makefile = (ROOT / "Makefile").read_text()
-    assert "journeys dev" in makefile and "tests.run_suite" in makefile
+    assert "journeys dev" in makefile
+    assert "tests.run_suite" in makefile

@@ -17,7 +17,7 @@ from journeys.catalog import (
     resolve_conflicts,
 )
 from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V2
-from journeys.errors import JourneyDefinitionError
+from journeys.errors import InvalidTimeZoneError, JourneyDefinitionError
 from journeys.language import Channel, FrequencyCap, JourneyDefinition, ScoreBand
 from journeys.language.evaluation import experiment_arm, experiment_bucket
 from journeys.language.loading import dump_definition, load_definition, parse_definition
@@ -251,7 +251,9 @@ def test_calendar_deadlines_in_the_customer_zone() -> None:
     friday_evening = datetime(2026, 1, 2, 19, 0, tzinfo=UTC)  # 20:00 in Paris
     monday = next_local_time(friday_evening, time(9, 0), [0, 1, 2, 3, 4], zone)
     assert monday == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-    assert customer_zone("Not/AZone").key == "UTC"
+    assert customer_zone(None).key == "UTC"
+    with pytest.raises(InvalidTimeZoneError, match="'Not/AZone'"):
+        customer_zone("Not/AZone")
     renewal = date_attribute_deadline("2026-03-01", -timedelta(days=7), zone)
     assert renewal == datetime(2026, 2, 21, 23, 0, tzinfo=UTC)
     assert date_attribute_deadline("soon", timedelta(0), zone) is None
@@ -370,5 +372,8 @@ def test_conflicts_resolve_by_lifecycle_stage_then_business_value() -> None:
     assert resolve_conflicts([], None) == []
 
 
-def test_a_definition_is_data() -> None:
-    assert isinstance(default_catalog().get("journey_onboarding_v2"), JourneyDefinition)
+@pytest.mark.parametrize("journey", SHIPPED_JOURNEYS, ids=lambda journey: journey.key)
+def test_a_definition_is_data(journey: JourneyDefinition) -> None:
+    """Every shipped journey survives YAML and JSON unchanged: what the workflow input carries."""
+    assert parse_definition(yaml.safe_load(dump_definition(journey))) == journey
+    assert JourneyDefinition.model_validate_json(journey.model_dump_json()) == journey

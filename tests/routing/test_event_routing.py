@@ -20,7 +20,8 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import is_opted_out
 from journeys.store.enrollments import upsert_enrollment
-from journeys.store.models import Customer, Event
+from journeys.store.tables.customers import Customer
+from journeys.store.tables.events import Event
 from tests.support.network import new_customer_id
 from tests.support.routing import journey_variant, unreachable_temporal
 from tests.support.temporal import journey_client, running_worker

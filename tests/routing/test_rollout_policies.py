@@ -28,7 +28,7 @@ from journeys.contracts.enrollment import (
 from journeys.routing.rollout_control import RolloutControl
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.network import new_customer_id
 from tests.support.rollout_journeys import (
     CLICK_WAIT,

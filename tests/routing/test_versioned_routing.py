@@ -21,7 +21,7 @@ from journeys.routing.unrouted_events import UnroutedEventSweeper
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.events import find_unrouted_event, record_event
-from journeys.store.models import Enrollment
+from journeys.store.tables.enrollments import Enrollment
 from tests.support.network import new_customer_id
 from tests.support.rollout_journeys import (
     DRAFT_ONLY,

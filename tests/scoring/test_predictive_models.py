@@ -11,12 +11,14 @@ import pytest
 
 from activities.predictive_scorers import PredictiveScorer, trained_scorers
 from journeys.cli import main
+from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
 from journeys.contracts.scoring import ScoreRequest, ScoreResult
 from journeys.decisioning.customer_decisions import CustomerDecisions, RetentionOfferRequest
 from journeys.decisioning.next_best_action import NextBestActionRequest
 from journeys.decisioning.retention_offers import Offer
 from journeys.devtools.synthetic_history import OUTCOME_HORIZON, generate_history
-from journeys.errors import InvalidInputError, UnknownCustomerError, UnknownModelError
+from journeys.errors import UnknownCustomerError, UnknownModelError
+from journeys.scoring import SCORER_NAMES
 from journeys.scoring.model_training import dataset, store_history, train_models, training_rows
 from journeys.scoring.predictive_models import (
     FEATURES,
@@ -68,9 +70,12 @@ def test_artifacts_are_versioned_with_features_and_metrics(trained: Trained) -> 
     folder = trained.registry.folder / "churn_risk" / "v0001"
     assert (folder / "model.joblib").exists()
     metadata = (folder / "metadata.json").read_text()
-    assert '"version": 1' in metadata and '"auc"' in metadata and '"logins_30d"' in metadata
+    assert '"version": 1' in metadata
+    assert '"auc"' in metadata
+    assert '"logins_30d"' in metadata
     model = trained.registry.get("churn_risk")
-    assert model is not None and model.metadata.label == "churn_risk@v1"
+    assert model is not None
+    assert model.metadata.label == "churn_risk@v1"
 
 
 def test_fast_scoring_matches_the_pipeline(trained: Trained) -> None:
@@ -85,7 +90,8 @@ def test_a_fresh_registry_loads_the_newest_version(trained: Trained) -> None:
     again = ModelRegistry(trained.registry.folder)
     assert again.versions(ModelName.UPGRADE_LIKELIHOOD) == [1]
     model = again.get("upgrade_likelihood")
-    assert model is not None and model.metadata.version == 1
+    assert model is not None
+    assert model.metadata.version == 1
 
 
 def test_decisions_are_deterministic_for_the_same_inputs_and_model_version(
@@ -119,7 +125,11 @@ def test_retention_offer_uses_the_lift_model(trained: Trained) -> None:
 def test_trained_scorers_follow_the_scorer_interface(trained: Trained, tmp_path: Path) -> None:
     settings = JourneySettings(data_dir=trained.registry.folder.parent)
     scorers = trained_scorers(trained.store, settings)
-    assert sorted(scorers) == sorted(name.value for name in ModelName)
+    # Every trained scorer is one a decide step may name; retention lift is weighed per offer.
+    assert sorted(scorers) == ["churn_risk", "conversion_probability", "upgrade_likelihood"]
+    assert set(scorers) <= SCORER_NAMES
+    with pytest.raises(UnknownModelError, match="'retention_lift' is weighed per offer"):
+        PredictiveScorer("retention_lift", trained.store, trained.registry)
     result = scorers["churn_risk"].score(
         ScoreRequest(
             scorer="churn_risk",
@@ -129,32 +139,11 @@ def test_trained_scorers_follow_the_scorer_interface(trained: Trained, tmp_path:
         )
     )
     assert result.model_version == "churn_risk@v1"
-    assert result.probability is not None and 0 < result.probability < 1
+    assert result.probability is not None
+    assert 0 < result.probability < 1
     assert result.score == pytest.approx(result.probability * 100, abs=1e-3)
     assert result.tier in ("low", "medium", "high")
     assert "logins_30d" in result.inputs
-    lift = scorers["retention_lift"].score(
-        ScoreRequest(
-            scorer="retention_lift",
-            org_id=ORG,
-            customer_id="synthetic-00005",
-            context={"offer": "discount_20_percent"},
-        )
-    )
-    assert lift.inputs["offer"] == "discount_20_percent"
-    with pytest.raises(InvalidInputError, match=r"^context.offer"):
-        scorers["retention_lift"].score(
-            ScoreRequest(scorer="retention_lift", org_id=ORG, customer_id="synthetic-00005")
-        )
-    with pytest.raises(InvalidInputError, match=r"^offer: 'half_price' is not one of"):
-        scorers["retention_lift"].score(
-            ScoreRequest(
-                scorer="retention_lift",
-                org_id=ORG,
-                customer_id="synthetic-00005",
-                context={"offer": "half_price"},
-            )
-        )
     with pytest.raises(UnknownCustomerError):
         scorers["churn_risk"].score(ScoreRequest(scorer="churn_risk", org_id=ORG, customer_id="x"))
 
@@ -198,15 +187,19 @@ def test_cli_generates_history_trains_and_rejects_bad_input(
     assert "stored 600 customers" in capsys.readouterr().out
     assert main(["models", "train", "--data-dir", data, "--org", "o", "--model", "churn_risk"]) == 0
     out = capsys.readouterr().out
-    assert "churn_risk@v1" in out and "held-out AUC" in out
+    assert "churn_risk@v1" in out
+    assert "held-out AUC" in out
     assert main(["models", "show", "--data-dir", data]) == 0
     shown = capsys.readouterr().out
-    assert "churn_risk@v1" in shown and "upgrade_likelihood       not trained" in shown
-    assert main(["models", "train", "--data-dir", data, "--model", "ltv"]) == 1
+    assert "churn_risk@v1" in shown
+    assert "upgrade_likelihood       not trained" in shown
+    assert main(["models", "train", "--data-dir", data, "--model", "ltv"]) == EXIT_NOT_FOUND
     assert "no model named 'ltv'" in capsys.readouterr().err
-    assert main(["models", "train", "--data-dir", data, "--as-of", "2026-01-01"]) == 1
+    assert main(["models", "train", "--data-dir", data, "--as-of", "2026-01-01"]) == EXIT_INVALID
     assert "--as-of: must include a time zone" in capsys.readouterr().err
-    assert main(["models", "generate-history", "--data-dir", data, "--customers", "0"]) == 1
+    assert (
+        main(["models", "generate-history", "--data-dir", data, "--customers", "0"]) == EXIT_INVALID
+    )
     assert "--customers: must be between 1 and" in capsys.readouterr().err
 
 
@@ -218,8 +211,10 @@ def test_training_rows_on_postgresql(pg_store: Store) -> None:
         rows = training_rows(session, org_id=ORG, as_of=AS_OF, horizon=OUTCOME_HORIZON)
     assert len(rows) == 150
     outcomes = set().union(*(row.outcomes for row in rows))
-    assert "subscription_cancelled" in outcomes and "trial_converted" in outcomes
+    assert "subscription_cancelled" in outcomes
+    assert "trial_converted" in outcomes
     assert any(row.offer is not None for row in rows)
     assert sum(row.features.values["logins_30d"] for row in rows) > 150
     matrix, labels = dataset(ModelName.RETENTION_LIFT, rows)
-    assert len(matrix[0]) == len(FEATURES) + 4 and set(labels) == {0, 1}
+    assert len(matrix[0]) == len(FEATURES) + 4
+    assert set(labels) == {0, 1}

@@ -48,7 +48,7 @@ def test_engagement_counts_the_seed_window_of_whole_days(store: Store) -> None:
     event(store, "core_workflow_completed", AS_OF - timedelta(hours=2))
     event(store, "session_ended", AS_OF - timedelta(hours=3), duration_minutes=45)
     event(store, "login", AS_OF + timedelta(hours=1))  # after as_of: out
-    scoring = ScoringActivities(store, default_scorers(store))
+    scoring = ScoringActivities(default_scorers(store))
     result = scoring.compute_score(request("engagement"))
     # 2 login days*10 + 1 feature*5 + 1 workflow*20 + min(45, 30) = 75
     assert (result.score, result.tier) == (75, "high")
@@ -64,7 +64,7 @@ def test_registry_is_injectable_and_unknown_names_are_not_retried(store: Store) 
         def score(self, request: ScoreRequest) -> ScoreResult:
             return ScoreResult(scorer=self.name, score=42, model_version="trained-7")
 
-    scoring = ScoringActivities(store, {"constant": Constant()})
+    scoring = ScoringActivities({"constant": Constant()})
     assert scoring.compute_score(request("constant")).model_version == "trained-7"
     with pytest.raises(ApplicationError) as unknown:
         scoring.compute_score(request("engagement"))
@@ -78,7 +78,7 @@ def test_registry_is_injectable_and_unknown_names_are_not_retried(store: Store) 
 def test_bad_context_names_the_field(
     store: Store, context: dict[str, str | int], field: str
 ) -> None:
-    scoring = ScoringActivities(store, default_scorers(store))
+    scoring = ScoringActivities(default_scorers(store))
     bad = request("engagement")
     bad.context.update(context)
     with pytest.raises(ApplicationError) as refused:

@@ -23,10 +23,11 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import ConsentStatus, record_consent
 from journeys.store.customers import upsert_customer
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.delivery_tables import HumanTask
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog, Enrollment, Event
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.decisions import DecisionAudit
+from journeys.store.tables.enrollments import Enrollment, HumanTask
+from journeys.store.tables.events import Event
 from tests.support.provider_servers import HttpProviderServer, SmtpServer
 
 ORG = "acme"

@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 
 from journeys.catalog import default_catalog
-from journeys.contracts.activities import DELIVER_MESSAGE_ACTIVITY, SendRequest, SendStatus
-from journeys.contracts.decisions import (
+from journeys.contracts.activities import (
     CHOOSE_RETENTION_OFFER_ACTIVITY,
+    DELIVER_MESSAGE_ACTIVITY,
     SELECT_CHANNEL_ACTIVITY,
+    SendRequest,
+    SendStatus,
+)
+from journeys.contracts.decisions import (
     ChannelRequest,
     Offer,
     RetentionOfferRequest,
@@ -161,7 +165,7 @@ def test_the_shipped_profiles_are_the_default() -> None:
             "profiles:\n  - {name: a, weight: 1, events: [{name: login, every_days: 0}]}",
             "profiles.0.events.0.every_days: Input should be greater than 0",
         ),
-        ("profiles:\n  - {name: a, weight: 1, timezones: [Mars/Base]}", "unknown time zone"),
+        ("profiles:\n  - {name: a, weight: 1, timezones: [Mars/Base]}", "unknown IANA time zone"),
         ("profiles:\n  - {name: a, weight: 1, consents: {fax: opted_in}}", "unknown channel 'fax'"),
         ("profiles:\n  - {name: a, weight: 1, consents: {sms: maybe}}", "profiles.0.consents.sms"),
         ("profiles:\n  - {name: a, weight: 1, attributes: {plan: []}}", "at least one value"),

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from journeys.store import Store
 from journeys.store.consent import ConsentStatus, record_consent
 from journeys.store.customers import find_customer, upsert_customer
-from journeys.store.decision_tables import ClientJourneyEvent
-from journeys.store.delivery_tables import InboxMessage, ProviderAttempt
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog, Consent, Event
 from journeys.store.privacy import ERASED, erase_customer, export_customer, privacy_requests
+from journeys.store.tables.communication import CommunicationLog, InboxMessage, ProviderAttempt
+from journeys.store.tables.customers import Consent
+from journeys.store.tables.decisions import ClientJourneyEvent
+from journeys.store.tables.events import Event
 
 ORG = "acme"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -122,7 +123,8 @@ def test_export_holds_everything_and_erasure_removes_it_keeping_consent(
 
     with any_store.transaction() as session:
         erased = erase_customer(session, org_id=ORG, customer_id="ada", requested_by="test")
-    assert erased["profile"] == 1 and erased["events"] == 1
+    assert erased["profile"] == 1
+    assert erased["events"] == 1
     assert erased["communication_log_redacted"] == 1
     with any_store.transaction() as session:
         assert find_customer(session, org_id=ORG, customer_id="ada") is None
@@ -153,4 +155,6 @@ def test_export_holds_everything_and_erasure_removes_it_keeping_consent(
         assert audit[1].counts["events"] == 1
     with any_store.transaction() as session:
         after = export_customer(session, org_id=ORG, customer_id="ada", requested_by="test")
-    assert after["profile"] == [] and after["events"] == [] and after["inbox_messages"] == []
+    assert after["profile"] == []
+    assert after["events"] == []
+    assert after["inbox_messages"] == []

@@ -13,7 +13,7 @@ from journeys.contracts.activities import SendStatus
 from journeys.delivery.frequency_caps import BLUEPRINT_FREQUENCY_CAPS
 from journeys.language.channels import Channel
 from journeys.store import Store
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.delivery import (
     activities_for,
     customer,

@@ -10,18 +10,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from pydantic import ValidationError
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.pool import QueuePool
 
-from journeys.errors import InvalidInputError
+from journeys.errors import InvalidInputError, InvalidTimeZoneError
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.customers import find_customer, upsert_customer
 from journeys.store.database import is_store_unavailable
 from journeys.store.events import count_events, record_event
-from journeys.store.models import Base, CommunicationLog, Consent, Customer, Event
+from journeys.store.tables import Base
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.customers import Consent, Customer
+from journeys.store.tables.events import Event
 from tests.support.network import free_port
 from tests.support.postgres import postgres_admin_url
 
@@ -47,6 +52,16 @@ def test_migrations_apply_twice_without_change(any_store: Store) -> None:
     any_store.migrate()
     assert _heads(any_store) == before
     assert set(inspect(any_store.engine).get_table_names()) >= FOUNDATION_TABLES
+
+
+def test_the_tables_are_what_the_migrations_create(any_store: Store) -> None:
+    """Alembic's autogenerate finds nothing to add, drop or alter."""
+    with any_store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    assert set(Base.metadata.tables) == set(inspect(any_store.engine).get_table_names()) - {
+        "alembic_version"
+    }
 
 
 def test_customer_upsert_merges_attributes(any_store: Store) -> None:
@@ -100,6 +115,20 @@ def test_a_profile_that_cannot_be_stored_is_refused_before_any_write(
     assert refused.value.field == field
     with any_store.transaction() as session:
         assert find_customer(session, org_id="acme", customer_id="unstorable") is None
+
+
+def test_customer_upsert_refuses_an_unknown_time_zone(any_store: Store) -> None:
+    with any_store.transaction() as session:
+        upsert_customer(session, org_id="acme", customer_id="tz", timezone="Asia/Tokyo")
+    with (
+        pytest.raises(InvalidTimeZoneError, match="timezone: unknown IANA time zone 'Mars/Base'"),
+        any_store.transaction() as session,
+    ):
+        upsert_customer(session, org_id="acme", customer_id="tz", timezone="Mars/Base")
+    with any_store.transaction() as session:
+        customer = find_customer(session, org_id="acme", customer_id="tz")
+    assert customer is not None
+    assert customer.timezone == "Asia/Tokyo"
 
 
 def test_same_customer_id_in_two_orgs_is_two_customers(any_store: Store) -> None:

@@ -16,8 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.api.tenancy import REQUEST_ORG, install_org_scope
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Customer
-from journeys.store.tenancy_tables import API_ROLE, scope_transaction_to_org
+from journeys.store.tables.customers import Customer
+from journeys.store.tenancy import API_ROLE, scope_transaction_to_org
 from tests.support.api_process import api_process, issue_key
 from tests.support.temporal import running_worker
 
@@ -139,20 +139,17 @@ async def test_one_organisation_cannot_reach_anothers_rows(
         assert changed.rowcount == 0
         deleted = connection.execute(text("DELETE FROM events WHERE org_id = 'acme'"))
         assert deleted.rowcount == 0
-    with (
-        pytest.raises(ProgrammingError, match="row-level security"),
-        pg_store.engine.connect() as connection,
-        connection.begin(),
-    ):
+    forge = text(
+        "INSERT INTO events (org_id, event_id, customer_id, name, properties,"
+        " occurred_at, received_at)"
+        " VALUES ('acme', 'forged', :who, 'x', '{}', now(), now())"
+    )
+    with pg_store.engine.connect() as connection:
+        transaction = connection.begin()
         scope_transaction_to_org(connection, "globex")
-        connection.execute(
-            text(
-                "INSERT INTO events (org_id, event_id, customer_id, name, properties,"
-                " occurred_at, received_at)"
-                " VALUES ('acme', 'forged', :who, 'x', '{}', now(), now())"
-            ),
-            {"who": who},
-        )
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            connection.execute(forge, {"who": who})
+        transaction.rollback()
     with pg_store.engine.connect() as connection:
         timezone = connection.execute(
             text("SELECT timezone FROM customers WHERE org_id = 'acme' AND customer_id = :who"),

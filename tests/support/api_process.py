@@ -14,7 +14,7 @@ import httpx
 
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.tenancy_tables import create_api_key
+from journeys.store.tenancy import create_api_key
 from tests.support.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

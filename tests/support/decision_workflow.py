@@ -9,8 +9,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from journeys.contracts.activities import NEXT_BEST_ACTION_ACTIVITY
     from journeys.decisioning.next_best_action import (
-        NEXT_BEST_ACTION_ACTIVITY,
         NextBestActionDecision,
         NextBestActionRequest,
     )

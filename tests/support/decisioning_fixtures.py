@@ -9,7 +9,7 @@ from typing import Any
 from journeys.store import Store
 from journeys.store.customers import upsert_customer
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 
 
 def add_customer(store: Store, org_id: str, customer_id: str, **attributes: Any) -> None:

@@ -38,7 +38,7 @@ INTERPRETER = JourneyDefinition(
             control="control",
             arms=[
                 ExperimentArm(name="control", weight=50, next="morning"),
-                ExperimentArm(name="fast", weight=50, next="morning"),
+                ExperimentArm(name="fast", weight=50, next="tag"),
             ],
         ),
         "morning": WaitUntilTimeStep(at=time(9, 0), weekdays=[0, 1, 2, 3, 4], next="tag"),

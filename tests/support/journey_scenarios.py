@@ -36,10 +36,10 @@ from journeys.settings import JourneySettings
 from journeys.simulation.report import journey_day
 from journeys.store import Store
 from journeys.store.customers import find_customer
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.delivery_tables import HumanTask
 from journeys.store.events import record_event
-from journeys.store.models import CommunicationLog, Enrollment
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.decisions import DecisionAudit
+from journeys.store.tables.enrollments import Enrollment, HumanTask
 from journeys.temporal_connection import register_search_attributes
 from tests.support.temporal import finished, journey_client, running_worker
 

@@ -102,6 +102,11 @@ class HttpProviderServer:
         """How to answer once the script is used up (None: 200)."""
         self.delay = delay
         self.lock = threading.Lock()
+        self.arrived = threading.Event()
+        """Set when a request arrives (clear it to wait for the next)."""
+        self.release = threading.Event()
+        """Requests are answered only while this is set (clear it to hold them in flight)."""
+        self.release.set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,6 +117,8 @@ class HttpProviderServer:
                     behaviour = (
                         outer.script.popleft() if outer.script else outer.failing or Behaviour()
                     )
+                outer.arrived.set()
+                outer.release.wait(timeout=60)
                 if behaviour.hang:
                     time.sleep(behaviour.hang)
                 if outer.delay:

@@ -56,4 +56,5 @@ def test_log_lines_are_json_with_bound_and_temporal_ids() -> None:
         "deliver_message",
         2,
     )
-    assert enrolled["level"] == "info" and enrolled["timestamp"].endswith("Z")
+    assert enrolled["level"] == "info"
+    assert enrolled["timestamp"].endswith("Z")

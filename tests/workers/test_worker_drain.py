@@ -20,7 +20,7 @@ from journeys.contracts.enrollment import INTERPRETER_REVISION, EnrollmentInput
 from journeys.language import JourneyDefinition
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.api_process import ROOT, server_env
 from tests.support.delivery import ORG, SECRET, customer
 from tests.support.provider_servers import HttpProviderServer

@@ -35,7 +35,8 @@ def test_bytecode_is_written_where_imports_read_it(
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     written = cache_workflow_bytecode([JourneyWorkflow])
     expected = Path(importlib.util.cache_from_source(journey_workflow.__file__))
-    assert expected in written and expected.is_relative_to(tmp_path)
+    assert expected in written
+    assert expected.is_relative_to(tmp_path)
     assert expected.read_bytes()[:4] == importlib.util.MAGIC_NUMBER
     # A current cache is left alone (an installed, read-only one stays valid).
     expected.chmod(0o444)

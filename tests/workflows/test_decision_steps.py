@@ -25,8 +25,8 @@ from journeys.scoring.predictive_models import ModelRegistry
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.consent import ConsentStatus, record_consent
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.decisions import DecisionAudit
 from tests.support.decisioning_fixtures import add_customer, add_events, add_send
 from tests.support.network import new_customer_id
 from tests.support.temporal import journey_client, running_worker
@@ -158,7 +158,8 @@ async def test_the_best_channel_by_click_rate_sends_and_is_audited(
     assert "runner-up email" in row.rationale
     explained = explain_customer(store, org_id=ORG, customer_id=customer)
     assert f"channel  [journey {BEST_CHANNEL.id}, step outreach#1" in explained
-    assert "choice: in_app" in explained and "candidates: in_app 0.60, email 0.00" in explained
+    assert "choice: in_app" in explained
+    assert "candidates: in_app 0.60, email 0.00" in explained
 
 
 async def test_the_runner_up_is_the_fallback_of_the_chosen_channel(
@@ -191,7 +192,8 @@ async def test_the_offer_with_the_best_positive_expected_value_is_sent(
     result, state = await run(time_skipping_env, store, settings, OFFER.id, customer)
     [row] = audit(store, customer)
     best = max(row.candidates, key=lambda c: c["score"])
-    assert best["score"] > 0 and row.choice == best["name"] != "no_offer"
+    assert best["score"] > 0
+    assert row.choice == best["name"] != "no_offer"
     assert (result.outcome, state.decisions[0].choice) == ("offered", row.choice)
     assert sends(store, customer) == [("email", "we_value_your_business", "sent")]
 
@@ -231,8 +233,10 @@ async def test_next_best_action_executes_the_primary_action_and_audits_it(
     result, state = await run(time_skipping_env, store, settings, NBA_ALL.id, customer)
     [row] = audit(store, customer)
     primary = next(a for a in ACTION_INVENTORY if a.name == row.choice)
-    assert result.outcome == "acted" and row.journey_id == NBA_ALL.id
-    assert row.candidates[0]["name"] == row.choice and "Chose" in row.rationale
+    assert result.outcome == "acted"
+    assert row.journey_id == NBA_ALL.id
+    assert row.candidates[0]["name"] == row.choice
+    assert "Chose" in row.rationale
     assert (state.decisions[0].scorer, state.decisions[0].choice) == (
         "next_best_action",
         row.choice,
@@ -250,7 +254,8 @@ async def test_a_backup_action_is_executed_when_the_primary_cannot_be(
     ranked = decisions.next_best_action(
         NextBestActionRequest(org_id=ORG, customer_id=customer, record=False)
     )
-    assert ranked.primary is not None and len(ranked.backups) == 2
+    assert ranked.primary is not None
+    assert len(ranked.backups) == 2
     backup = ranked.backups[0]
     assert backup.channel is not None
     # The journey can carry the backups but not the primary: the first backup is sent.

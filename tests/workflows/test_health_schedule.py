@@ -16,7 +16,7 @@ from journeys.analytics.health_schedule import ensure_health_schedule
 from journeys.catalog import Catalog
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import HealthAlert
+from journeys.store.tables.journeys import HealthAlert
 from tests.support.health_data import record_decisions
 from tests.support.measured_population import MEASURED
 from tests.support.provider_servers import HttpProviderServer

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from journeys.catalog import Catalog
 from journeys.client import TrackedEvent
 from journeys.contracts import search_attributes as sa
+from journeys.contracts.activities import COMPUTE_SCORE_ACTIVITY
 from journeys.contracts.enrollment import (
     INTERPRETER_REVISION,
     EnrollmentInput,
@@ -26,17 +27,21 @@ from journeys.contracts.enrollment import (
     EventSignal,
 )
 from journeys.language import (
+    BranchCase,
+    BranchStep,
     Channel,
+    EventCountCondition,
     ExitStep,
     JourneyDefinition,
     JourneyMetadata,
+    ScoreCondition,
     SendStep,
     WaitForEventStep,
     WaitStep,
 )
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import Enrollment
+from journeys.store.tables.enrollments import Enrollment
 from tests.support.journey_scenarios import ORG
 from tests.support.temporal import finished, journey_client, running_worker
 from workflows.journey_workflow import JourneyWorkflow
@@ -76,6 +81,28 @@ TWO_WAITS = JourneyDefinition(
     channels=[Channel.IN_APP],
 )
 
+FAILED_FIRST_CONDITION = JourneyDefinition(
+    id="revision_short_circuit",
+    version=1,
+    metadata=JourneyMetadata(name="A case whose first condition fails"),
+    start="choose",
+    steps={
+        "choose": BranchStep(
+            cases=[
+                BranchCase(
+                    when=EventCountCondition(event="never_sent"),
+                    also=[ScoreCondition(scorer="engagement", value=0)],
+                    next="engaged",
+                )
+            ],
+            otherwise="other",
+        ),
+        "engaged": ExitStep(outcome="engaged"),
+        "other": ExitStep(outcome="other"),
+    },
+    channels=[Channel.IN_APP],
+)
+
 PATCH_MARKER = "core_patch"
 """The marker name the SDK records for ``workflow.patched``."""
 
@@ -91,6 +118,15 @@ def upserted_steps(events: Sequence[HistoryEvent]) -> list[str]:
         if payload is not None:
             steps.append(default().payload_converter.from_payload(payload, str))
     return steps
+
+
+def scheduled_activities(events: Sequence[HistoryEvent]) -> list[str]:
+    """The activity types the history scheduled, in order."""
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
 
 
 def marker_names(events: Sequence[HistoryEvent]) -> list[str]:
@@ -202,3 +238,33 @@ def test_an_input_from_a_newer_interpreter_is_refused() -> None:
             definition=TWO_WAITS,
             interpreter_revision=INTERPRETER_REVISION + 1,
         )
+
+
+@pytest.mark.parametrize(("revision", "scored"), [(1, [COMPUTE_SCORE_ACTIVITY]), (2, [])])
+async def test_a_failed_condition_ends_its_case_from_revision_2(
+    time_skipping_env: WorkflowEnvironment,
+    settings: JourneySettings,
+    store: Store,
+    revision: int,
+    scored: list[str],
+) -> None:
+    """Revision 2 runs no scorer for a case whose first condition failed; 1 replays its call."""
+    env = time_skipping_env
+    customer = f"branch{revision}-{uuid.uuid4().hex[:6]}"
+    async with running_worker(env.client, settings, store):
+        handle = await env.client.start_workflow(
+            JourneyWorkflow.run,
+            EnrollmentInput(
+                org_id=ORG,
+                customer_id=customer,
+                definition=FAILED_FIRST_CONDITION,
+                interpreter_revision=revision,
+            ),
+            id=f"short-circuit-{customer}",
+            task_queue=settings.task_queue,
+        )
+        result = await handle.result()
+        history = await handle.fetch_history()
+    assert (result.outcome, result.path) == ("other", ["choose", "other"])
+    scheduled = scheduled_activities(history.events)
+    assert [name for name in scheduled if name == COMPUTE_SCORE_ACTIVITY] == scored

@@ -11,10 +11,10 @@ from journeys.client import TrackedEvent
 from journeys.contracts import search_attributes as sa
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.analytics_tables import StepVisitRow
-from journeys.store.decision_tables import DecisionAudit
-from journeys.store.models import CommunicationLog, Enrollment
 from journeys.store.step_visits import ARM_DECISION
+from journeys.store.tables.communication import CommunicationLog
+from journeys.store.tables.decisions import DecisionAudit
+from journeys.store.tables.enrollments import Enrollment, StepVisitRow
 from tests.support.journey_scenarios import ORG
 from tests.support.measured_population import (
     HELD_OUT,
@@ -105,5 +105,6 @@ async def test_a_held_out_customer_walks_the_journey_but_is_sent_nothing(
         visited = Counter(session.scalars(select(StepVisitRow.customer_id)))
     assert [r.outcome for r in results] == ["goal_reached", "goal_reached"]
     assert sent == {treated: 1}
-    assert arms[held]["holdout"] == "holdout" and arms[treated]["holdout"] == "treated"
+    assert arms[held]["holdout"] == "holdout"
+    assert arms[treated]["holdout"] == "treated"
     assert visited[held] == visited[treated] == 3

@@ -18,7 +18,7 @@ from journeys.language import (
 )
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.models import CommunicationLog
+from journeys.store.tables.communication import CommunicationLog
 from tests.support.decisioning_fixtures import add_customer
 from tests.support.network import new_customer_id
 from tests.support.temporal import journey_client, running_worker

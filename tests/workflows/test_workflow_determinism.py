@@ -38,7 +38,7 @@ WALL_CLOCK_AND_CHANCE = {"now", "utcnow", "today", "random", "uuid4", "uuid1", "
 MUTABLE_FACTORIES = {"list", "dict", "set", "defaultdict", "deque", "Counter", "OrderedDict"}
 
 
-def determinism_problems(source: str) -> list[str]:
+def determinism_problems(source: str) -> list[str]:  # noqa: C901 - one branch per rule checked
     """What in ``source`` would make workflow code non-deterministic, one line each."""
     problems: list[str] = []
     tree = ast.parse(source)

@@ -9,7 +9,7 @@ to it per transaction with SET LOCAL ROLE) and the function
 ``journeys_apply_org_row_security()``, which enables row-level security with
 the policy ``journeys_org_isolation`` on every table of the schema that has an
 ``org_id`` column. The function is called here and again after all migrations
-(``journeys.store.tenancy_tables.apply_row_level_security``) so that tables of
+(``journeys.store.tenancy.apply_row_level_security``) so that tables of
 other revisions are covered whatever order the heads run in.
 """
 

@@ -1,36 +1,25 @@
-"""Store tables of measurement: step visits (interpreter revision 2) and health alerts."""
+"""Journeys as operated: status (paused or active), health alerts, promoted experiment arms."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from journeys.store.models import Base, utcnow
+from journeys.store.tables.base import Base, utcnow
 
 
-class StepVisitRow(Base):
-    """One visit of a step by one enrollment, stored once per (enrollment, step, visit)."""
+class JourneyStatusRow(Base):
+    """A journey's status; no row means active. New enrollments read it when they start."""
 
-    __tablename__ = "step_visits"
-    __table_args__ = (
-        UniqueConstraint("enrollment_id", "step", "visit", name="uq_step_visits_visit"),
-        Index("ix_step_visits_journey_time", "org_id", "journey_id", "entered_at"),
-    )
+    __tablename__ = "journey_status"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    org_id: Mapped[str] = mapped_column(String(64))
-    enrollment_id: Mapped[str] = mapped_column(String(64))
-    customer_id: Mapped[str] = mapped_column(String(128))
-    journey_id: Mapped[str] = mapped_column(String(64))
-    journey_version: Mapped[int]
-    step: Mapped[str] = mapped_column(String(64))
-    visit: Mapped[int]
-    entered_at: Mapped[datetime]
-    experiment: Mapped[str | None] = mapped_column(String(64), default=None)
-    arm: Mapped[str | None] = mapped_column(String(64), default=None)
+    journey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class HealthAlert(Base):

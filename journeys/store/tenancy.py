@@ -23,11 +23,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Boolean, Connection, String, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Connection, select, text
+from sqlalchemy.orm import Session
 
 from journeys.contracts.enrollment import check_org_id
-from journeys.store.models import Base, Organization, utcnow
+from journeys.store.tables.base import utcnow
+from journeys.store.tables.tenancy import ApiKey, Organization
 
 API_ROLE = "journeys_api"
 """The PostgreSQL role the HTTP API's transactions run as (row-level security applies)."""
@@ -37,20 +38,6 @@ ORG_SETTING = "journeys.org_id"
 
 KEY_PREFIX = "jk"
 _KEY_PATTERN = re.compile(r"^jk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
-
-
-class ApiKey(Base):
-    """An organisation's API key; only its SHA-256 hash is kept."""
-
-    __tablename__ = "api_keys"
-
-    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(64), index=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    key_hash: Mapped[str] = mapped_column(String(64))
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ApiKeyInfo(BaseModel):

@@ -1,4 +1,4 @@
-"""Store tables of decisioning: client journey events and scores (seed 003), the decision audit.
+"""Decisions: client journey events and scores (seed 003), the decision audit.
 
 ``client_journey_events`` is seed 003's lifecycle stream: each row names the
 client's stage explicitly. It is separate from the behavioural ``events``
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from journeys.store.models import Base, JSONDocument, utcnow
+from journeys.store.tables.base import Base, JSONDocument, utcnow
 
 
 class ClientJourneyEvent(Base):
