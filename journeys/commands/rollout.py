@@ -24,7 +24,7 @@ from journeys.commands.ingress import (
     _with_client,
 )
 from journeys.contracts.enrollment import InflightPolicy
-from journeys.errors import InvalidInputError
+from journeys.errors import InvalidInputError, JourneyDefinitionError, RolloutRefusedError
 from journeys.routing.rollout_control import RolloutControl, RolloutResult, RolloutStatus
 
 POLICIES = [policy.value for policy in InflightPolicy]
@@ -146,7 +146,12 @@ def _change(
     org = _org(arguments)
 
     async def run(client: JourneyClient) -> RolloutResult:
-        return await work(RolloutControl(client.temporal, client.store, client.versions), org)
+        control = RolloutControl(client.temporal, client.store, client.versions)
+        try:
+            return await work(control, org)
+        except JourneyDefinitionError as err:
+            # A draft that fails its checks, or an incomplete step map: the change is refused.
+            raise RolloutRefusedError(str(err)) from err
 
     result, code = _with_client(arguments, run)
     if result is not None:
