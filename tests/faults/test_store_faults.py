@@ -88,6 +88,20 @@ def pg_store(pg_settings: JourneySettings) -> Iterator[Store]:
     store.dispose()
 
 
+def begin_outage(cluster: PrivatePostgres, fault: str) -> None:
+    if fault == "stopped":
+        cluster.crash()
+    else:
+        cluster.freeze()
+
+
+def end_outage(cluster: PrivatePostgres, fault: str) -> None:
+    if fault == "stopped":
+        cluster.start()
+    else:
+        cluster.thaw()
+
+
 def accept_before_the_outage(http: httpx.Client, key: dict[str, str]) -> list[str]:
     """Profiles and events the API accepts; returns the event ids."""
     event_ids = []
@@ -152,17 +166,11 @@ def test_an_unavailable_postgresql_answers_503_within_the_bound_and_loses_nothin
         httpx.Client(base_url=url, timeout=REQUEST_BOUND_SECONDS) as http,
     ):
         event_ids = accept_before_the_outage(http, key)
-        if fault == "stopped":
-            cluster.crash()
-        else:
-            cluster.freeze()
+        begin_outage(cluster, fault)
         try:
             assert_unavailable(http, key)
         finally:
-            if fault == "stopped":
-                cluster.start()
-            else:
-                cluster.thaw()
+            end_outage(cluster, fault)
         assert_recovered(http, key)
     pg_store.dispose()
     assert stored(pg_store, event_ids) == (ACCEPTED_BEFORE, ACCEPTED_BEFORE + 1)
@@ -173,7 +181,9 @@ def test_an_unavailable_postgresql_answers_503_within_the_bound_and_loses_nothin
     )
 
 
-async def test_a_send_in_flight_when_postgresql_stops_is_delivered_once_after_it(
+@pytest.mark.parametrize("fault", ["stopped", "frozen"])
+async def test_a_send_in_flight_when_postgresql_goes_down_is_delivered_once_after_it(
+    fault: str,
     dev_env: WorkflowEnvironment,
     cluster: PrivatePostgres,
     pg_settings: JourneySettings,
@@ -193,15 +203,17 @@ async def test_a_send_in_flight_when_postgresql_stops_is_delivered_once_after_it
             started = await client.enroll(ORG, who, "fault_webhook")
             await asyncio.to_thread(http.arrived.wait, 30)
             # The provider has the request; the store goes down before its answer is recorded.
-            await asyncio.to_thread(cluster.crash)
+            await asyncio.to_thread(begin_outage, cluster, fault)
             http.release.set()
 
-            async def retried_in_the_outage() -> bool:
+            async def provider_answered() -> bool:
                 return len(http.keys()) >= 1
 
-            await eventually(retried_in_the_outage, seconds=20)
-            await asyncio.sleep(STORE_BOUND_SECONDS)
-            await asyncio.to_thread(cluster.start)
+            await eventually(provider_answered, seconds=20)
+            # Long enough for recording the answer to fail: a frozen server is given up
+            # on after the statement plus the connect timeout, then a reconnect times out.
+            await asyncio.sleep(3 * STORE_BOUND_SECONDS + 1)
+            await asyncio.to_thread(end_outage, cluster, fault)
             handle = dev_env.client.get_workflow_handle_for(
                 JourneyWorkflow.run, started.workflow_id
             )
@@ -222,7 +234,7 @@ async def test_a_send_in_flight_when_postgresql_stops_is_delivered_once_after_it
     keys = http.keys()
     assert len(set(keys)) == 1, keys
     print(
-        f"\nFAULT store stopped during a send (private PostgreSQL): runs=1 faults=1 events=0"
+        f"\nFAULT store {fault} during a send (private PostgreSQL): runs=1 faults=1 events=0"
         f" sends=1 requests={len(keys)} delivered=1 losses=0 duplicates=0"
         " (a repeat carries the same idempotency key)"
     )
