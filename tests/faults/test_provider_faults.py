@@ -76,13 +76,13 @@ class ProviderFault:
 
 
 FAULTS = {
-    "500 twice": ProviderFault([Behaviour(500)] * 2, "sent", 1),
-    "429 twice": ProviderFault([Behaviour(429, {"Retry-After": "1"})] * 2, "sent", 1),
-    "hang, resent": ProviderFault([Behaviour(hang=HUNG_SECONDS)], "sent", 2, True),
-    "drop, resent": ProviderFault([Behaviour(drop=True)], "sent", 2, True),
-    "hang, in doubt": ProviderFault([Behaviour(hang=HUNG_SECONDS)], "unknown", 1, detail=NO_ANSWER),
-    "drop, in doubt": ProviderFault([Behaviour(drop=True)], "unknown", 1, detail=NO_ANSWER),
-    "500 past the deadline": ProviderFault(
+    "500-twice": ProviderFault([Behaviour(500)] * 2, "sent", 1),
+    "429-twice": ProviderFault([Behaviour(429, {"Retry-After": "1"})] * 2, "sent", 1),
+    "hang-resent": ProviderFault([Behaviour(hang=HUNG_SECONDS)], "sent", 2, True),
+    "drop-resent": ProviderFault([Behaviour(drop=True)], "sent", 2, True),
+    "hang-in-doubt": ProviderFault([Behaviour(hang=HUNG_SECONDS)], "unknown", 1, detail=NO_ANSWER),
+    "drop-in-doubt": ProviderFault([Behaviour(drop=True)], "unknown", 1, detail=NO_ANSWER),
+    "500-past-the-deadline": ProviderFault(
         [], "failed", 0, detail="deadline", standing=Behaviour(500)
     ),
 }
