@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -31,8 +32,11 @@ START_SECONDS = 60
 
 
 def _binaries() -> Path:
-    found = sorted(Path("/").glob(BINARIES.lstrip("/")), key=lambda path: path.parent.name)
-    usable = [folder for folder in found if (folder / "initdb").exists()]
+    found = Path("/").glob(BINARIES.lstrip("/"))
+    usable = sorted(
+        (folder for folder in found if (folder / "initdb").exists()),
+        key=lambda folder: [int(part) for part in re.findall(r"\d+", folder.parent.name)],
+    )
     if not usable:
         pytest.skip(f"no PostgreSQL server binaries in {BINARIES}")
     return usable[-1]
