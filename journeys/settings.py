@@ -52,7 +52,9 @@ class JourneySettings(BaseSettings):
             A request that cannot get the store within it is answered 503.
         store_connect_timeout_seconds: PostgreSQL ``connect_timeout``.
         store_statement_timeout_seconds: PostgreSQL ``statement_timeout`` of every
-            statement outside migrations (a frozen or overloaded server fails fast).
+            statement outside migrations (an overloaded server fails fast); a server
+            that does not answer at all (frozen) is given up on after this plus
+            ``store_connect_timeout_seconds``.
         temporal_address: host:port of the Temporal frontend. Empty means the
             local dev server, ``127.0.0.1:<temporal_port>``.
         temporal_port: Port of the Temporal frontend (gRPC) that ``journeys dev``

@@ -4,9 +4,10 @@ None of these take an API key: providers authenticate by their signature
 (email API: Svix headers; SMS API: ``X-Twilio-Signature``) and recipients by
 the signature in the tracking URL. Every accepted event takes one path:
 :func:`journeys.store.delivery_feedback.record_delivery_feedback` (the send,
-once; consent, suppression and the communication log), then the matching
-behaviour event (``email_opened``, ``sms_delivered``...) is tracked, so it
-reaches the journeys waiting for it; an unsubscribe from every channel also
+once; consent, suppression and the communication log) and, in the same
+transaction, the matching behaviour event (``email_opened``, ``sms_delivered``...),
+stored unrouted and then routed, so it reaches the journeys waiting for it
+even across a Temporal outage; an unsubscribe from every channel also
 ends the customer's enrollments. A refused event changes nothing.
 """
 
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
+from temporalio.service import RPCError
 
 from journeys.api.error_responses import ERROR_RESPONSES
 from journeys.api.tenancy import REQUEST_ORG
@@ -39,6 +41,7 @@ from journeys.delivery.feedback_events import (
 )
 from journeys.delivery.tracking import ONE_CLICK_BODY, LinkTracker, TrackedAction
 from journeys.errors import FeedbackRefusedError
+from journeys.routing.event_router import PendingRoute
 from journeys.settings import JourneySettings
 from journeys.store.delivery_feedback import AppliedFeedback, record_delivery_feedback
 from journeys.store.tables.communication import CommunicationLog
@@ -63,8 +66,11 @@ class FeedbackAccepted(BaseModel):
 
     Attributes:
         recorded: False for an event acknowledged but not applied (an SMS status
-            that is not final, or a tracking hit already recorded).
+            that is not final, or an event received before: a provider's retry,
+            a second click).
         event: The behaviour event routed to the customer's journeys.
+        routed: False when Temporal was unreachable: the event is stored and
+            the engine routes it once Temporal is back.
         suppressed: The channel is now suppressed for the customer.
         opted_out: The customer opted out of the channel.
         signalled: Enrollments the event reached.
@@ -73,6 +79,7 @@ class FeedbackAccepted(BaseModel):
 
     recorded: bool
     event: str = ""
+    routed: bool = True
     suppressed: bool = False
     opted_out: bool = False
     signalled: list[str] = []
@@ -100,55 +107,77 @@ def _tracker(request: Request) -> LinkTracker:
 async def apply_feedback(client: JourneyClient, feedback: ProviderFeedback) -> FeedbackAccepted:
     """The one path of delivery feedback: the store, then the journeys.
 
+    The feedback and its behaviour event commit in one transaction, the event
+    unrouted; routing follows. With Temporal unreachable the answer is still
+    2xx (``routed`` false): the worker's sweep of unrouted events, or the
+    provider's retry, routes the event later. A replay changes nothing and
+    routes only what an earlier attempt left unrouted.
+
     Raises:
-        FeedbackRefusedError: unknown send (404) or replayed event (409).
+        FeedbackRefusedError: unknown send (404).
     """
     # The organisation is named by the verified payload: store work runs in its scope.
     REQUEST_ORG.set(feedback.org_id)
     structlog.contextvars.bind_contextvars(org_id=feedback.org_id)
 
-    def write() -> AppliedFeedback:
+    def write() -> tuple[AppliedFeedback, TrackedEvent, PendingRoute | None]:
         with client.store.transaction() as session:
-            return record_delivery_feedback(session, feedback)
+            applied = record_delivery_feedback(session, feedback)
+            event = _behaviour_event(feedback, applied)
+            [recorded] = client.record_events(session, [event], now=datetime.now(UTC))
+            return applied, event, recorded.route
 
-    applied = await asyncio.to_thread(write)
-    name = journey_event_name(feedback.event, applied.channel)
-    digest = hashlib.sha256(f"{feedback.source}|{feedback.source_event_id}".encode()).hexdigest()
-    tracked = await client.track(
-        TrackedEvent(
-            org_id=feedback.org_id,
-            customer_id=applied.customer_id,
-            name=name,
-            event_id=f"feedback:{digest[:40]}",
-            occurred_at=feedback.occurred_at,
-            properties={
-                "channel": applied.channel,
-                "idempotency_key": feedback.idempotency_key,
-                "journey_id": applied.journey_id,
-                "source": feedback.source,
-            },
-        )
+    applied, event, route = await asyncio.to_thread(write)
+    accepted = FeedbackAccepted(
+        recorded=not applied.replayed,
+        event=event.name,
+        suppressed=applied.effect.suppressed,
+        opted_out=applied.effect.opted_out,
     )
-    exited: list[str] = []
+    if route is not None:
+        [routing] = await client.router.route_all([route])
+        if isinstance(routing, RPCError):
+            log.warning(
+                "feedback event left for the sweep of unrouted events",
+                event_id=event.event_id,
+                error=routing.message,
+            )
+            accepted.routed = False
+        elif isinstance(routing, Exception):
+            raise routing
+        else:
+            accepted.signalled = routing.signalled
     if applied.effect.global_opt_out:
         result = await client.opt_out(
             feedback.org_id, applied.customer_id, channel="all", source=feedback.source
         )
-        exited = result.exited
+        accepted.exited = result.exited
     log.info(
         "delivery feedback applied",
-        feedback_event=name,
+        feedback_event=event.name,
         idempotency_key=feedback.idempotency_key,
         source=feedback.source,
+        replayed=applied.replayed,
         suppressed=applied.effect.suppressed,
     )
-    return FeedbackAccepted(
-        recorded=True,
-        event=name,
-        suppressed=applied.effect.suppressed,
-        opted_out=applied.effect.opted_out,
-        signalled=tracked.signalled,
-        exited=exited,
+    return accepted
+
+
+def _behaviour_event(feedback: ProviderFeedback, applied: AppliedFeedback) -> TrackedEvent:
+    """The event journeys hear about the feedback; its id is the same for every replay."""
+    digest = hashlib.sha256(f"{feedback.source}|{feedback.source_event_id}".encode()).hexdigest()
+    return TrackedEvent(
+        org_id=feedback.org_id,
+        customer_id=applied.customer_id,
+        name=journey_event_name(feedback.event, applied.channel),
+        event_id=f"feedback:{digest[:40]}",
+        occurred_at=feedback.occurred_at,
+        properties={
+            "channel": applied.channel,
+            "idempotency_key": feedback.idempotency_key,
+            "journey_id": applied.journey_id,
+            "source": feedback.source,
+        },
     )
 
 
@@ -157,7 +186,8 @@ async def email_events(request: Request) -> FeedbackAccepted:
     """Delivered, opened, clicked, bounced, complained or unsubscribed, for one email.
 
     401 for a missing, wrong or stale signature; 404 for an unknown send;
-    409 for an event received before; 422 for a payload we cannot read.
+    422 for a payload we cannot read. An event received before (the provider's
+    retry) answers 200 with ``recorded`` false and changes nothing.
     """
     settings = _settings(request)
     feedback = email_api_feedback(
@@ -174,7 +204,8 @@ async def email_events(request: Request) -> FeedbackAccepted:
 async def sms_status(request: Request) -> FeedbackAccepted:
     """A delivery status of one SMS; ``delivered``, ``undelivered`` and ``failed`` are applied.
 
-    401 for a missing or wrong ``X-Twilio-Signature``; 404 unknown send; 409 replayed.
+    401 for a missing or wrong ``X-Twilio-Signature``; 404 unknown send; a replay
+    answers 200 with ``recorded`` false.
     """
     settings = _settings(request)
     # The callback is application/x-www-form-urlencoded: plain pairs, no files.
@@ -233,13 +264,7 @@ async def _tracking_hit(
     )
     if action is TrackedAction.CLICK and index >= len(stored):
         raise FeedbackRefusedError(404, "index", f"the send has no link {index}")
-    try:
-        accepted = await apply_feedback(client, feedback)
-    except FeedbackRefusedError as err:
-        if err.status != 409:
-            raise
-        accepted = FeedbackAccepted(recorded=False)
-    return accepted, stored
+    return await apply_feedback(client, feedback), stored
 
 
 @router.get("/v1/t/{org_id}/{key}/click/{index}", summary="Tracked link: record and redirect")

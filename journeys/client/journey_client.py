@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -76,7 +77,7 @@ MAX_LISTED_ENROLLMENTS = 1_000
 
 
 @dataclass(frozen=True)
-class _Stored:
+class RecordedEvent:
     """What storing one event decided: whether it is new, and what to route."""
 
     new: bool
@@ -100,7 +101,9 @@ class JourneyClient:
         self.settings = settings
         self.router = EventRouter(temporal, store, catalog, settings)
         self.versions = self.router.versions
-        self._event_writes: GroupCommit[TrackedEvent, _Stored] = GroupCommit(self._store_events)
+        self._event_writes: GroupCommit[TrackedEvent, RecordedEvent] = GroupCommit(
+            self._store_events
+        )
         self._owns_store = False
         self._closed = False
 
@@ -247,7 +250,7 @@ class JourneyClient:
         """Events dated after this are refused (``event_future_tolerance_seconds`` from now)."""
         return datetime.now(UTC) + timedelta(seconds=self.settings.event_future_tolerance_seconds)
 
-    def _store_events(self, events: Sequence[TrackedEvent]) -> list[_Stored]:
+    def _store_events(self, events: Sequence[TrackedEvent]) -> list[RecordedEvent]:
         """Insert the events (idempotent); apply ``lifecycle_stage`` properties of new ones.
 
         Returns, per event, whether it is new and what to route: a new event
@@ -269,61 +272,72 @@ class JourneyClient:
                 )
         return stored
 
-    def _insert_events(self, events: Sequence[TrackedEvent]) -> list[_Stored]:
-        stored: list[_Stored] = []
-        inserted: set[tuple[str, str]] = set()
-        now = datetime.now(UTC)
+    def _insert_events(self, events: Sequence[TrackedEvent]) -> list[RecordedEvent]:
         with self.store.transaction() as session:
-            for event in events:
-                routes = self.router.routes(event.name)
-                new = record_event(
-                    session,
+            return self.record_events(session, events, now=datetime.now(UTC))
+
+    def record_events(
+        self, session: Session, events: Sequence[TrackedEvent], *, now: datetime
+    ) -> list[RecordedEvent]:
+        """Insert events in the caller's transaction, each with its entry plan if it needs routing.
+
+        Whatever the transaction commits with them stays together: an event
+        needing routing is stored unrouted, for ``router.route_all`` after the
+        commit, a retry, or the worker's sweep. A repeated id is routed only if
+        no attempt has routed it yet. ``occurred_at`` is not checked here.
+        """
+        stored: list[RecordedEvent] = []
+        inserted: set[tuple[str, str]] = set()
+        for event in events:
+            routes = self.router.routes(event.name)
+            new = record_event(
+                session,
+                org_id=event.org_id,
+                event_id=event.event_id,
+                customer_id=event.customer_id,
+                name=event.name,
+                occurred_at=event.occurred_at,
+                properties=event.properties,
+                route=routes,
+                received_at=now,
+            )
+            key = (event.org_id, event.event_id)
+            if new:
+                inserted.add(key)
+                stage = event.properties.get(LIFECYCLE_STAGE_PROPERTY)
+                if isinstance(stage, str) and stage:
+                    upsert_customer(
+                        session,
+                        org_id=event.org_id,
+                        customer_id=event.customer_id,
+                        lifecycle_stage=stage,
+                    )
+                if not routes:
+                    stored.append(RecordedEvent(new=True))
+                    continue
+                fresh = StoredEvent(
                     org_id=event.org_id,
                     event_id=event.event_id,
                     customer_id=event.customer_id,
                     name=event.name,
                     occurred_at=event.occurred_at,
-                    properties=event.properties,
-                    route=routes,
+                    properties=dict(event.properties),
                     received_at=now,
                 )
-                key = (event.org_id, event.event_id)
-                if new:
-                    inserted.add(key)
-                    stage = event.properties.get(LIFECYCLE_STAGE_PROPERTY)
-                    if isinstance(stage, str) and stage:
-                        upsert_customer(
-                            session,
-                            org_id=event.org_id,
-                            customer_id=event.customer_id,
-                            lifecycle_stage=stage,
-                        )
-                    if not routes:
-                        stored.append(_Stored(new=True))
-                        continue
-                    fresh = StoredEvent(
-                        org_id=event.org_id,
-                        event_id=event.event_id,
-                        customer_id=event.customer_id,
-                        name=event.name,
-                        occurred_at=event.occurred_at,
-                        properties=dict(event.properties),
-                        received_at=now,
-                    )
-                    plan = self.router.plan(session, fresh, now=now, again=False)
-                    stored.append(_Stored(new=True, route=PendingRoute(fresh, plan)))
-                    continue
-                # A repeated id: route the stored event if no attempt has routed it yet.
-                earlier = (
-                    None
-                    if key in inserted
-                    else find_unrouted_event(session, org_id=event.org_id, event_id=event.event_id)
-                )
-                if earlier is None:
-                    stored.append(_Stored(new=False))
-                    continue
-                plan = self.router.plan(session, earlier, now=now, again=True)
-                stored.append(_Stored(new=False, route=PendingRoute(earlier, plan)))
+                plan = self.router.plan(session, fresh, now=now, again=False)
+                stored.append(RecordedEvent(new=True, route=PendingRoute(fresh, plan)))
+                continue
+            # A repeated id: route the stored event if no attempt has routed it yet.
+            earlier = (
+                None
+                if key in inserted
+                else find_unrouted_event(session, org_id=event.org_id, event_id=event.event_id)
+            )
+            if earlier is None:
+                stored.append(RecordedEvent(new=False))
+                continue
+            plan = self.router.plan(session, earlier, now=now, again=True)
+            stored.append(RecordedEvent(new=False, route=PendingRoute(earlier, plan)))
         return stored
 
     async def enroll(

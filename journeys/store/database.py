@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +40,9 @@ class Store:
         busy_timeout: Longest wait for SQLite's lock or a pooled PostgreSQL connection.
         connect_timeout: PostgreSQL ``connect_timeout`` (seconds).
         statement_timeout: PostgreSQL ``statement_timeout`` (seconds; not in migrations).
+            A server that does not answer at all (frozen, its host hung) cannot
+            enforce it: the client gives up on any wait for an answer after
+            ``statement_timeout + connect_timeout`` and drops the connection.
     """
 
     def __init__(
@@ -60,6 +63,12 @@ class Store:
         self.engine: Engine = create_engine(url, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        if self.engine.dialect.driver == "psycopg":
+            # Imported here: processes on SQLite do not pay for importing psycopg.
+            from journeys.store.postgres_connection import answering_connect
+
+            answer_timeout = statement_timeout + connect_timeout
+            event.listen(self.engine, "do_connect", answering_connect(answer_timeout))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer per file. Threads of one process queue here rather
         # than each sleeping in SQLite's busy handler, so a process contends for the
@@ -95,10 +104,7 @@ class Store:
             Path(self.engine.url.database or ".").parent.mkdir(parents=True, exist_ok=True)
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.begin() as connection:
-            if self.dialect == "postgresql":
-                # A migration may rewrite a large table: not bounded like requests.
-                connection.exec_driver_sql("SET statement_timeout = 0")
+        with self.engine.begin() as connection, _unbounded(connection):
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")
 
@@ -144,6 +150,25 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+@contextmanager
+def _unbounded(connection: Connection) -> Iterator[None]:
+    """No statement or answer timeout for the transaction: a migration may rewrite a large table."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    # LOCAL: the pooled connection keeps its bound after the migration.
+    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    raw = connection.connection.dbapi_connection
+    answer_timeout = getattr(raw, "answer_timeout", None)
+    try:
+        if answer_timeout is not None:
+            raw.answer_timeout = None  # type: ignore[union-attr]
+        yield
+    finally:
+        if answer_timeout is not None:
+            raw.answer_timeout = answer_timeout  # type: ignore[union-attr]
 
 
 def dialect_insert(dialect: str) -> Any:

@@ -5,10 +5,10 @@ Feedback events: delivered, opened, clicked, bounced, complained, unsubscribed.
 Provider webhooks and tracking URLs (``journeys.api.delivery_feedback``) are
 verified, then applied here by :func:`record_delivery_feedback`, in one
 transaction: the send is found by its idempotency key, the event is recorded
-once (a replay is refused), and :func:`apply_delivery_feedback` updates consent,
-suppression and the send's row. The API then routes the matching behaviour
-event (``email_opened``...) to the journeys waiting for it (seed 000: "IF
-customer engaged (email open, ...)").
+once (a replay changes nothing), and :func:`apply_delivery_feedback` updates consent,
+suppression and the send's row. The API stores the matching behaviour event
+(``email_opened``...) in the same transaction, unrouted, then routes it to the
+journeys waiting for it (seed 000: "IF customer engaged (email open, ...)").
 """
 
 from __future__ import annotations
@@ -57,20 +57,24 @@ class FeedbackEffect(BaseModel):
 
 
 class AppliedFeedback(BaseModel):
-    """Feedback recorded against a send: whose it was and what changed."""
+    """Feedback recorded against a send: whose it was and what changed.
+
+    Attributes:
+        replayed: The event was received before (a provider's retry): nothing changed.
+    """
 
     customer_id: str
     channel: str
     journey_id: str
     effect: FeedbackEffect
+    replayed: bool = False
 
 
 def record_delivery_feedback(session: Session, feedback: ProviderFeedback) -> AppliedFeedback:
-    """Apply one verified feedback event to its send, once.
+    """Apply one verified feedback event to its send, once; a replay changes nothing.
 
     Raises:
-        FeedbackRefusedError: 404 no send with that key in the organisation;
-            409 the event was received before (a replay). Nothing is changed.
+        FeedbackRefusedError: 404 no send with that key in the organisation.
     """
     row = session.scalars(
         select(CommunicationLog).where(
@@ -97,10 +101,12 @@ def record_delivery_feedback(session: Session, feedback: ProviderFeedback) -> Ap
         },
     )
     if not fresh:
-        raise FeedbackRefusedError(
-            409,
-            "event",
-            f"{feedback.source} event {feedback.source_event_id!r} was already received (replayed)",
+        return AppliedFeedback(
+            customer_id=row.customer_id,
+            channel=row.channel,
+            journey_id=row.journey_id,
+            effect=FeedbackEffect(event=feedback.event, channel=row.channel),
+            replayed=True,
         )
     effect = apply_delivery_feedback(
         session,

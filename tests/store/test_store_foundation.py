@@ -267,6 +267,18 @@ def test_postgres_statements_and_connections_are_bounded(pg_store: Store) -> Non
         unreachable.dispose()
 
 
+@pytest.mark.postgres
+def test_a_migration_leaves_the_pooled_connection_bounded(pg_store: Store) -> None:
+    bounded = Store(pg_store.url, statement_timeout=0.2, pool_size=1, max_overflow=0)
+    try:
+        bounded.migrate()
+        with pytest.raises(OperationalError) as slow, bounded.transaction() as session:
+            session.execute(text("SELECT pg_sleep(5)"))
+        assert is_store_unavailable(slow.value)
+    finally:
+        bounded.dispose()
+
+
 def test_a_locked_sqlite_store_is_unavailable_within_its_busy_timeout(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'locked.db'}", busy_timeout=0.2)
     store.migrate()

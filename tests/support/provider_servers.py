@@ -3,7 +3,8 @@
 ``SmtpServer``: an aiosmtpd SMTP server that records every message and can
 refuse recipients (550) or fail for a while (451). ``HttpProviderServer``: an
 ``http.server`` in a thread that records every request and answers according
-to a script of behaviours (status codes with headers, hangs), then 200 (or a standing failure).
+to a script of behaviours (status codes with headers, hangs, connections dropped
+after the request was acted on), then 200 (or a standing failure).
 """
 
 from __future__ import annotations
@@ -85,11 +86,16 @@ class Recorded:
 
 @dataclass
 class Behaviour:
-    """How to answer one request: a status (and headers) after an optional hang."""
+    """How to answer one request: a status (and headers) after an optional hang.
+
+    ``drop``: act on the request (it is recorded as received), then close the
+    connection without answering, as a provider that crashes mid-response.
+    """
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0
+    drop: bool = False
 
 
 class HttpProviderServer:
@@ -130,6 +136,9 @@ class HttpProviderServer:
                                 self.path, {k.lower(): v for k, v in self.headers.items()}, body
                             )
                         )
+                if behaviour.drop:
+                    self.close_connection = True
+                    return
                 answer = json.dumps(
                     {"id": "m1", "sid": "SM1", "name": "projects/p/messages/1"}
                     if behaviour.status < 300
