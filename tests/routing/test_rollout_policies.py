@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from journeys.catalog import Catalog
-from journeys.client import JourneyClient, TrackedEvent
+from journeys.client import TrackedEvent
 from journeys.contracts.enrollment import (
     SUPERSEDED_OUTCOME,
     EnrollmentResult,
@@ -30,12 +30,8 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.tables.communication import CommunicationLog
 from tests.support.network import new_customer_id
-from tests.support.rollout_journeys import (
-    CLICK_WAIT,
-    ENTRY_EVENT,
-    JOURNEY_ID,
-    ROLLOUT_JOURNEYS,
-)
+from tests.support.rollout_journeys import CLICK_WAIT, JOURNEY_ID, ROLLOUT_JOURNEYS
+from tests.support.rollout_scenarios import enter
 from tests.support.temporal import finished, journey_client, running_worker
 from tests.support.waiting import eventually
 from workflows.journey_workflow import JourneyWorkflow
@@ -59,12 +55,6 @@ async def replays(handle: WorkflowHandle[JourneyWorkflow, EnrollmentResult]) -> 
     replayer = Replayer(workflows=[JourneyWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None, result.replay_failure
-
-
-async def enter(client: JourneyClient, org: str, who: str) -> str:
-    result = await client.track(TrackedEvent(org_id=org, customer_id=who, name=ENTRY_EVENT))
-    assert len(result.enrolled) == 1, result
-    return result.enrolled[0]
 
 
 async def test_pin_drain_and_migrate_on_publish_ramp_retire_and_rollback(
