@@ -142,6 +142,15 @@ def save_rollout(
     )
 
 
+def rollout_changed_at(session: Session, org_id: str, journey_id: str) -> datetime | None:
+    """When the journey's rollout was last changed in the organisation (None: never)."""
+    return session.scalar(
+        select(func.max(JourneyVersionRow.changed_at)).where(
+            JourneyVersionRow.org_id == org_id, JourneyVersionRow.journey_id == journey_id
+        )
+    )
+
+
 def rollout_changes(
     session: Session, org_id: str, journey_id: str, limit: int = 20
 ) -> list[RolloutChangeRecord]:
