@@ -40,6 +40,7 @@ from journeys.store.journey_versions import (
     RolloutChangeRecord,
     ended_enrollments,
     rollout_changes,
+    rollout_revision,
     running_workflow_ids,
     save_rollout,
 )
@@ -120,8 +121,8 @@ class RolloutControl:
         self.versions = versions
         self.catalog = versions.catalog
 
-    async def _current(self, org_id: str, journey_id: str) -> JourneyRollout:
-        """The journey's rollout as stored now (not from the cache).
+    async def _current(self, org_id: str, journey_id: str) -> tuple[JourneyRollout, int]:
+        """The journey's rollout as stored now (not from the cache), with its revision.
 
         Raises:
             InvalidInputError: a malformed organisation id.
@@ -131,10 +132,13 @@ class RolloutControl:
             raise InvalidInputError("org_id", "letters, digits and _.@:+- only, at most 128")
         self.catalog.get(journey_id)
 
-        def read() -> JourneyRollout:
+        def read() -> tuple[JourneyRollout, int]:
             self.versions.forget(org_id)
             with self.store.transaction() as session:
-                return self.versions.rollout(session, org_id, journey_id)
+                # The revision first: a change saved between the two reads makes the
+                # revision stale, never the rollout, so it is refused rather than lost.
+                revision = rollout_revision(session, org_id, journey_id)
+                return self.versions.rollout(session, org_id, journey_id), revision
 
         return await asyncio.to_thread(read)
 
@@ -166,6 +170,7 @@ class RolloutControl:
         journey_id: str,
         change: RolloutChange,
         *,
+        revision: int,
         action: RolloutAction,
         policy: InflightPolicy,
         actor: str,
@@ -188,6 +193,7 @@ class RolloutControl:
                     policy=policy,
                     actor=actor,
                     reason=reason,
+                    revision=revision,
                 )
 
         await asyncio.to_thread(write)
@@ -260,12 +266,13 @@ class RolloutControl:
             JourneyDefinitionError: the draft fails its checks, or ``migrate`` with an
                 incomplete step map.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         change = plan_publish(current, version, weight, policy)
         return await self._apply(
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.PUBLISH,
             policy=policy,
             actor=actor,
@@ -288,12 +295,13 @@ class RolloutControl:
             InvalidInputError: weights out of range or not summing to 100.
             JourneyDefinitionError: a draft given weight fails its checks.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         change = plan_ramp(current, weights)
         return await self._apply(
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.RAMP,
             policy=InflightPolicy.PIN,
             actor=actor,
@@ -321,7 +329,7 @@ class RolloutControl:
             RolloutRefusedError: nothing to roll back to, or the version is not active.
             JourneyDefinitionError: ``migrate`` with an incomplete step map.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         if version is None:
             active = current.active()
             if not active:
@@ -333,6 +341,7 @@ class RolloutControl:
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.ROLLBACK,
             policy=policy,
             actor=actor,
@@ -356,12 +365,13 @@ class RolloutControl:
             RolloutRefusedError: the last active version, or retired already.
             JourneyDefinitionError: ``migrate`` with an incomplete step map.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         change = plan_retire(current, version, policy)
         return await self._apply(
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.RETIRE,
             policy=policy,
             actor=actor,
@@ -374,7 +384,7 @@ class RolloutControl:
         Raises:
             UnknownJourneyError: no such journey.
         """
-        rollout = await self._current(org_id, journey_id)
+        rollout, _ = await self._current(org_id, journey_id)
 
         def read() -> tuple[dict[int, dict[str, int]], list[RolloutChangeRecord]]:
             with self.store.transaction() as session:
