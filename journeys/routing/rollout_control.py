@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
@@ -48,8 +47,8 @@ from workflows.journey_workflow import JourneyWorkflow
 
 MAX_REASON = 200
 MAX_ACTOR = 200
-MAX_COUNTED_RUNNING = 100_000
-"""Running enrollments ``status`` counts by step (from Temporal's visibility store)."""
+UNKNOWN_STEP = "?"
+"""Where ``status`` counts running enrollments that name no step of their version."""
 
 
 class RolloutResult(BaseModel):
@@ -378,6 +377,36 @@ class RolloutControl:
             reason=reason,
         )
 
+    async def _running_by_step(self, org_id: str, journey_id: str, version: int) -> dict[str, int]:
+        """The version's running enrollments by the step they rest at, counted by visibility.
+
+        One count per step of the version (visibility groups by execution status
+        only), none for a version with nothing running: exact at any number of
+        enrollments. Enrollments whose step attribute names none of the version's
+        steps are counted under :data:`UNKNOWN_STEP`.
+        """
+        conditions = [
+            f"{sa.ORG_ID.name} = '{org_id}'",
+            f"{sa.JOURNEY_ID.name} = '{journey_id}'",
+            f"{sa.JOURNEY_VERSION.name} = {version}",
+            "ExecutionStatus = 'Running'",
+        ]
+
+        async def count(*more: str) -> int:
+            found = await self.temporal.count_workflows(" AND ".join([*conditions, *more]))
+            return found.count
+
+        total = await count()
+        if not total:
+            return {}
+        steps = sorted(self.catalog.get(journey_id, version).steps)
+        counts = await asyncio.gather(*(count(f"{sa.CURRENT_STEP.name} = '{s}'") for s in steps))
+        by_step = {step: n for step, n in zip(steps, counts, strict=True) if n}
+        elsewhere = total - sum(by_step.values())
+        if elsewhere > 0:
+            by_step[UNKNOWN_STEP] = elsewhere
+        return dict(sorted(by_step.items()))
+
     async def status(self, org_id: str, journey_id: str) -> RolloutStatus:
         """Per version: state, weight, running enrollments by step, completed and converted.
 
@@ -394,23 +423,14 @@ class RolloutControl:
                 )
 
         ended, changes = await asyncio.to_thread(read)
-        running: dict[int, Counter[str]] = defaultdict(Counter)
-        query = " AND ".join(
-            [
-                f"{sa.ORG_ID.name} = '{org_id}'",
-                f"{sa.JOURNEY_ID.name} = '{journey_id}'",
-                "ExecutionStatus = 'Running'",
-            ]
-        )
-        async for execution in self.temporal.list_workflows(query, limit=MAX_COUNTED_RUNNING):
-            attributes = execution.typed_search_attributes
-            version = attributes.get(sa.JOURNEY_VERSION)
-            if version is not None:
-                running[version][attributes.get(sa.CURRENT_STEP) or "?"] += 1
+        running = {
+            entry.version: await self._running_by_step(org_id, journey_id, entry.version)
+            for entry in rollout.versions
+        }
         versions = []
         for entry in rollout.versions:
             tally = ended.get(entry.version, {})
-            by_step = running.get(entry.version, Counter())
+            by_step = running[entry.version]
             versions.append(
                 VersionStatus(
                     version=entry.version,
@@ -419,7 +439,7 @@ class RolloutControl:
                     policy=entry.policy,
                     migrate_to=entry.migrate_to,
                     running=sum(by_step.values()),
-                    running_by_step=dict(sorted(by_step.items())),
+                    running_by_step=by_step,
                     completed=tally.get("completed", 0),
                     exited=tally.get("exited", 0),
                     converted=tally.get("converted", 0),
