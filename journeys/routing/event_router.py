@@ -265,12 +265,10 @@ class EventRouter:
                 routing.signalled.append(start.workflow_id)
         # Every version that may run: enrollments of an older (or retired) version still hear
         # their events; versions with none cost no call.
-        for journey in plan.listeners:
-            if journey.routing_key in started_keys:
+        for routing_key in plan.listeners:
+            if routing_key in started_keys:
                 continue
-            workflow_id = enrollment_workflow_id(
-                event.org_id, journey.routing_key, event.customer_id
-            )
+            workflow_id = enrollment_workflow_id(event.org_id, routing_key, event.customer_id)
             if workflow_id in routing.signalled or workflow_id in routing.enrolled:
                 continue
             if await self.signal_if_running(workflow_id, JourneyWorkflow.record_event, signal):

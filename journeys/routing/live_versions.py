@@ -187,22 +187,43 @@ class LiveVersions:
             return None
         return self.directive(journey_id, entry)
 
-    def listening(self, session: Session, org_id: str, event_name: str) -> list[JourneyDefinition]:
-        """The versions whose running enrollments in the organisation may need ``event_name``.
+    def listening(self, session: Session, org_id: str, event_name: str) -> list[str]:
+        """The routing keys whose running enrollments in the organisation may need ``event_name``.
 
-        Every version taking entries (an enrollment may be starting: its row is
-        written at its first workflow task); a draft or retired version only while
-        the store holds a running enrollment of it, or within ``listen_seconds`` of
-        the journey's last rollout change or of this process's start (a process
-        with a stale cache, or one of the previous deploy, may just have started
-        one). Read in the caller's transaction, cached like the rollouts.
+        The keys of every version that listens to it, and of the versions whose
+        enrollments may have migrated to one that does (a migrated enrollment keeps
+        its workflow id, so its first version's key). Of these, every version taking
+        entries (an enrollment may be starting: its row is written at its first
+        workflow task); a draft or retired version only while the store holds a
+        running enrollment of it, or within ``listen_seconds`` of the journey's last
+        rollout change or of this process's start (a process with a stale cache, or
+        one of the previous deploy, may just have started one). Read in the caller's
+        transaction, cached like the rollouts.
         """
         org = self._org(session, org_id)
-        return [
-            definition
-            for definition in self.catalog.listening_in_any_version(event_name)
-            if self._heard_by(session, org_id, org, definition)
-        ]
+        keys: list[str] = []
+        for listener in self.catalog.listening_in_any_version(event_name):
+            rollout = self.rollout(session, org_id, listener.id)
+            for version in self._run_under(rollout, listener):
+                runner = self.catalog.get(listener.id, version)
+                if runner.routing_key not in keys and self._heard_by(session, org_id, org, runner):
+                    keys.append(runner.routing_key)
+        return keys
+
+    def _run_under(self, rollout: JourneyRollout, definition: JourneyDefinition) -> list[int]:
+        """The versions whose enrollments may run ``definition`` (their workflow ids stay).
+
+        Itself, and the versions its step maps (and theirs, in turn) take customers
+        from, unless it is a draft: nobody has migrated to a version never published.
+        """
+        found = [definition.version]
+        for target in found:  # grows while it is walked
+            if rollout.version(target).state is VersionState.DRAFT:
+                continue
+            for source in self.catalog.get(definition.id, target).migrates_from:
+                if source not in found:
+                    found.append(source)
+        return found
 
     def _heard_by(
         self, session: Session, org_id: str, org: _OrgRollouts, definition: JourneyDefinition

@@ -29,7 +29,8 @@ from tests.support.waiting import eventually
 from workflows.journey_workflow import JourneyWorkflow
 
 CATALOG = Catalog(ROLLOUT_JOURNEYS)
-ORG = "acme"
+ORG = f"listening-{uuid.uuid4().hex[:8]}"
+"""An organisation of its own: the dev server is shared, and other tests list ``acme``'s."""
 
 
 async def route(client: JourneyClient, who: str, name: str) -> EventRouting:

@@ -160,3 +160,31 @@ async def test_an_entry_from_a_process_with_a_stale_cache_is_drained_at_its_firs
     assert await enter(fresh, "acme", newcomer) == enrollment_workflow_id(
         "acme", "rollout_group", newcomer
     )
+
+
+async def test_a_customer_migrated_to_another_conflict_group_hears_its_new_versions_events(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    """A migrated enrollment keeps v1's workflow id; v2's events reach it there."""
+    env = time_skipping_env
+    client = journey_client(env.client, store, settings, CATALOG)
+    rollouts = RolloutControl(env.client, store, client.versions)
+    who = new_customer_id()
+    async with running_worker(env.client, settings, store, CATALOG):
+        workflow_id = await enter(client, "acme", who)
+
+        async def resting() -> bool:
+            state = await client.get_enrollment("acme", who, JOURNEY_ID)
+            return state.current_step == "wait_click" and state.wait_until is not None
+
+        async def on_v2() -> bool:
+            return (await client.get_enrollment("acme", who, JOURNEY_ID)).journey_version == 2
+
+        await eventually(resting)
+        await rollouts.publish("acme", JOURNEY_ID, 2, policy=InflightPolicy.MIGRATE, actor="test")
+        await eventually(on_v2)
+        opened = TrackedEvent(org_id="acme", customer_id=who, name="rollout_opened")
+        assert (await client.track(opened)).signalled == [workflow_id]
+        result = await finished(env, workflow_id)
+    assert result.outcome == "opened_v2"
+    assert sends(store, workflow_id) == []
