@@ -200,9 +200,12 @@ class LiveVersions:
         one of the previous deploy, may just have started one). Read in the caller's
         transaction, cached like the rollouts.
         """
+        listeners = self.catalog.listening_in_any_version(event_name)
+        if not listeners:
+            return []
         org = self._org(session, org_id)
         keys: list[str] = []
-        for listener in self.catalog.listening_in_any_version(event_name):
+        for listener in listeners:
             rollout = self.rollout(session, org_id, listener.id)
             for version in self._run_under(rollout, listener):
                 runner = self.catalog.get(listener.id, version)
