@@ -62,6 +62,13 @@ class RolloutRefusedError(JourneyError):
     """
 
 
+class RolloutConflictError(RolloutRefusedError):
+    """Another change of the same journey's rollout was made at the same time.
+
+    Nothing changed: read the rollout again and repeat the change if it still applies.
+    """
+
+
 class EnrollmentNotFoundError(JourneyError):
     """No enrollment of that customer in that journey is known to Temporal."""
 

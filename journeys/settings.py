@@ -104,6 +104,11 @@ class JourneySettings(BaseSettings):
         rollout_cache_seconds: How long a process reuses the journey versions'
             states and rollout weights it read from the store (every process
             sees a ``journeys rollout`` change within this time).
+        retired_version_listen_seconds: How long after a rollout change (or this
+            process's start, for versions a deploy retired) events are still signalled
+            to a version that takes no entries and has no running enrollment in the
+            store: an enrollment started just before writes its row at its first
+            workflow task. After it, such versions cost no Temporal call.
         decision_blackout_dates: Dates (UTC) on which the next-best-action
             engine makes no offers (a business rule, e.g. during a price change),
             as a JSON list.
@@ -223,6 +228,7 @@ class JourneySettings(BaseSettings):
     unrouted_event_grace_seconds: float = Field(default=10.0, ge=0, le=3_600)
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     rollout_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    retired_version_listen_seconds: float = Field(default=3_600.0, ge=0, le=7 * 86_400)
     delivery_frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     delivery_quiet_hours: QuietHours | None = None
     delivery_resend_unknown_channels: list[Channel] = Field(

@@ -24,6 +24,7 @@ from journeys.errors import (
     InvalidInputError,
     JourneyDefinitionError,
     JourneyError,
+    RolloutConflictError,
     RolloutRefusedError,
     StoreUnavailableError,
     UnknownJourneyError,
@@ -199,6 +200,10 @@ def install_error_handlers(app: FastAPI) -> None:  # noqa: C901 - one small hand
     async def feedback_refused(request: Request, exc: FeedbackRefusedError) -> JSONResponse:
         code = STATUS_CODES.get(exc.status, "error")
         return error_response(request, exc.status, code, str(exc), exc.field)
+
+    @app.exception_handler(RolloutConflictError)
+    async def rollout_conflict(request: Request, exc: RolloutConflictError) -> JSONResponse:
+        return error_response(request, 409, "rollout_conflict", str(exc))
 
     @app.exception_handler(RolloutRefusedError)
     async def rollout_refused(request: Request, exc: RolloutRefusedError) -> JSONResponse:

@@ -4,7 +4,8 @@ The organisation is the API key's; the change is audited with the key's id as
 its actor. Bad input changes nothing: 404 unknown journey or version, 422
 weights that do not sum to 100 (or another invalid field), 409 a change that is
 refused (the last active version, an incomplete step map, a draft that fails
-its checks).
+its checks; ``rollout_conflict`` when another change of the same journey was
+saved at the same time: read the rollout again and repeat it if it still applies).
 """
 
 from __future__ import annotations

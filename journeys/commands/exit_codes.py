@@ -13,6 +13,7 @@ from journeys.errors import (
     EnrollmentRefusedError,
     InvalidInputError,
     JourneyError,
+    RolloutConflictError,
     RolloutRefusedError,
     UnknownCustomerError,
     UnknownJourneyError,
@@ -37,6 +38,9 @@ EXIT_REFUSED = 4
 EXIT_REJECTED_LINES = 5
 """``journeys import`` finished, and rejected some lines."""
 
+EXIT_CONFLICT = 6
+"""Another rollout change of the journey was made at the same time; nothing changed, retry."""
+
 EXIT_INTERRUPTED = 130
 """Stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
 
@@ -53,6 +57,8 @@ def exit_code_of(error: JourneyError) -> int:
         UnknownJourneyError | EnrollmentNotFoundError | UnknownCustomerError | UnknownModelError,
     ):
         return EXIT_NOT_FOUND
+    if isinstance(error, RolloutConflictError):
+        return EXIT_CONFLICT
     if isinstance(error, EnrollmentRefusedError | RolloutRefusedError):
         return EXIT_REFUSED
     return EXIT_FAILURE

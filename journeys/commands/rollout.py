@@ -3,7 +3,8 @@
 Every subcommand takes ``--json``. Exit codes (as the ingress commands): 0
 success, 1 failure (Temporal or the store unreachable), 2 invalid input (weights
 not summing to 100, a bad policy), 3 unknown journey or version, 4 refused (the
-last active version, an incomplete step map, a draft that fails its checks).
+last active version, an incomplete step map, a draft that fails its checks), 6 a
+change of the same rollout made at the same time (nothing changed).
 """
 
 from __future__ import annotations
@@ -139,16 +140,40 @@ def parse_weight_pairs(pairs: list[str]) -> dict[int, int]:
     return weights
 
 
-def _change(
-    arguments: argparse.Namespace,
-    work: Callable[[RolloutControl, str], Awaitable[RolloutResult]],
-) -> int:
+ChangeCall = Callable[[RolloutControl, str, dict[str, Any]], Awaitable[RolloutResult]]
+"""Makes one change: (control, organisation, the options every change's flags give)."""
+
+
+def _control(client: JourneyClient) -> RolloutControl:
+    return RolloutControl(client.temporal, client.store, client.versions)
+
+
+def _options(arguments: argparse.Namespace) -> dict[str, Any]:
+    """Actor and reason of every change, its policy or weights where the action takes them.
+
+    Raises:
+        InvalidInputError: a bad ``--policy`` or weight pair.
+    """
+    options: dict[str, Any] = {"actor": _actor(arguments), "reason": arguments.reason}
+    given = vars(arguments)
+    if "policy" in given:
+        options["policy"] = _policy(arguments)
+    if "weights" in given:
+        options["weights"] = parse_weight_pairs(arguments.weights)
+    return options
+
+
+def _change(arguments: argparse.Namespace, call: ChangeCall) -> int:
+    """Check the flags before connecting, make the change, and print what it did."""
+    try:
+        options = _options(arguments)
+    except InvalidInputError as err:
+        return _fail(arguments, EXIT_INVALID, str(err))
     org = _org(arguments)
 
     async def run(client: JourneyClient) -> RolloutResult:
-        control = RolloutControl(client.temporal, client.store, client.versions)
         try:
-            return await work(control, org)
+            return await call(_control(client), org, options)
         except JourneyDefinitionError as err:
             # A draft that fails its checks, or an incomplete step map: the change is refused.
             raise RolloutRefusedError(str(err)) from err
@@ -169,73 +194,37 @@ def _change(
 
 def run_publish(arguments: argparse.Namespace) -> int:
     """``journeys rollout publish``."""
-    try:
-        policy = _policy(arguments)
-    except InvalidInputError as err:
-        return _fail(arguments, EXIT_INVALID, str(err))
     return _change(
         arguments,
-        lambda control, org: control.publish(
-            org,
-            arguments.journey,
-            arguments.version,
-            weight=arguments.weight,
-            policy=policy,
-            actor=_actor(arguments),
-            reason=arguments.reason,
+        lambda control, org, options: control.publish(
+            org, arguments.journey, arguments.version, weight=arguments.weight, **options
         ),
     )
 
 
 def run_ramp(arguments: argparse.Namespace) -> int:
     """``journeys rollout ramp``."""
-    try:
-        weights = parse_weight_pairs(arguments.weights)
-    except InvalidInputError as err:
-        return _fail(arguments, EXIT_INVALID, str(err))
     return _change(
-        arguments,
-        lambda control, org: control.ramp(
-            org, arguments.journey, weights, actor=_actor(arguments), reason=arguments.reason
-        ),
+        arguments, lambda control, org, options: control.ramp(org, arguments.journey, **options)
     )
 
 
 def run_rollback(arguments: argparse.Namespace) -> int:
     """``journeys rollout rollback``."""
-    try:
-        policy = _policy(arguments)
-    except InvalidInputError as err:
-        return _fail(arguments, EXIT_INVALID, str(err))
     return _change(
         arguments,
-        lambda control, org: control.rollback(
-            org,
-            arguments.journey,
-            version=arguments.version,
-            to=arguments.to,
-            policy=policy,
-            actor=_actor(arguments),
-            reason=arguments.reason,
+        lambda control, org, options: control.rollback(
+            org, arguments.journey, version=arguments.version, to=arguments.to, **options
         ),
     )
 
 
 def run_retire(arguments: argparse.Namespace) -> int:
     """``journeys rollout retire``."""
-    try:
-        policy = _policy(arguments)
-    except InvalidInputError as err:
-        return _fail(arguments, EXIT_INVALID, str(err))
     return _change(
         arguments,
-        lambda control, org: control.retire(
-            org,
-            arguments.journey,
-            arguments.version,
-            policy=policy,
-            actor=_actor(arguments),
-            reason=arguments.reason,
+        lambda control, org, options: control.retire(
+            org, arguments.journey, arguments.version, **options
         ),
     )
 
@@ -267,9 +256,8 @@ def run_status(arguments: argparse.Namespace) -> int:
     """``journeys rollout status``."""
     org = _org(arguments)
 
-    async def run(client: JourneyClient) -> Any:
-        control = RolloutControl(client.temporal, client.store, client.versions)
-        return await control.status(org, arguments.journey)
+    async def run(client: JourneyClient) -> RolloutStatus:
+        return await _control(client).status(org, arguments.journey)
 
     result, code = _with_client(arguments, run)
     if result is not None:

@@ -70,11 +70,14 @@ class EntryPlan:
         stage: The customer's lifecycle stage, carried into the enrollments.
         starts: Journeys to start (or to signal, where an enrollment runs).
         skipped: Journeys it does not start, each with the reason.
+        listeners: Routing keys whose running enrollments are signalled the event
+            (those started here get it by signal-with-start instead).
     """
 
     stage: str | None = None
     starts: tuple[JourneyDefinition, ...] = ()
     skipped: tuple[SkippedJourney, ...] = ()
+    listeners: tuple[str, ...] = ()
 
 
 def plan_entries(

@@ -105,11 +105,13 @@ class EventRouting:
         enrolled: Workflow ids of enrollments it started.
         signalled: Workflow ids of running enrollments that received it.
         skipped: Journeys it did not start, with the reason.
+        missed: Workflow ids signalled in vain (no enrollment ran under them).
     """
 
     enrolled: list[str] = field(default_factory=list)
     signalled: list[str] = field(default_factory=list)
     skipped: list[SkippedJourney] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
 
 
 class EventRouter:
@@ -128,7 +130,9 @@ class EventRouter:
         self.catalog = catalog
         self.settings = settings
         self._details: dict[str, str] = {}
-        self.versions = LiveVersions(catalog, settings.rollout_cache_seconds)
+        self.versions = LiveVersions(
+            catalog, settings.rollout_cache_seconds, settings.retired_version_listen_seconds
+        )
         self._marks: GroupCommit[StoredEvent, None] = GroupCommit(self._write_routed)
 
     def _start_details(self, definition: JourneyDefinition) -> str:
@@ -177,10 +181,12 @@ class EventRouter:
 
         Each journey enters in the version its rollout chooses for the customer
         (drafts and retired versions never); journeys with no version taking
-        entries are skipped with the rollout's reason.
+        entries are skipped with the rollout's reason. The plan also names the
+        versions to signal (:meth:`LiveVersions.listening`).
         """
+        listeners = tuple(self.versions.listening(session, event.org_id, event.name))
         if not self.catalog.journeys_entered_by(event.name):
-            return EntryPlan()
+            return EntryPlan(listeners=listeners)
         entered, refused = self.versions.entered_by(
             session, event.org_id, event.customer_id, event.name
         )
@@ -193,7 +199,7 @@ class EventRouter:
             stored_earlier_at=event.received_at if again else None,
         )
         no_version = tuple(SkippedJourney(journey_id=j, reason=r) for j, r in refused)
-        return replace(plan, skipped=no_version + plan.skipped)
+        return replace(plan, skipped=no_version + plan.skipped, listeners=listeners)
 
     async def route_all(self, pending: Sequence[PendingRoute]) -> list[EventRouting | Exception]:
         """Route events, then mark the routed ones in the store.
@@ -257,17 +263,18 @@ class EventRouter:
                 routing.enrolled.append(start.workflow_id)
             else:
                 routing.signalled.append(start.workflow_id)
-        # Every version: enrollments of an older (or retired) version still hear their events.
-        for journey in self.versions.listening(event.name):
-            if journey.routing_key in started_keys:
+        # Every version that may run: enrollments of an older (or retired) version still hear
+        # their events; versions with none cost no call.
+        for routing_key in plan.listeners:
+            if routing_key in started_keys:
                 continue
-            workflow_id = enrollment_workflow_id(
-                event.org_id, journey.routing_key, event.customer_id
-            )
+            workflow_id = enrollment_workflow_id(event.org_id, routing_key, event.customer_id)
             if workflow_id in routing.signalled or workflow_id in routing.enrolled:
                 continue
             if await self.signal_if_running(workflow_id, JourneyWorkflow.record_event, signal):
                 routing.signalled.append(workflow_id)
+            else:
+                routing.missed.append(workflow_id)
         return routing
 
     async def start(

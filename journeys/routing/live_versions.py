@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,8 @@ from journeys.routing.rollouts import (
     no_entry_reason,
     stored_rollout,
 )
-from journeys.store.journey_versions import stored_version, stored_versions
+from journeys.store.enrollments import has_running_enrollments
+from journeys.store.journey_versions import rollout_changed_at, stored_version, stored_versions
 
 
 class _OrgRollouts:
@@ -36,6 +38,7 @@ class _OrgRollouts:
         self.expires = expires
         self.stored = stored
         self.rollouts: dict[str, JourneyRollout] = {}
+        self.heard: dict[tuple[str, int], bool] = {}
 
 
 class LiveVersions:
@@ -44,11 +47,16 @@ class LiveVersions:
     Args:
         catalog: The journey definitions.
         ttl_seconds: How long an organisation's stored rollouts are reused.
+        listen_seconds: How long after a rollout change, or after this process
+            started, a version taking no entries hears events without a running
+            enrollment in the store.
     """
 
-    def __init__(self, catalog: Catalog, ttl_seconds: float):
+    def __init__(self, catalog: Catalog, ttl_seconds: float, listen_seconds: float = 0.0):
         self.catalog = catalog
         self.ttl_seconds = ttl_seconds
+        self.listen_for = timedelta(seconds=listen_seconds)
+        self._started = datetime.now(UTC)
         self._cached: dict[str, _OrgRollouts] = {}
         self._lock = threading.Lock()
 
@@ -179,9 +187,68 @@ class LiveVersions:
             return None
         return self.directive(journey_id, entry)
 
-    def listening(self, event_name: str) -> list[JourneyDefinition]:
-        """Every version whose running enrollments need ``event_name``, whatever its state."""
-        return self.catalog.listening_in_any_version(event_name)
+    def listening(self, session: Session, org_id: str, event_name: str) -> list[str]:
+        """The routing keys whose running enrollments in the organisation may need ``event_name``.
+
+        The keys of every version that listens to it, and of the versions whose
+        enrollments may have migrated to one that does (a migrated enrollment keeps
+        its workflow id, so its first version's key). Of these, every version taking
+        entries (an enrollment may be starting: its row is written at its first
+        workflow task); a draft or retired version only while the store holds a
+        running enrollment of it, or within ``listen_seconds`` of the journey's last
+        rollout change or of this process's start (a process with a stale cache, or
+        one of the previous deploy, may just have started one). Read in the caller's
+        transaction, cached like the rollouts.
+        """
+        listeners = self.catalog.listening_in_any_version(event_name)
+        if not listeners:
+            return []
+        org = self._org(session, org_id)
+        keys: list[str] = []
+        for listener in listeners:
+            rollout = self.rollout(session, org_id, listener.id)
+            for version in self._run_under(rollout, listener):
+                runner = self.catalog.get(listener.id, version)
+                if runner.routing_key not in keys and self._heard_by(session, org_id, org, runner):
+                    keys.append(runner.routing_key)
+        return keys
+
+    def _run_under(self, rollout: JourneyRollout, definition: JourneyDefinition) -> list[int]:
+        """The versions whose enrollments may run ``definition`` (their workflow ids stay).
+
+        Itself, and the versions its step maps (and theirs, in turn) take customers
+        from, unless it is a draft: nobody has migrated to a version never published.
+        """
+        found = [definition.version]
+        for target in found:  # grows while it is walked
+            if rollout.version(target).state is VersionState.DRAFT:
+                continue
+            for source in self.catalog.get(definition.id, target).migrates_from:
+                if source not in found:
+                    found.append(source)
+        return found
+
+    def _heard_by(
+        self, session: Session, org_id: str, org: _OrgRollouts, definition: JourneyDefinition
+    ) -> bool:
+        key = (definition.id, definition.version)
+        heard = org.heard.get(key)
+        if heard is None:
+            rollout = self.rollout(session, org_id, definition.id)
+            heard = org.heard[key] = (
+                rollout.version(definition.version).state is VersionState.ACTIVE
+                or self._settling(session, org_id, definition.id)
+                or has_running_enrollments(
+                    session, org_id=org_id, journey_id=definition.id, version=definition.version
+                )
+            )
+        return heard
+
+    def _settling(self, session: Session, org_id: str, journey_id: str) -> bool:
+        """Whether entries may still start in versions the rollout no longer enters."""
+        since = datetime.now(UTC) - self.listen_for
+        changed = rollout_changed_at(session, org_id, journey_id)
+        return self._started > since or (changed is not None and changed > since)
 
     def routes(self, event_name: str) -> bool:
         """Whether any version of any journey enters on or listens to ``event_name``."""

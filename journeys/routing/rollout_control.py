@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
@@ -40,6 +39,7 @@ from journeys.store.journey_versions import (
     RolloutChangeRecord,
     ended_enrollments,
     rollout_changes,
+    rollout_revision,
     running_workflow_ids,
     save_rollout,
 )
@@ -47,8 +47,8 @@ from workflows.journey_workflow import JourneyWorkflow
 
 MAX_REASON = 200
 MAX_ACTOR = 200
-MAX_COUNTED_RUNNING = 100_000
-"""Running enrollments ``status`` counts by step (from Temporal's visibility store)."""
+UNKNOWN_STEP = "?"
+"""Where ``status`` counts running enrollments that name no step of their version."""
 
 
 class RolloutResult(BaseModel):
@@ -120,8 +120,8 @@ class RolloutControl:
         self.versions = versions
         self.catalog = versions.catalog
 
-    async def _current(self, org_id: str, journey_id: str) -> JourneyRollout:
-        """The journey's rollout as stored now (not from the cache).
+    async def _current(self, org_id: str, journey_id: str) -> tuple[JourneyRollout, int]:
+        """The journey's rollout as stored now (not from the cache), with its revision.
 
         Raises:
             InvalidInputError: a malformed organisation id.
@@ -131,10 +131,13 @@ class RolloutControl:
             raise InvalidInputError("org_id", "letters, digits and _.@:+- only, at most 128")
         self.catalog.get(journey_id)
 
-        def read() -> JourneyRollout:
+        def read() -> tuple[JourneyRollout, int]:
             self.versions.forget(org_id)
             with self.store.transaction() as session:
-                return self.versions.rollout(session, org_id, journey_id)
+                # The revision first: a change saved between the two reads makes the
+                # revision stale, never the rollout, so it is refused rather than lost.
+                revision = rollout_revision(session, org_id, journey_id)
+                return self.versions.rollout(session, org_id, journey_id), revision
 
         return await asyncio.to_thread(read)
 
@@ -166,6 +169,7 @@ class RolloutControl:
         journey_id: str,
         change: RolloutChange,
         *,
+        revision: int,
         action: RolloutAction,
         policy: InflightPolicy,
         actor: str,
@@ -188,6 +192,7 @@ class RolloutControl:
                     policy=policy,
                     actor=actor,
                     reason=reason,
+                    revision=revision,
                 )
 
         await asyncio.to_thread(write)
@@ -260,12 +265,13 @@ class RolloutControl:
             JourneyDefinitionError: the draft fails its checks, or ``migrate`` with an
                 incomplete step map.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         change = plan_publish(current, version, weight, policy)
         return await self._apply(
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.PUBLISH,
             policy=policy,
             actor=actor,
@@ -288,12 +294,13 @@ class RolloutControl:
             InvalidInputError: weights out of range or not summing to 100.
             JourneyDefinitionError: a draft given weight fails its checks.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         change = plan_ramp(current, weights)
         return await self._apply(
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.RAMP,
             policy=InflightPolicy.PIN,
             actor=actor,
@@ -321,7 +328,7 @@ class RolloutControl:
             RolloutRefusedError: nothing to roll back to, or the version is not active.
             JourneyDefinitionError: ``migrate`` with an incomplete step map.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         if version is None:
             active = current.active()
             if not active:
@@ -333,6 +340,7 @@ class RolloutControl:
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.ROLLBACK,
             policy=policy,
             actor=actor,
@@ -356,17 +364,48 @@ class RolloutControl:
             RolloutRefusedError: the last active version, or retired already.
             JourneyDefinitionError: ``migrate`` with an incomplete step map.
         """
-        current = await self._current(org_id, journey_id)
+        current, revision = await self._current(org_id, journey_id)
         change = plan_retire(current, version, policy)
         return await self._apply(
             org_id,
             journey_id,
             change,
+            revision=revision,
             action=RolloutAction.RETIRE,
             policy=policy,
             actor=actor,
             reason=reason,
         )
+
+    async def _running_by_step(self, org_id: str, journey_id: str, version: int) -> dict[str, int]:
+        """The version's running enrollments by the step they rest at, counted by visibility.
+
+        One count per step of the version (visibility groups by execution status
+        only), none for a version with nothing running: exact at any number of
+        enrollments. Enrollments whose step attribute names none of the version's
+        steps are counted under :data:`UNKNOWN_STEP`.
+        """
+        conditions = [
+            f"{sa.ORG_ID.name} = '{org_id}'",
+            f"{sa.JOURNEY_ID.name} = '{journey_id}'",
+            f"{sa.JOURNEY_VERSION.name} = {version}",
+            "ExecutionStatus = 'Running'",
+        ]
+
+        async def count(*more: str) -> int:
+            found = await self.temporal.count_workflows(" AND ".join([*conditions, *more]))
+            return found.count
+
+        total = await count()
+        if not total:
+            return {}
+        steps = sorted(self.catalog.get(journey_id, version).steps)
+        counts = await asyncio.gather(*(count(f"{sa.CURRENT_STEP.name} = '{s}'") for s in steps))
+        by_step = {step: n for step, n in zip(steps, counts, strict=True) if n}
+        elsewhere = total - sum(by_step.values())
+        if elsewhere > 0:
+            by_step[UNKNOWN_STEP] = elsewhere
+        return dict(sorted(by_step.items()))
 
     async def status(self, org_id: str, journey_id: str) -> RolloutStatus:
         """Per version: state, weight, running enrollments by step, completed and converted.
@@ -374,7 +413,7 @@ class RolloutControl:
         Raises:
             UnknownJourneyError: no such journey.
         """
-        rollout = await self._current(org_id, journey_id)
+        rollout, _ = await self._current(org_id, journey_id)
 
         def read() -> tuple[dict[int, dict[str, int]], list[RolloutChangeRecord]]:
             with self.store.transaction() as session:
@@ -384,23 +423,14 @@ class RolloutControl:
                 )
 
         ended, changes = await asyncio.to_thread(read)
-        running: dict[int, Counter[str]] = defaultdict(Counter)
-        query = " AND ".join(
-            [
-                f"{sa.ORG_ID.name} = '{org_id}'",
-                f"{sa.JOURNEY_ID.name} = '{journey_id}'",
-                "ExecutionStatus = 'Running'",
-            ]
-        )
-        async for execution in self.temporal.list_workflows(query, limit=MAX_COUNTED_RUNNING):
-            attributes = execution.typed_search_attributes
-            version = attributes.get(sa.JOURNEY_VERSION)
-            if version is not None:
-                running[version][attributes.get(sa.CURRENT_STEP) or "?"] += 1
+        running = {
+            entry.version: await self._running_by_step(org_id, journey_id, entry.version)
+            for entry in rollout.versions
+        }
         versions = []
         for entry in rollout.versions:
             tally = ended.get(entry.version, {})
-            by_step = running.get(entry.version, Counter())
+            by_step = running[entry.version]
             versions.append(
                 VersionStatus(
                     version=entry.version,
@@ -409,7 +439,7 @@ class RolloutControl:
                     policy=entry.policy,
                     migrate_to=entry.migrate_to,
                     running=sum(by_step.values()),
-                    running_by_step=dict(sorted(by_step.items())),
+                    running_by_step=by_step,
                     completed=tally.get("completed", 0),
                     exited=tally.get("exited", 0),
                     converted=tally.get("converted", 0),

@@ -71,3 +71,26 @@ def running_enrollment_workflow_ids(
             )
         )
     )
+
+
+def has_running_enrollments(
+    session: Session, *, org_id: str, journey_id: str, version: int
+) -> bool:
+    """Whether the store holds an enrollment of the journey version that has not ended.
+
+    A migrated enrollment counts for the version it started on until it ends (its
+    workflow id is that version's).
+    """
+    return (
+        session.scalar(
+            select(Enrollment.id)
+            .where(
+                Enrollment.org_id == org_id,
+                Enrollment.journey_id == journey_id,
+                Enrollment.journey_version == version,
+                Enrollment.ended_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Integer, String, delete, func, select
+from sqlalchemy import JSON, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from journeys.contracts.enrollment import (
@@ -20,7 +20,9 @@ from journeys.contracts.enrollment import (
     SUPERSEDED_OUTCOME,
     InflightPolicy,
 )
+from journeys.errors import RolloutConflictError
 from journeys.routing.rollouts import JourneyRollout, RolloutAction, VersionRollout, VersionState
+from journeys.store.database import insert_if_absent
 from journeys.store.tables.base import Base, utcnow
 from journeys.store.tables.enrollments import Enrollment
 
@@ -38,6 +40,20 @@ class JourneyVersionRow(Base):
     policy: Mapped[str] = mapped_column(String(16), default=InflightPolicy.PIN.value)
     migrate_to: Mapped[int | None] = mapped_column(Integer, default=None)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JourneyRolloutRow(Base):
+    """How many changes a journey's rollout has had in an organisation.
+
+    A change is planned from the rollout read with its revision and saved only if
+    the revision is still the same, so two changes at once cannot overwrite each other.
+    """
+
+    __tablename__ = "journey_rollouts"
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    journey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
 
 
 class RolloutChangeRow(Base):
@@ -107,8 +123,19 @@ def save_rollout(
     policy: InflightPolicy,
     actor: str,
     reason: str,
+    revision: int,
 ) -> None:
-    """Replace the journey's stored states with ``rollout`` and audit the change."""
+    """Replace the journey's stored states with ``rollout`` and audit the change.
+
+    ``revision`` is the :func:`rollout_revision` read with the rollout the change
+    was planned from.
+
+    Raises:
+        RolloutConflictError: another change was saved since that read (nothing is written).
+    """
+    # The first statement of the transaction: SQLite takes its write lock here, before
+    # reading anything, and PostgreSQL makes a concurrent change wait for this one.
+    _claim_revision(session, org_id, rollout.journey_id, revision)
     now = utcnow()
     session.execute(
         delete(JourneyVersionRow).where(
@@ -138,6 +165,51 @@ def save_rollout(
             reason=reason,
             versions=[entry.model_dump(mode="json") for entry in rollout.versions],
             changed_at=now,
+        )
+    )
+
+
+def rollout_revision(session: Session, org_id: str, journey_id: str) -> int:
+    """How many changes the journey's rollout has had (0: never changed since revisions)."""
+    revision = session.scalar(
+        select(JourneyRolloutRow.revision).where(
+            JourneyRolloutRow.org_id == org_id, JourneyRolloutRow.journey_id == journey_id
+        )
+    )
+    return revision or 0
+
+
+def _claim_revision(session: Session, org_id: str, journey_id: str, revision: int) -> None:
+    if revision == 0:
+        claimed = insert_if_absent(
+            session,
+            JourneyRolloutRow.__table__,  # type: ignore[arg-type]
+            {"org_id": org_id, "journey_id": journey_id, "revision": 1},
+        )
+    else:
+        result = session.execute(
+            update(JourneyRolloutRow)
+            .where(
+                JourneyRolloutRow.org_id == org_id,
+                JourneyRolloutRow.journey_id == journey_id,
+                JourneyRolloutRow.revision == revision,
+            )
+            .values(revision=revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = result.rowcount == 1  # type: ignore[attr-defined]
+    if not claimed:
+        raise RolloutConflictError(
+            f"the rollout of {journey_id} was changed by another change at the same time;"
+            " nothing changed: check `rollout status` and repeat the change if it still applies"
+        )
+
+
+def rollout_changed_at(session: Session, org_id: str, journey_id: str) -> datetime | None:
+    """When the journey's rollout was last changed in the organisation (None: never)."""
+    return session.scalar(
+        select(func.max(JourneyVersionRow.changed_at)).where(
+            JourneyVersionRow.org_id == org_id, JourneyVersionRow.journey_id == journey_id
         )
     )
 

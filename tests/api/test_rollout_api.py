@@ -20,6 +20,7 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from tests.support.api_process import api_process, issue_key
 from tests.support.rollout_journeys import JOURNEY_ID, ROLLOUT_JOURNEYS
+from tests.support.rollout_scenarios import saved_meanwhile
 from tests.support.temporal import journey_client, running_worker
 from tests.support.waiting import eventually
 
@@ -183,3 +184,26 @@ async def test_rollout_changes_over_the_api_and_a_client_without_restarts(
             assert exited.json()["workflow_id"] == first["workflow_id"]
             unauthenticated = await http.get(base, headers={"X-API-Key": "wrong"})
             assert unauthenticated.status_code == 401
+
+
+async def test_a_change_saved_while_the_api_changes_the_rollout_answers_409(
+    dev_env: WorkflowEnvironment, settings: JourneySettings, pg_store: Store, tmp_path: Path
+) -> None:
+    url = pg_store.engine.url.render_as_string(hide_password=False)
+    settings = settings.model_copy(update={"database_url": url})
+    org = f"ro-{uuid.uuid4().hex[:8]}"
+    headers = {"X-API-Key": issue_key(pg_store, org)}
+    address = dev_env.client.service_client.config.target_host
+    with api_process(
+        settings, address, tmp_path / "api.log", JOURNEYS_CATALOG=CATALOG_SETTING
+    ) as api:
+        async with httpx.AsyncClient(base_url=api, headers=headers, timeout=30) as http:
+            ramp = http.post(
+                f"/v1/journeys/{JOURNEY_ID}/rollout/ramp", json={"weights": {"1": 100}}
+            )
+            answer = await saved_meanwhile(pg_store, org, ramp)
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["error"]["code"] == "rollout_conflict"
+            status = (await http.get(f"/v1/journeys/{JOURNEY_ID}/rollout")).json()
+    assert [(v["version"], v["weight"]) for v in status["versions"]] == [(1, 90), (2, 10), (3, 0)]
+    assert [c["actor"] for c in status["changes"]] == ["ana"]

@@ -6,10 +6,15 @@ import asyncio
 
 from temporalio.testing import WorkflowEnvironment
 
+from journeys.catalog import Catalog
+from journeys.commands.exit_codes import EXIT_CONFLICT
+from journeys.routing.live_versions import LiveVersions
 from journeys.settings import JourneySettings
 from journeys.store import Store
+from journeys.store.journey_versions import rollout_changes
 from tests.support.cli_process import Cli
-from tests.support.rollout_journeys import JOURNEY_ID
+from tests.support.rollout_journeys import JOURNEY_ID, ROLLOUT_JOURNEYS
+from tests.support.rollout_scenarios import saved_meanwhile
 
 CATALOG_SETTING = "tests.support.rollout_journeys:ROLLOUT_JOURNEYS"
 
@@ -61,3 +66,20 @@ async def test_rollout_commands_publish_ramp_rollback_retire_and_status(
     assert status["changes"][0]["actor"].startswith("cli:")
     assert "v1  active   100%" in text
     assert "v2  retired    0%  policy pin" in text
+
+
+async def test_a_change_saved_while_the_cli_changes_the_rollout_makes_it_exit_conflict(
+    dev_env: WorkflowEnvironment, settings: JourneySettings, pg_store: Store
+) -> None:
+    """The CLI read the rollout, then another change was saved: it changes nothing."""
+    url = pg_store.engine.url.render_as_string(hide_password=False)
+    cli = Cli(settings.model_copy(update={"database_url": url}), dev_env)
+    cli.env["JOURNEYS_CATALOG"] = CATALOG_SETTING
+    ramp = cli("rollout", "ramp", JOURNEY_ID, "1=100", "--org", "acme", "--json")
+    code, answer, _ = await saved_meanwhile(pg_store, "acme", ramp)
+    assert (code, answer["exit_code"]) == (EXIT_CONFLICT, EXIT_CONFLICT)
+    assert "changed by another change at the same time" in answer["error"]
+    versions = LiveVersions(Catalog(ROLLOUT_JOURNEYS), 0)
+    with pg_store.transaction() as session:
+        assert versions.rollout(session, "acme", JOURNEY_ID).weights() == {1: 90, 2: 10}
+        assert [c.actor for c in rollout_changes(session, "acme", JOURNEY_ID)] == ["ana"]

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from journeys.catalog import SHIPPED_JOURNEYS
+from journeys.contracts.enrollment import InflightPolicy
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from tests.support.catalog_scenarios import (
@@ -27,6 +28,8 @@ from tests.support.catalog_scenarios import (
 )
 from tests.support.journey_scenarios import Scenario, fresh_time_skipping_env, run_scenario
 from tests.support.onboarding_scenarios import SCENARIOS as ONBOARDING
+from tests.support.rollout_journeys import JOURNEY_ID as ROLLOUT_JOURNEY
+from tests.support.rollout_scenarios import retired_at_rest
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -54,14 +57,33 @@ RECORDED: list[Scenario] = [
 ]
 """One scenario per shipped journey version, walking its most eventful documented path."""
 
+RECORDED_POLICIES = (InflightPolicy.DRAIN, InflightPolicy.MIGRATE)
+"""In-flight policies whose histories the gate replays: a v1 enrollment of the rollout
+test journey, resting at a wait when v2 replaces v1."""
+
 
 def history_path(journey_id: str, version: int, patch: str = "") -> Path:
     """Where the history of a journey version is kept (``+patch``: recorded after a patch)."""
     return HISTORIES / f"{journey_id}@{version}{'+' + patch if patch else ''}.json"
 
 
+def policy_history_path(policy: InflightPolicy, patch: str = "") -> Path:
+    """Where the history of a v1 enrollment retired under an in-flight policy is kept."""
+    return history_path(
+        ROLLOUT_JOURNEY, 1, "+".join(part for part in (f"{policy.value}-on-retire", patch) if part)
+    )
+
+
+def _settings(folder: Path, name: str) -> JourneySettings:
+    return JourneySettings(
+        data_dir=folder / name,
+        task_queue=f"record-{uuid.uuid4().hex[:8]}",
+        database_url=f"sqlite:///{folder / (name + '.db')}",
+    )
+
+
 async def record(patch: str = "") -> None:
-    """Run every recorded scenario and save its workflow history as JSON.
+    """Run every recorded scenario and in-flight policy and save its workflow history as JSON.
 
     Args:
         patch: After a ``workflow.patched`` change, the patch id: the new
@@ -72,11 +94,7 @@ async def record(patch: str = "") -> None:
     versions = {journey.id: journey.version for journey in SHIPPED_JOURNEYS}
     with tempfile.TemporaryDirectory() as folder:
         for scenario in RECORDED:
-            settings = JourneySettings(
-                data_dir=Path(folder) / scenario.name,
-                task_queue=f"record-{uuid.uuid4().hex[:8]}",
-                database_url=f"sqlite:///{Path(folder) / (scenario.name + '.db')}",
-            )
+            settings = _settings(Path(folder), scenario.name)
             store = Store(settings.resolved_database_url)
             store.migrate()
             async with fresh_time_skipping_env() as env:
@@ -87,6 +105,16 @@ async def record(patch: str = "") -> None:
             target = history_path(scenario.journey, version, patch)
             target.write_text(history.to_json())
             print(f"{target.name}: {run.result.outcome} ({len(history.events)} events)")
+        for policy in RECORDED_POLICIES:
+            settings = _settings(Path(folder), policy.value)
+            store = Store(settings.resolved_database_url)
+            store.migrate()
+            async with fresh_time_skipping_env() as env:
+                history = await retired_at_rest(env, store, settings, policy)
+            store.dispose()
+            target = policy_history_path(policy, patch)
+            target.write_text(history.to_json())
+            print(f"{target.name}: {len(history.events)} events")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from journeys.catalog import SHIPPED_JOURNEYS
-from tests.replay.record_histories import HISTORIES, history_path
+from tests.replay.record_histories import (
+    HISTORIES,
+    RECORDED_POLICIES,
+    history_path,
+    policy_history_path,
+)
 from workflows.journey_workflow import JourneyWorkflow
 
 
@@ -21,6 +26,16 @@ def test_every_shipped_journey_version_has_a_history() -> None:
         journey.key
         for journey in SHIPPED_JOURNEYS
         if not history_path(journey.id, journey.version).exists()
+    ]
+    assert not missing, f"record histories for {missing}: python -m tests.replay.record_histories"
+
+
+def test_drained_and_migrated_enrollments_have_histories() -> None:
+    recorded = {path.name for path in HISTORIES.glob("*.json")}
+    missing = [
+        policy.value
+        for policy in RECORDED_POLICIES
+        if not any(name.startswith(policy_history_path(policy).stem) for name in recorded)
     ]
     assert not missing, f"record histories for {missing}: python -m tests.replay.record_histories"
 

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from journeys.catalog import Catalog
-from journeys.client import JourneyClient, TrackedEvent
+from journeys.client import TrackedEvent
 from journeys.contracts.enrollment import (
     SUPERSEDED_OUTCOME,
     EnrollmentResult,
@@ -30,12 +30,8 @@ from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.tables.communication import CommunicationLog
 from tests.support.network import new_customer_id
-from tests.support.rollout_journeys import (
-    CLICK_WAIT,
-    ENTRY_EVENT,
-    JOURNEY_ID,
-    ROLLOUT_JOURNEYS,
-)
+from tests.support.rollout_journeys import CLICK_WAIT, JOURNEY_ID, ROLLOUT_JOURNEYS
+from tests.support.rollout_scenarios import enter
 from tests.support.temporal import finished, journey_client, running_worker
 from tests.support.waiting import eventually
 from workflows.journey_workflow import JourneyWorkflow
@@ -59,12 +55,6 @@ async def replays(handle: WorkflowHandle[JourneyWorkflow, EnrollmentResult]) -> 
     replayer = Replayer(workflows=[JourneyWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None, result.replay_failure
-
-
-async def enter(client: JourneyClient, org: str, who: str) -> str:
-    result = await client.track(TrackedEvent(org_id=org, customer_id=who, name=ENTRY_EVENT))
-    assert len(result.enrolled) == 1, result
-    return result.enrolled[0]
 
 
 async def test_pin_drain_and_migrate_on_publish_ramp_retire_and_rollback(
@@ -170,3 +160,31 @@ async def test_an_entry_from_a_process_with_a_stale_cache_is_drained_at_its_firs
     assert await enter(fresh, "acme", newcomer) == enrollment_workflow_id(
         "acme", "rollout_group", newcomer
     )
+
+
+async def test_a_customer_migrated_to_another_conflict_group_hears_its_new_versions_events(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    """A migrated enrollment keeps v1's workflow id; v2's events reach it there."""
+    env = time_skipping_env
+    client = journey_client(env.client, store, settings, CATALOG)
+    rollouts = RolloutControl(env.client, store, client.versions)
+    who = new_customer_id()
+    async with running_worker(env.client, settings, store, CATALOG):
+        workflow_id = await enter(client, "acme", who)
+
+        async def resting() -> bool:
+            state = await client.get_enrollment("acme", who, JOURNEY_ID)
+            return state.current_step == "wait_click" and state.wait_until is not None
+
+        async def on_v2() -> bool:
+            return (await client.get_enrollment("acme", who, JOURNEY_ID)).journey_version == 2
+
+        await eventually(resting)
+        await rollouts.publish("acme", JOURNEY_ID, 2, policy=InflightPolicy.MIGRATE, actor="test")
+        await eventually(on_v2)
+        opened = TrackedEvent(org_id="acme", customer_id=who, name="rollout_opened")
+        assert (await client.track(opened)).signalled == [workflow_id]
+        result = await finished(env, workflow_id)
+    assert result.outcome == "opened_v2"
+    assert sends(store, workflow_id) == []

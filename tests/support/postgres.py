@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from journeys.settings import JourneySettings
 
@@ -29,3 +29,15 @@ def postgres_admin_url() -> str:
             pytest.fail(f"PostgreSQL at {POSTGRES_URL_VARIABLE} is unreachable on CI: {err}")
         pytest.skip(f"no PostgreSQL server reachable at {POSTGRES_URL_VARIABLE}: {err}")
     return url
+
+
+def lock_waiters(engine: Engine) -> int:
+    """How many sessions of the engine's database wait for a lock now."""
+    with engine.connect() as connection:
+        count = connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(count or 0)

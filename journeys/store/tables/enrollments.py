@@ -19,6 +19,10 @@ class Enrollment(Base):
         Index("ix_enrollments_customer_journey", "org_id", "customer_id", "journey_id"),
         Index("ix_enrollments_journey_started", "org_id", "journey_id", "started_at"),
         Index("ix_enrollments_journey_ended", "org_id", "journey_id", "ended_at"),
+        # Running enrollments of a version: routing, rollout status (migration 0061).
+        Index(
+            "ix_enrollments_version_ended", "org_id", "journey_id", "journey_version", "ended_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
