@@ -9,12 +9,11 @@ Two populations, each read through an index on (org, journey, time):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Float, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from journeys.store.tables.communication import CommunicationLog
@@ -93,11 +92,22 @@ def arm_counts(
 
 
 def steps_reached(session: Session, where: CohortFilter) -> dict[str, int]:
-    """Step -> enrollments of the cohort that visited it at least once."""
+    """Step -> enrollments of the cohort that visited it at least once.
+
+    Visits are numbered from 1 per enrollment and step (across runs and
+    migrations), so each enrollment's first visit is counted once without a
+    DISTINCT; and no visit of the cohort entered before it started.
+    """
     rows = session.execute(
-        select(StepVisitRow.step, func.count(func.distinct(StepVisitRow.enrollment_id)))
+        select(StepVisitRow.step, func.count())
         .join(Enrollment, Enrollment.enrollment_id == StepVisitRow.enrollment_id)
-        .where(where.cohort())
+        .where(
+            where.cohort(),
+            StepVisitRow.visit == 1,
+            StepVisitRow.org_id == where.org_id,
+            StepVisitRow.journey_id == where.journey_id,
+            StepVisitRow.entered_at >= where.since,
+        )
         .group_by(StepVisitRow.step)
     ).all()
     return {step: count for step, count in rows}
@@ -155,30 +165,84 @@ def send_counts(session: Session, where: CohortFilter) -> list[tuple[str, str, i
 
 
 @dataclass(frozen=True)
-class DecisionRow:
-    """One decision of the range: kind, choice, model version and candidates."""
+class DecisionTally:
+    """Decisions of one kind, choice and model version, counted in the store.
+
+    Attributes:
+        scored: How many of them have a confidence (see :func:`chosen_confidence`).
+        confidence_sum: The sum of those confidences.
+    """
 
     decision: str
     choice: str
     model_version: str
-    candidates: Sequence[dict[str, Any]]
+    count: int
+    scored: int
+    confidence_sum: float
 
 
-def decisions(session: Session, where: CohortFilter, *, excluding: str) -> list[DecisionRow]:
-    """The journey's decisions made in the range (but those of kind ``excluding``)."""
-    query = select(
+_CONFIDENCE_SQL = {
+    # The first candidate named like the choice whose score is a number in 0..1 (lax
+    # jsonpath: a non-number score or a candidates value that is no list matches nothing).
+    "postgresql": (
+        "(jsonb_path_query_first(decision_audit.candidates,"
+        " '$[*] ? (@.name == $choice && @.score >= 0 && @.score <= 1).score',"
+        " jsonb_build_object('choice', decision_audit.choice)) #>> '{}')::float"
+    ),
+    "sqlite": (
+        "(SELECT json_extract(candidate.value, '$.score')"
+        " FROM json_each(decision_audit.candidates) AS candidate"
+        " WHERE json_extract(candidate.value, '$.name') = decision_audit.choice"
+        " AND json_type(candidate.value, '$.score') IN ('integer', 'real')"
+        " AND json_extract(candidate.value, '$.score') BETWEEN 0 AND 1"
+        " ORDER BY candidate.key LIMIT 1)"
+    ),
+}
+
+
+def chosen_confidence(session: Session) -> ColumnElement[float]:
+    """A decision's confidence: its chosen candidate's score when that is a probability (0..1).
+
+    Next best action and channel selection record such scores; a decision
+    without one (a score band, a failed scorer) has NULL. Computed in the
+    store, so a report reads one row per choice, not every decision's candidates.
+    """
+    return literal_column(_CONFIDENCE_SQL[session.get_bind().dialect.name], Float)
+
+
+def _decision_tallies(
+    session: Session, conditions: list[ColumnElement[bool]], join: ColumnElement[bool] | None
+) -> list[DecisionTally]:
+    scored = select(
         DecisionAudit.decision,
         DecisionAudit.choice,
         DecisionAudit.model_version,
-        DecisionAudit.candidates,
-    ).where(
+        chosen_confidence(session).label("confidence"),
+    ).where(*conditions)
+    if join is not None:
+        scored = scored.join(Enrollment, join)
+    inner = scored.subquery()
+    rows = session.execute(
+        select(
+            inner.c.decision,
+            inner.c.choice,
+            inner.c.model_version,
+            func.count(),
+            func.count(inner.c.confidence),
+            func.coalesce(func.sum(inner.c.confidence), 0.0),
+        ).group_by(inner.c.decision, inner.c.choice, inner.c.model_version)
+    ).all()
+    return [DecisionTally(d, c, v, n, s, float(total)) for d, c, v, n, s, total in rows]
+
+
+def decisions(session: Session, where: CohortFilter, *, excluding: str) -> list[DecisionTally]:
+    """The journey's decisions made in the range (but those of kind ``excluding``), tallied."""
+    conditions = [
         DecisionAudit.decision != excluding,
         *_activity(where, DecisionAudit, DecisionAudit.decided_at),
-    )
-    if where.narrowed:
-        query = query.join(Enrollment, _cohort_join(where, DecisionAudit))
-    rows = session.execute(query).all()
-    return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]
+    ]
+    join = _cohort_join(where, DecisionAudit) if where.narrowed else None
+    return _decision_tallies(session, conditions, join)
 
 
 def journey_versions(session: Session, org_id: str, journey_id: str) -> list[int]:
@@ -290,22 +354,15 @@ def org_send_counts(
 
 def org_decisions(
     session: Session, org_id: str, decision: str, since: datetime, until: datetime
-) -> list[DecisionRow]:
-    """The organisation's decisions of one kind in the range."""
-    rows = session.execute(
-        select(
-            DecisionAudit.decision,
-            DecisionAudit.choice,
-            DecisionAudit.model_version,
-            DecisionAudit.candidates,
-        ).where(
-            DecisionAudit.org_id == org_id,
-            DecisionAudit.decision == decision,
-            DecisionAudit.decided_at >= since,
-            DecisionAudit.decided_at < until,
-        )
-    ).all()
-    return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]
+) -> list[DecisionTally]:
+    """The organisation's decisions of one kind in the range, tallied."""
+    conditions = [
+        DecisionAudit.org_id == org_id,
+        DecisionAudit.decision == decision,
+        DecisionAudit.decided_at >= since,
+        DecisionAudit.decided_at < until,
+    ]
+    return _decision_tallies(session, conditions, None)
 
 
 def customer_paths(
