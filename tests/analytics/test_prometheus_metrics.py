@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client import start_http_server
+from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 import workers.metrics_interceptor  # noqa: F401  (registers the worker's delivery counters)
 from journeys.analytics.prometheus_metrics import DOCUMENTED_NAMES, REGISTRY
+from journeys.contracts.enrollment import InflightPolicy, RolloutDirective
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from tests.support.measured_population import MEASURED, measured_catalog, walk_population
+from tests.support.journey_scenarios import ORG
+from tests.support.measured_population import (
+    MEASURED,
+    measured_catalog,
+    resting_at,
+    walk_population,
+)
 from tests.support.network import free_port
 from tests.support.prometheus_text import exposes, samples
 from tests.support.temporal import journey_client, running_worker
+from workflows.journey_workflow import JourneyWorkflow
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 WORKER_NAMES = [
@@ -76,3 +87,42 @@ async def test_a_worker_counts_enrollments_sends_and_serves_them(
     assert grew("journeys_provider_attempts_total", channel) == 9
     for name in WORKER_NAMES:
         assert exposes(text, name), name
+
+
+async def test_a_failed_enrollment_is_counted_with_its_journey_and_version(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    port = free_port()
+    server, thread = start_http_server(port, addr="127.0.0.1", registry=REGISTRY)
+    env = time_skipping_env
+    client = journey_client(env.client, store, settings, measured_catalog())
+    customer = f"failing-{uuid.uuid4().hex[:8]}"
+    try:
+        async with running_worker(env.client, settings, store), httpx.AsyncClient() as http:
+            started = await client.enroll(ORG, customer, MEASURED.id)
+            await resting_at(client, customer, MEASURED.id, "day_0")
+            before = samples((await http.get(f"http://127.0.0.1:{port}/metrics")).text)
+            # A migration to a step the version lacks: rollout changes refuse such a step
+            # map, but the signal is open to any Temporal client, and the run fails on it.
+            directive = RolloutDirective(
+                policy=InflightPolicy.MIGRATE,
+                from_version=MEASURED.version,
+                definition=MEASURED,
+                step_map={"day_0": "no_such_step"},
+            )
+            handle = env.client.get_workflow_handle_for(JourneyWorkflow.run, started.workflow_id)
+            await handle.signal(JourneyWorkflow.apply_rollout, directive)
+            with pytest.raises(WorkflowFailureError):
+                await handle.result()
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    labels = (("journey_id", MEASURED.id), ("journey_version", str(MEASURED.version)))
+    key = ("journeys_enrollments_failed_total", tuple(sorted(labels)))
+    assert samples(text)[key] - before.get(key, 0) == 1
+    assert (
+        f'journeys_enrollments_failed_total{{journey_id="{MEASURED.id}",journey_version="1"}}'
+        in text
+    )
