@@ -161,10 +161,9 @@ def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> 
     with store.transaction() as session:
         endings = ending_counts(session, where)
         reached = steps_reached(session, where)
-        completed_seconds = durations_seconds(
-            session, where, status=EnrollmentStatus.COMPLETED.value, outcome=None
+        completed_seconds, goal_seconds = durations_seconds(
+            session, where, status=EnrollmentStatus.COMPLETED.value, outcome=GOAL_REACHED_OUTCOME
         )
-        goal_seconds = durations_seconds(session, where, status=None, outcome=GOAL_REACHED_OUTCOME)
         sends = send_counts(session, where)
         decided = decisions(session, where, excluding=ARM_DECISION)
         by_arm = arm_counts(session, where)

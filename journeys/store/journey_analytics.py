@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, Select, and_, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from journeys.store.tables.communication import CommunicationLog
@@ -39,8 +39,8 @@ class CohortFilter:
     experiment: str | None = None
     arm: str | None = None
 
-    def cohort(self) -> ColumnElement[bool]:
-        """The condition selecting the cohort's enrollment rows."""
+    def cohort(self, *, arm: bool = True) -> ColumnElement[bool]:
+        """The condition selecting the cohort's enrollment rows (without the arm if not ``arm``)."""
         conditions = [
             Enrollment.org_id == self.org_id,
             Enrollment.journey_id == self.journey_id,
@@ -49,9 +49,24 @@ class CohortFilter:
         ]
         if self.version is not None:
             conditions.append(Enrollment.journey_version == self.version)
-        if self.experiment is not None and self.arm is not None:
-            conditions.append(Enrollment.experiment_arms[self.experiment].as_string() == self.arm)
+        in_arm = self.in_arm()
+        if arm and in_arm is not None:
+            conditions.append(in_arm)
         return and_(*conditions)
+
+    def in_arm(self) -> ColumnElement[bool] | None:
+        """Whether an enrollment row is in the chosen arm (None when no arm is chosen).
+
+        Queries joining enrollments to other rows group by it rather than filter
+        on it: PostgreSQL cannot estimate how many rows a JSON key selects, guesses
+        a handful, and would probe an index once per enrollment of the arm.
+        """
+        if self.experiment is None or self.arm is None:
+            return None
+        chosen: ColumnElement[bool] = (
+            Enrollment.experiment_arms[self.experiment].as_string() == self.arm
+        )
+        return chosen
 
     @property
     def narrowed(self) -> bool:
@@ -98,37 +113,46 @@ def steps_reached(session: Session, where: CohortFilter) -> dict[str, int]:
     migrations), so each enrollment's first visit is counted once without a
     DISTINCT; and no visit of the cohort entered before it started.
     """
-    rows = session.execute(
+    query = (
         select(StepVisitRow.step, func.count())
         .join(Enrollment, Enrollment.enrollment_id == StepVisitRow.enrollment_id)
         .where(
-            where.cohort(),
+            where.cohort(arm=False),
             StepVisitRow.visit == 1,
             StepVisitRow.org_id == where.org_id,
             StepVisitRow.journey_id == where.journey_id,
             StepVisitRow.entered_at >= where.since,
         )
         .group_by(StepVisitRow.step)
-    ).all()
-    return {step: count for step, count in rows}
+    )
+    return {step: count for step, count in _in_arm_only(session, where, query)}
 
 
 def durations_seconds(
-    session: Session, where: CohortFilter, *, status: str | None, outcome: str | None
-) -> list[float]:
-    """Seconds from start to end of the cohort's ended enrollments with ``status``/``outcome``."""
-    query = select(Enrollment.started_at, Enrollment.ended_at).where(
-        where.cohort(), Enrollment.ended_at.is_not(None)
+    session: Session, where: CohortFilter, *, status: str, outcome: str
+) -> tuple[list[float], list[float]]:
+    """Durations (seconds) of ended enrollments of the cohort: with ``status``; with ``outcome``.
+
+    One read of the cohort gives both lists (an enrollment may be in both).
+    """
+    query = select(
+        Enrollment.status, Enrollment.outcome, Enrollment.started_at, Enrollment.ended_at
+    ).where(
+        where.cohort(),
+        Enrollment.ended_at.is_not(None),
+        or_(Enrollment.status == status, Enrollment.outcome == outcome),
     )
-    if status is not None:
-        query = query.where(Enrollment.status == status)
-    if outcome is not None:
-        query = query.where(Enrollment.outcome == outcome)
-    return [
-        (ended - started).total_seconds()
-        for started, ended in session.execute(query)
-        if ended is not None
-    ]
+    with_status: list[float] = []
+    with_outcome: list[float] = []
+    for row_status, row_outcome, started, ended in session.execute(query):
+        if ended is None:
+            continue
+        seconds = (ended - started).total_seconds()
+        if row_status == status:
+            with_status.append(seconds)
+        if row_outcome == outcome:
+            with_outcome.append(seconds)
+    return with_status, with_outcome
 
 
 def _activity(where: CohortFilter, table: Any, time_column: Any) -> list[ColumnElement[bool]]:
@@ -146,9 +170,22 @@ def _cohort_join(where: CohortFilter, table: Any) -> ColumnElement[bool]:
     conditions = [Enrollment.enrollment_id == table.enrollment_id]
     if where.version is not None:
         conditions.append(Enrollment.journey_version == where.version)
-    if where.experiment is not None and where.arm is not None:
-        conditions.append(Enrollment.experiment_arms[where.experiment].as_string() == where.arm)
     return and_(*conditions)
+
+
+def _in_arm_only(
+    session: Session, where: CohortFilter, query: Select[*tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The rows of a grouped query over enrollments, of the chosen arm only.
+
+    The arm is a last grouping column, dropped from the rows returned (see
+    :meth:`CohortFilter.in_arm`).
+    """
+    in_arm = where.in_arm()
+    if in_arm is None:
+        return [tuple(row) for row in session.execute(query)]
+    grouped = query.add_columns(in_arm.label("in_arm")).group_by(in_arm)
+    return [tuple(row)[:-1] for row in session.execute(grouped) if row[-1]]
 
 
 def send_counts(session: Session, where: CohortFilter) -> list[tuple[str, str, int]]:
@@ -160,7 +197,7 @@ def send_counts(session: Session, where: CohortFilter) -> list[tuple[str, str, i
     )
     if where.narrowed:
         query = query.join(Enrollment, _cohort_join(where, CommunicationLog))
-    rows = session.execute(query).all()
+    rows = _in_arm_only(session, where, query)
     return [(channel, status, count) for channel, status, count in rows]
 
 
@@ -211,28 +248,37 @@ def chosen_confidence(session: Session) -> ColumnElement[float]:
 
 
 def _decision_tallies(
-    session: Session, conditions: list[ColumnElement[bool]], join: ColumnElement[bool] | None
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    join: ColumnElement[bool] | None = None,
+    in_arm: ColumnElement[bool] | None = None,
 ) -> list[DecisionTally]:
+    """Decisions tallied by kind, choice and model version (of the arm ``in_arm`` if given)."""
     scored = select(
         DecisionAudit.decision,
         DecisionAudit.choice,
         DecisionAudit.model_version,
         chosen_confidence(session).label("confidence"),
+        (true() if in_arm is None else in_arm).label("in_arm"),
     ).where(*conditions)
     if join is not None:
         scored = scored.join(Enrollment, join)
     inner = scored.subquery()
+    keys = (inner.c.decision, inner.c.choice, inner.c.model_version, inner.c.in_arm)
     rows = session.execute(
         select(
-            inner.c.decision,
-            inner.c.choice,
-            inner.c.model_version,
+            *keys,
             func.count(),
             func.count(inner.c.confidence),
             func.coalesce(func.sum(inner.c.confidence), 0.0),
-        ).group_by(inner.c.decision, inner.c.choice, inner.c.model_version)
+        ).group_by(*keys)
     ).all()
-    return [DecisionTally(d, c, v, n, s, float(total)) for d, c, v, n, s, total in rows]
+    # The arm is grouped by, not filtered on: see CohortFilter.in_arm.
+    return [
+        DecisionTally(d, c, v, n, s, float(total))
+        for d, c, v, member, n, s, total in rows
+        if member
+    ]
 
 
 def decisions(session: Session, where: CohortFilter, *, excluding: str) -> list[DecisionTally]:
@@ -241,8 +287,11 @@ def decisions(session: Session, where: CohortFilter, *, excluding: str) -> list[
         DecisionAudit.decision != excluding,
         *_activity(where, DecisionAudit, DecisionAudit.decided_at),
     ]
-    join = _cohort_join(where, DecisionAudit) if where.narrowed else None
-    return _decision_tallies(session, conditions, join)
+    if not where.narrowed:
+        return _decision_tallies(session, conditions)
+    return _decision_tallies(
+        session, conditions, _cohort_join(where, DecisionAudit), where.in_arm()
+    )
 
 
 def journey_versions(session: Session, org_id: str, journey_id: str) -> list[int]:
