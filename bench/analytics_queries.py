@@ -4,7 +4,8 @@ Generates ``--enrollments`` enrollments (100,000 by default) of one journey over
 60 days in a fresh PostgreSQL database (or SQLite): each with its step visits
 (the path of seed 000's onboarding shape), an experiment arm, an ending, about
 two sends and one decision; then times the report (whole range, one version,
-one arm), the experiment verdict, the health check and the live view. Saves the
+one arm), the experiment verdict, the health check, the live view and the web
+dashboard's journey page. Saves the
 figures to ``bench/results/analytics_queries.json``.
 
 Usage: ``.venv/bin/python -m bench.analytics_queries [--enrollments 100000]
@@ -34,6 +35,7 @@ from journeys.analytics.experiments import experiment_result
 from journeys.analytics.queries import ReportRequest, requested_report
 from journeys.catalog import Catalog
 from journeys.dashboard.live_view import live_view
+from journeys.dashboard.web_figures import journey_page
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.store.tables.communication import CommunicationLog
@@ -235,6 +237,12 @@ def main() -> None:
             ),
             timed("health check (7-day window, 28-day baseline)", lambda: checker.check(NOW)),
             timed("live view (seed 001)", lambda: live_view(store, ORG, NOW)),
+            timed(
+                "web dashboard journey page (3 reports, verdict)",
+                lambda: journey_page(
+                    store, settings, MEASURED, org_id=ORG, version=None, now=NOW, days=30
+                ),
+            ),
         ]
         results = (
             RESULTS.with_stem(f"{RESULTS.stem}-{arguments.label}") if arguments.label else RESULTS

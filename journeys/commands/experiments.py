@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
         ("show", "per-arm results, the test and the verdict"),
         (
             "promote",
-            "promote the winner: publish the version carrying it at 100% (a rollout change),"
+            "promote the winner: publish the version carrying it at 100%% (a rollout change),"
             " or write that version as a draft to ship first",
         ),
     ):
