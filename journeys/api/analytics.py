@@ -135,7 +135,7 @@ async def promote_winner(
     """Publish the version carrying the winner at 100% (a rollout change, audited).
 
     When the catalog has no such version yet, nothing changes and the response
-    carries the draft to ship (``next_definition``). 422 for no winner yet, an arm
+    carries the draft to ship (``draft_yaml``). 422 for no winner yet, an arm
     that is not the winner (without ``force``) or unknown; 404 for an unknown
     journey or version; 409 when that version takes every entry already.
     """

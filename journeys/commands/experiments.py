@@ -23,7 +23,6 @@ from journeys.errors import (
     JourneyDefinitionError,
     RolloutRefusedError,
 )
-from journeys.language.loading import dump_definition
 from journeys.routing.experiment_promotion import Promotion, PromotionRequest, promote_experiment
 from journeys.routing.rollout_control import RolloutControl
 from journeys.settings import JourneySettings
@@ -149,9 +148,8 @@ def _promote(arguments: argparse.Namespace) -> int:
     promotion, code = _with_client(arguments, run)
     if promotion is None:
         return code
-    draft = promotion.next_definition
-    text = "" if draft is None else dump_definition(draft)
-    if draft is not None and arguments.output is not None:
+    text = promotion.draft_yaml
+    if text is not None and arguments.output is not None:
         arguments.output.write_text(text)
     if arguments.json:
         print(promotion.model_dump_json(indent=2))
@@ -165,13 +163,13 @@ def _promote(arguments: argparse.Namespace) -> int:
         )
         print(f"Promoted {promotion.arm}{forced}: published as a rollout change ({weights}).")
         return code
-    if draft is None:
+    if text is None:
         return code
     where = f"written to {arguments.output}" if arguments.output else "below"
     print(
         f"{promotion.arm}{forced} wins, but no version of {promotion.journey_id} sends"
-        f" everyone there yet: ship the draft {draft.key} ({where}) in the catalog and run"
-        " promote again to publish it. Nothing was changed."
+        f" everyone there yet: ship the draft version {promotion.draft_version} ({where}) in"
+        " the catalog and run promote again to publish it. Nothing was changed."
     )
     if arguments.output is None:
         print(text)

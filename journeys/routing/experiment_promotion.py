@@ -29,6 +29,7 @@ from journeys.analytics.experiments import (
 from journeys.contracts.enrollment import InflightPolicy
 from journeys.errors import InvalidInputError
 from journeys.language import JourneyDefinition
+from journeys.language.loading import dump_definition
 from journeys.routing.rollout_control import MAX_REASON, RolloutControl, RolloutResult
 from journeys.store.journey_analytics import record_promotion
 
@@ -60,7 +61,8 @@ class Promotion(BaseModel):
     Attributes:
         published: The rollout change that gave the version carrying the arm every
             new entry; None when the catalog has no such version yet.
-        next_definition: The draft to add to the catalog when nothing was published.
+        draft_version: The version to add to the catalog when nothing was published.
+        draft_yaml: That version's definition, a draft, as YAML to ship.
     """
 
     journey_id: str
@@ -70,7 +72,8 @@ class Promotion(BaseModel):
     forced: bool
     evidence: ExperimentResult
     published: RolloutResult | None = None
-    next_definition: JourneyDefinition | None = None
+    draft_version: int | None = None
+    draft_yaml: str | None = None
 
 
 def _carrier(
@@ -121,9 +124,8 @@ async def promote_experiment(control: RolloutControl, request: PromotionRequest)
     )
     carrier = _carrier(control, measured, request.experiment, arm)
     if carrier is None:
-        promotion.next_definition = promoted_definition(
-            control.catalog.get(measured.id), request.experiment, arm
-        )
+        draft = promoted_definition(control.catalog.get(measured.id), request.experiment, arm)
+        promotion.draft_version, promotion.draft_yaml = draft.version, dump_definition(draft)
         return promotion
     why = f"promote {request.experiment}={arm}" + (" (forced)" if forced else "")
     reason = f"{why}: {request.reason or result.reason}"[:MAX_REASON]

@@ -9,6 +9,7 @@ from journeys.analytics.experiments import COMPLETION_RATE, promoted_definition
 from journeys.catalog import Catalog
 from journeys.contracts.enrollment import InflightPolicy
 from journeys.errors import InvalidInputError, RolloutRefusedError, UnknownJourneyError
+from journeys.language.loading import dump_definition
 from journeys.routing.experiment_promotion import PromotionRequest, promote_experiment
 from journeys.routing.live_versions import LiveVersions
 from journeys.routing.rollout_control import RolloutControl
@@ -56,14 +57,14 @@ async def test_a_winner_is_published_through_the_rollout_and_recorded(store: Sto
 
     without_v2 = await promote_experiment(await control(store, Catalog([MEASURED])), request())
     assert (without_v2.arm, without_v2.published) == ("long", None)
-    assert without_v2.next_definition == WINNING_V2
+    assert (without_v2.draft_version, without_v2.draft_yaml) == (2, dump_definition(WINNING_V2))
     assert stored_promotions(store) == 0
 
     catalog = Catalog([MEASURED, WINNING_V2])
     rollouts = await control(store, catalog)
     promotion = await promote_experiment(rollouts, request(reason="A/B on completion"))
     assert promotion.published is not None
-    assert (promotion.arm, promotion.forced, promotion.next_definition) == ("long", False, None)
+    assert (promotion.arm, promotion.forced, promotion.draft_yaml) == ("long", False, None)
     assert [(v.version, v.state, v.weight) for v in promotion.published.rollout.versions] == [
         (1, VersionState.RETIRED, 0),
         (2, VersionState.ACTIVE, 100),
