@@ -7,6 +7,7 @@ records, decision activity names), so no engine code counts anything itself.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any
 
 from temporalio import activity, workflow
@@ -75,6 +76,28 @@ class _ActivityMetrics(ActivityInboundInterceptor):
         return result
 
 
+FAILED_RUNS_REMEMBERED = 10_000
+"""Failing runs a worker process remembers so as to count each once."""
+
+_failed_runs: OrderedDict[str, None] = OrderedDict()
+"""Runs counted as failed by this process, oldest first (outside the workflow sandbox)."""
+
+
+def count_failed_run(run_id: str, journey_id: str, version: int) -> None:
+    """Count a run stopped by an error once, however often Temporal retries its task.
+
+    A production worker does not fail the run on an error in workflow code: it
+    fails the workflow task, and Temporal retries it (replaying the history)
+    until a fixed worker is deployed. Every attempt raises here again.
+    """
+    if run_id in _failed_runs:
+        return
+    _failed_runs[run_id] = None
+    if len(_failed_runs) > FAILED_RUNS_REMEMBERED:
+        _failed_runs.popitem(last=False)
+    metrics.ENROLLMENTS_FAILED.labels(journey_id, str(version)).inc()
+
+
 class _WorkflowMetrics(WorkflowInboundInterceptor):
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
         try:
@@ -83,8 +106,9 @@ class _WorkflowMetrics(WorkflowInboundInterceptor):
             params = input.args[0] if input.args else None
             if isinstance(params, EnrollmentInput) and not workflow.unsafe.is_replaying():
                 definition = params.definition
+                run_id = workflow.info().run_id
                 with workflow.unsafe.sandbox_unrestricted():
-                    metrics.ENROLLMENTS_FAILED.labels(definition.id, str(definition.version)).inc()
+                    count_failed_run(run_id, definition.id, definition.version)
             raise
 
 

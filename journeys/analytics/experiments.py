@@ -23,12 +23,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from journeys.catalog import DRAFT_STATUS
 from journeys.contracts.enrollment import GOAL_REACHED_OUTCOME, EnrollmentStatus
 from journeys.errors import InvalidInputError
 from journeys.language import ExperimentStep, JourneyDefinition
 from journeys.language.evaluation import HOLDOUT_ARM, HOLDOUT_EXPERIMENT, TREATED_ARM
 from journeys.store import Store
-from journeys.store.journey_analytics import arm_sample, record_promotion
+from journeys.store.journey_analytics import arm_sample
 
 COMPLETION_RATE = "completion_rate"
 """Primary metric: enrollments that ended at an exit step (seed 000's A/B metric)."""
@@ -240,36 +241,53 @@ def experiment_result(
     return result
 
 
-class Promotion(BaseModel):
-    """A promoted arm and the next version of the journey that sends everyone there."""
-
-    journey_id: str
-    experiment: str
-    arm: str
-    promoted_version: int
-    next_definition: JourneyDefinition
-    evidence: ExperimentResult
-
-
 def promoted_definition(
     definition: JourneyDefinition, experiment: str, arm: str
 ) -> JourneyDefinition:
-    """The next version of the journey, with ``arm`` at weight 100 and every other arm at 0.
+    """The next version of the journey, a draft with ``arm`` at weight 100 and every other at 0.
 
     For the holdout experiment (the treated arm won), the next version has no holdout.
+    It is a draft: added to the catalog, it takes no entries until the promotion
+    (or ``journeys rollout publish``) publishes it.
     """
     steps = dict(definition.steps)
     for name, step in definition.steps.items():
         if isinstance(step, ExperimentStep) and step.experiment == experiment:
             arms = [a.model_copy(update={"weight": 100 if a.name == arm else 0}) for a in step.arms]
             steps[name] = step.model_copy(update={"arms": arms})
-    update: dict[str, object] = {"version": definition.version + 1, "steps": steps}
+    update: dict[str, object] = {
+        "version": definition.version + 1,
+        "steps": steps,
+        "metadata": definition.metadata.model_copy(update={"status": DRAFT_STATUS}),
+    }
     if experiment == HOLDOUT_EXPERIMENT:
         update["holdout_percent"] = 0
     return JourneyDefinition.model_validate({**definition.model_dump(), **update})
 
 
-def promote_winner(
+def carries_promotion(
+    candidate: JourneyDefinition, measured: JourneyDefinition, experiment: str, arm: str
+) -> bool:
+    """Whether ``candidate`` sends every new entry of ``experiment`` to ``arm``.
+
+    That is a version (the measured one or a newer) whose experiment steps give
+    ``arm`` weight 100 and the others 0; for the holdout, a newer version without one.
+    """
+    if candidate.version < measured.version:
+        return False
+    if experiment == HOLDOUT_EXPERIMENT:
+        return candidate.version > measured.version and not candidate.holdout_percent
+    splits = [
+        step
+        for step in candidate.steps.values()
+        if isinstance(step, ExperimentStep) and step.experiment == experiment
+    ]
+    return bool(splits) and all(
+        a.weight == (100 if a.name == arm else 0) for step in splits for a in step.arms
+    )
+
+
+def checked_promotion(
     store: Store,
     definition: JourneyDefinition,
     *,
@@ -277,13 +295,16 @@ def promote_winner(
     experiment: str,
     min_sample_per_arm: int,
     alpha: float,
-    promoted_by: str,
     metric: str | None = None,
-) -> Promotion:
-    """Promote the experiment's winner: record it (audited) and build the next version.
+    arm: str | None = None,
+    force: bool = False,
+) -> tuple[ExperimentResult, str]:
+    """The evidence and the arm to promote: the winner, or ``arm`` if it is the winner or forced.
 
     Raises:
-        InvalidInputError: the verdict is not ``winner`` (field ``experiment``).
+        InvalidInputError: naming the field: an unknown experiment or arm; no
+            winner yet (``experiment``) or ``arm`` is not the winner, without
+            ``force``; ``force`` without ``arm``; the holdout group winning.
     """
     result = experiment_result(
         store,
@@ -294,31 +315,24 @@ def promote_winner(
         alpha=alpha,
         metric=metric,
     )
-    if result.verdict is not Verdict.WINNER or result.winner is None:
+    arms = [outcome.arm for outcome in result.arms]
+    if arm is not None and arm not in arms:
         raise InvalidInputError(
-            "experiment", f"{experiment} has no winner yet ({result.verdict}: {result.reason})"
+            "arm", f"{experiment} has no arm {arm!r} (it has: {', '.join(arms)})"
         )
-    if experiment == HOLDOUT_EXPERIMENT and result.winner == HOLDOUT_ARM:
+    if force and arm is None:
+        raise InvalidInputError("force", "name the arm to promote (arm) when forcing")
+    verdict = f"{result.verdict.value}: {result.reason}"
+    if arm is not None and arm != result.winner and not force:
+        raise InvalidInputError(
+            "arm", f"{arm} is not the winner ({verdict}); force promotes it anyway"
+        )
+    chosen = arm or result.winner
+    if chosen is None:
+        raise InvalidInputError("experiment", f"{experiment} has no winner yet ({verdict})")
+    if experiment == HOLDOUT_EXPERIMENT and chosen == HOLDOUT_ARM:
         raise InvalidInputError(
             "experiment",
             "the holdout group, sent nothing, does better: review the journey instead",
         )
-    with store.transaction() as session:
-        record_promotion(
-            session,
-            org_id=org_id,
-            journey_id=definition.id,
-            journey_version=definition.version,
-            experiment=experiment,
-            arm=result.winner,
-            evidence=result.model_dump(mode="json"),
-            promoted_by=promoted_by,
-        )
-    return Promotion(
-        journey_id=definition.id,
-        experiment=experiment,
-        arm=result.winner,
-        promoted_version=definition.version,
-        next_definition=promoted_definition(definition, experiment, result.winner),
-        evidence=result,
-    )
+    return result, chosen

@@ -15,7 +15,8 @@ Definitions (one place):
   suppressions by reason are the sends settled ``capped`` (frequency cap),
   ``suppressed`` (opt-out, consent, suppression list) and ``deferred`` (quiet hours);
 - a decision's confidence is the score of its chosen candidate when that is a
-  probability (0..1, as next best action and channel selection record it).
+  probability (0..1, as next best action and channel selection record it;
+  computed in the store by :func:`journeys.store.journey_analytics.chosen_confidence`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from journeys.contracts.scoring import UNAVAILABLE_MODEL_VERSION
 from journeys.store import Store
 from journeys.store.journey_analytics import (
     CohortFilter,
-    DecisionRow,
+    DecisionTally,
     arm_counts,
     decisions,
     durations_seconds,
@@ -149,16 +150,6 @@ def is_dropped(status: str, outcome: str | None) -> bool:
     return status == EnrollmentStatus.EXITED.value and outcome != GOAL_REACHED_OUTCOME
 
 
-def confidence(row: DecisionRow) -> float | None:
-    """The chosen candidate's score when it is a probability, else None."""
-    for candidate in row.candidates:
-        if candidate.get("name") == row.choice:
-            score = candidate.get("score")
-            if isinstance(score, int | float) and 0.0 <= score <= 1.0:
-                return float(score)
-    return None
-
-
 def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> JourneyReport:
     """Compute a journey's report from the store.
 
@@ -170,10 +161,9 @@ def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> 
     with store.transaction() as session:
         endings = ending_counts(session, where)
         reached = steps_reached(session, where)
-        completed_seconds = durations_seconds(
-            session, where, status=EnrollmentStatus.COMPLETED.value, outcome=None
+        completed_seconds, goal_seconds = durations_seconds(
+            session, where, status=EnrollmentStatus.COMPLETED.value, outcome=GOAL_REACHED_OUTCOME
         )
-        goal_seconds = durations_seconds(session, where, status=None, outcome=GOAL_REACHED_OUTCOME)
         sends = send_counts(session, where)
         decided = decisions(session, where, excluding=ARM_DECISION)
         by_arm = arm_counts(session, where)
@@ -222,39 +212,39 @@ def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> 
         reason = SUPPRESSION_REASONS.get(status)
         if reason is not None:
             report.suppressions[reason] = report.suppressions.get(reason, 0) + count
-    report.decisions, report.decision_errors = summarize_decisions(decided)
-    report.decision_error_rate = rate(report.decision_errors, len(decided))
+    report.decisions, report.decision_errors, decided_count = summarize_decisions(decided)
+    report.decision_error_rate = rate(report.decision_errors, decided_count)
     report.arms = arm_results(by_arm)
     return report
 
 
-def summarize_decisions(rows: list[DecisionRow]) -> tuple[list[DecisionSummary], int]:
-    """Decisions by kind and choice with their average confidence; and the errors among them."""
+def summarize_decisions(tallies: list[DecisionTally]) -> tuple[list[DecisionSummary], int, int]:
+    """Decisions by kind and choice with their average confidence; the errors, and all."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    confidences: dict[tuple[str, str], list[float]] = defaultdict(list)
+    scored: dict[tuple[str, str], int] = defaultdict(int)
+    sums: dict[tuple[str, str], float] = defaultdict(float)
     errors = 0
-    for row in rows:
-        key = (row.decision, row.choice)
-        counts[key] += 1
-        value = confidence(row)
-        if value is not None:
-            confidences[key].append(value)
-        if row.model_version == UNAVAILABLE_MODEL_VERSION:
-            errors += 1
+    for tally in tallies:
+        key = (tally.decision, tally.choice)
+        counts[key] += tally.count
+        scored[key] += tally.scored
+        sums[key] += tally.confidence_sum
+        if tally.model_version == UNAVAILABLE_MODEL_VERSION:
+            errors += tally.count
     summaries = [
         DecisionSummary(
             decision=decision,
             choice=choice,
             count=count,
             average_confidence=(
-                sum(confidences[(decision, choice)]) / len(confidences[(decision, choice)])
-                if confidences[(decision, choice)]
+                sums[(decision, choice)] / scored[(decision, choice)]
+                if scored[(decision, choice)]
                 else None
             ),
         )
         for (decision, choice), count in sorted(counts.items(), key=lambda item: -item[1])
     ]
-    return summaries, errors
+    return summaries, errors, sum(counts.values())
 
 
 def arm_results(rows: list[tuple[dict[str, object], str, str | None, int]]) -> list[ArmResult]:

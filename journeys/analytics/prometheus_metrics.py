@@ -43,7 +43,8 @@ ENROLLMENTS_EXITED = Counter(
 )
 ENROLLMENTS_FAILED = Counter(
     "journeys_enrollments_failed",
-    "Enrollment workflow runs that failed (an error in workflow code), by journey and version.",
+    "Enrollment workflow runs stopped by an error in workflow code (failed, or retrying a"
+    " failing workflow task), each counted once per worker process, by journey and version.",
     ["journey_id", "journey_version"],
     registry=REGISTRY,
 )

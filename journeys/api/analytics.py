@@ -7,17 +7,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from journeys.analytics.experiments import ExperimentResult, experiment_result
 from journeys.analytics.journey_report import JourneyReport
 from journeys.analytics.queries import ReportRequest, requested_report
 from journeys.api.error_responses import ERROR_RESPONSES
+from journeys.api.rollouts import change_actor
 from journeys.api.tenancy import OrgId
 from journeys.client import JourneyClient
 from journeys.errors import InvalidInputError
 from journeys.language.definition import JOURNEY_ID_PATTERN
 from journeys.language.steps import STEP_NAME_PATTERN
+from journeys.routing.experiment_promotion import Promotion, PromotionRequest, promote_experiment
+from journeys.routing.rollout_control import MAX_REASON, RolloutControl
 from journeys.settings import JourneySettings
 from journeys.store.health_alerts import alert_history
 
@@ -97,6 +100,65 @@ async def experiment_verdict(
         )
     except InvalidInputError as err:
         place = "query" if err.field == "metric" else "path"
+        raise InvalidInputError(f"{place}.{err.field}", err.problem) from err
+
+
+class PromoteRequest(BaseModel):
+    """Promote an experiment's winner (see ``journeys experiment promote``).
+
+    Attributes:
+        version: The version whose experiment is measured (the newest by default).
+        arm: The arm expected to win; refused if it is not, unless ``force``.
+        force: Promote ``arm`` whatever the verdict (kept in the audit).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, ge=1)
+    arm: str | None = Field(default=None, pattern=STEP_NAME_PATTERN)
+    force: bool = False
+    metric: str | None = None
+    reason: str = Field(default="", max_length=MAX_REASON)
+
+
+@router.post(
+    "/journeys/{journey_id}/experiments/{experiment}/promote",
+    summary="Promote an experiment's winner",
+)
+async def promote_winner(
+    journey_id: JourneyPath,
+    experiment: Annotated[str, Path(pattern=STEP_NAME_PATTERN, description="The experiment")],
+    body: PromoteRequest,
+    org_id: OrgId,
+    request: Request,
+) -> Promotion:
+    """Publish the version carrying the winner at 100% (a rollout change, audited).
+
+    When the catalog has no such version yet, nothing changes and the response
+    carries the draft to ship (``draft_yaml``). 422 for no winner yet, an arm
+    that is not the winner (without ``force``) or unknown; 404 for an unknown
+    journey or version; 409 when that version takes every entry already.
+    """
+    client = _client(request)
+    settings: JourneySettings = request.app.state.settings
+    promotion = PromotionRequest(
+        org_id=org_id,
+        journey_id=journey_id,
+        experiment=experiment,
+        min_sample_per_arm=settings.experiment_min_sample_per_arm,
+        alpha=settings.experiment_alpha,
+        metric=body.metric,
+        version=body.version,
+        arm=body.arm,
+        force=body.force,
+        actor=change_actor(request),
+        reason=body.reason,
+    )
+    control = RolloutControl(client.temporal, client.store, client.versions)
+    try:
+        return await promote_experiment(control, promotion)
+    except InvalidInputError as err:
+        place = "path" if err.field == "experiment" else "body"
         raise InvalidInputError(f"{place}.{err.field}", err.problem) from err
 
 

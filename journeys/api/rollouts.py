@@ -83,7 +83,8 @@ def _control(request: Request) -> RolloutControl:
     return RolloutControl(client.temporal, client.store, client.versions)
 
 
-def _actor(request: Request) -> str:
+def change_actor(request: Request) -> str:
+    """Who makes a change through the API: the API key's id (kept in the audit)."""
     return f"api-key:{getattr(request.state, 'api_key_id', 'unknown')}"
 
 
@@ -104,7 +105,7 @@ async def publish_version(
         body.version,
         weight=body.weight,
         policy=body.policy,
-        actor=_actor(request),
+        actor=change_actor(request),
         reason=body.reason,
     )
 
@@ -115,7 +116,7 @@ async def ramp_versions(
 ) -> RolloutResult:
     """Set the share of new entries of each version; 422 unless they sum to 100."""
     return await _control(request).ramp(
-        org_id, journey_id, body.weights, actor=_actor(request), reason=body.reason
+        org_id, journey_id, body.weights, actor=change_actor(request), reason=body.reason
     )
 
 
@@ -130,7 +131,7 @@ async def roll_back_version(
         version=body.version,
         to=body.to,
         policy=body.policy,
-        actor=_actor(request),
+        actor=change_actor(request),
         reason=body.reason,
     )
 
@@ -145,6 +146,6 @@ async def retire_version(
         journey_id,
         body.version,
         policy=body.policy,
-        actor=_actor(request),
+        actor=change_actor(request),
         reason=body.reason,
     )

@@ -10,14 +10,21 @@ from typing import Any
 from journeys.analytics.experiments import (
     PRIMARY_METRICS,
     ExperimentResult,
+    experiment_arms,
     experiment_result,
-    promote_winner,
 )
 from journeys.catalog.configured import configured_catalog
+from journeys.client import JourneyClient
 from journeys.commands.exit_codes import EXIT_OK
+from journeys.commands.ingress import _with_client
 from journeys.commands.runtime import load_settings
-from journeys.errors import InvalidInputError
-from journeys.language.loading import dump_definition
+from journeys.errors import (
+    InvalidInputError,
+    JourneyDefinitionError,
+    RolloutRefusedError,
+)
+from journeys.routing.experiment_promotion import Promotion, PromotionRequest, promote_experiment
+from journeys.routing.rollout_control import RolloutControl
 from journeys.settings import JourneySettings
 from journeys.store import Store
 
@@ -28,7 +35,11 @@ def register(subparsers: Any) -> None:
     actions = experiment.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
         ("show", "per-arm results, the test and the verdict"),
-        ("promote", "promote the winner: record it and write the journey's next version"),
+        (
+            "promote",
+            "promote the winner: publish the version carrying it at 100%% (a rollout change),"
+            " or write that version as a draft to ship first",
+        ),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("journey", help="a journey id of the catalog")
@@ -40,9 +51,16 @@ def register(subparsers: Any) -> None:
         )
         action.add_argument("--json", action="store_true", help="print JSON")
         action.set_defaults(handler=_show if name == "show" else _promote)
-    actions.choices["promote"].add_argument(
-        "--output", type=Path, help="write the next version's definition here (YAML)"
+    promote = actions.choices["promote"]
+    promote.add_argument(
+        "--output", type=Path, help="write the draft next version here (YAML) when none is shipped"
     )
+    promote.add_argument("--arm", help="the arm expected to win (refused if it is not)")
+    promote.add_argument(
+        "--force", action="store_true", help="promote --arm whatever the verdict (audited)"
+    )
+    promote.add_argument("--reason", default="", help="why (kept in the rollout's audit trail)")
+    promote.add_argument("--actor", help="who (default: cli:<login>)")
 
 
 def render_result(result: ExperimentResult) -> str:
@@ -102,32 +120,57 @@ def _show(arguments: argparse.Namespace) -> int:
 
 def _promote(arguments: argparse.Namespace) -> int:
     settings, definition, org_id = _context(arguments)
-    store = Store.from_settings(settings)
-    try:
-        promotion = promote_winner(
-            store,
-            definition,
-            org_id=org_id,
-            experiment=arguments.experiment,
-            min_sample_per_arm=settings.experiment_min_sample_per_arm,
-            alpha=settings.experiment_alpha,
-            promoted_by=getpass.getuser(),
-            metric=arguments.metric,
-        )
-    finally:
-        store.dispose()
-    text = dump_definition(promotion.next_definition)
-    if arguments.output is not None:
+    # Checked before connecting to Temporal, so a typo fails fast.
+    experiment_arms(definition, arguments.experiment)
+    if arguments.force and arguments.arm is None:
+        raise InvalidInputError("--force", "needs --arm (the arm to promote)")
+    request = PromotionRequest(
+        org_id=org_id,
+        journey_id=definition.id,
+        version=arguments.version,
+        experiment=arguments.experiment,
+        min_sample_per_arm=settings.experiment_min_sample_per_arm,
+        alpha=settings.experiment_alpha,
+        metric=arguments.metric,
+        arm=arguments.arm,
+        force=arguments.force,
+        actor=str(arguments.actor or f"cli:{getpass.getuser()}"),
+        reason=arguments.reason,
+    )
+
+    async def run(client: JourneyClient) -> Promotion:
+        control = RolloutControl(client.temporal, client.store, client.versions)
+        try:
+            return await promote_experiment(control, request)
+        except JourneyDefinitionError as err:
+            raise RolloutRefusedError(str(err)) from err
+
+    promotion, code = _with_client(arguments, run)
+    if promotion is None:
+        return code
+    text = promotion.draft_yaml
+    if text is not None and arguments.output is not None:
         arguments.output.write_text(text)
     if arguments.json:
         print(promotion.model_dump_json(indent=2))
-    else:
-        print(render_result(promotion.evidence))
-        where = f" to {arguments.output}" if arguments.output else ""
-        print(
-            f"Promoted {promotion.arm}; the next version "
-            f"{promotion.next_definition.key} sends everyone there (written{where or ' below'})."
+        return code
+    print(render_result(promotion.evidence))
+    forced = " (forced)" if promotion.forced else ""
+    if promotion.published is not None:
+        weights = ", ".join(
+            f"v{v.version} {v.state.value} {v.weight}%"
+            for v in promotion.published.rollout.versions
         )
-        if arguments.output is None:
-            print(text)
-    return EXIT_OK
+        print(f"Promoted {promotion.arm}{forced}: published as a rollout change ({weights}).")
+        return code
+    if text is None:
+        return code
+    where = f"written to {arguments.output}" if arguments.output else "below"
+    print(
+        f"{promotion.arm}{forced} wins, but no version of {promotion.journey_id} sends"
+        f" everyone there yet: ship the draft version {promotion.draft_version} ({where}) in"
+        " the catalog and run promote again to publish it. Nothing was changed."
+    )
+    if arguments.output is None:
+        print(text)
+    return code

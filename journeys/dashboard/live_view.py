@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from journeys.analytics.journey_report import confidence
 from journeys.contracts.activities import SendStatus
 from journeys.contracts.enrollment import GOAL_REACHED_OUTCOME, EnrollmentStatus
 from journeys.decisioning.customer_decisions import NEXT_BEST_ACTION_DECISION
 from journeys.store import Store
 from journeys.store.health_alerts import alert_history
 from journeys.store.journey_analytics import (
+    DecisionTally,
     events_received,
     live_counts,
     org_decisions,
@@ -118,11 +118,20 @@ def live_view(store: Store, org_id: str, now: datetime) -> LiveView:
             view.suppressed_cap += count
         elif status == SendStatus.SUPPRESSED.value:
             view.suppressed_opt_out += count
-    view.nba_decisions = len(decisions)
-    values = [v for v in (confidence(row) for row in decisions) if v is not None]
-    view.nba_average_confidence = sum(values) / len(values) if values else None
-    view.top_actions = Counter(row.choice for row in decisions).most_common(TOP_ACTIONS)
+    _count_decisions(view, decisions)
     return view
+
+
+def _count_decisions(view: LiveView, decisions: list[DecisionTally]) -> None:
+    """Next best action stats: decisions, their average confidence, the top actions."""
+    view.nba_decisions = sum(tally.count for tally in decisions)
+    scored = sum(tally.scored for tally in decisions)
+    total = sum(tally.confidence_sum for tally in decisions)
+    view.nba_average_confidence = total / scored if scored else None
+    chosen: Counter[str] = Counter()
+    for tally in decisions:
+        chosen[tally.choice] += tally.count
+    view.top_actions = chosen.most_common(TOP_ACTIONS)
 
 
 def _table(rows: list[PipelineRow]) -> list[str]:

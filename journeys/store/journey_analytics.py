@@ -9,12 +9,11 @@ Two populations, each read through an index on (org, journey, time):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Float, Select, and_, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from journeys.store.tables.communication import CommunicationLog
@@ -40,8 +39,8 @@ class CohortFilter:
     experiment: str | None = None
     arm: str | None = None
 
-    def cohort(self) -> ColumnElement[bool]:
-        """The condition selecting the cohort's enrollment rows."""
+    def cohort(self, *, arm: bool = True) -> ColumnElement[bool]:
+        """The condition selecting the cohort's enrollment rows (without the arm if not ``arm``)."""
         conditions = [
             Enrollment.org_id == self.org_id,
             Enrollment.journey_id == self.journey_id,
@@ -50,9 +49,24 @@ class CohortFilter:
         ]
         if self.version is not None:
             conditions.append(Enrollment.journey_version == self.version)
-        if self.experiment is not None and self.arm is not None:
-            conditions.append(Enrollment.experiment_arms[self.experiment].as_string() == self.arm)
+        in_arm = self.in_arm()
+        if arm and in_arm is not None:
+            conditions.append(in_arm)
         return and_(*conditions)
+
+    def in_arm(self) -> ColumnElement[bool] | None:
+        """Whether an enrollment row is in the chosen arm (None when no arm is chosen).
+
+        Queries joining enrollments to other rows group by it rather than filter
+        on it: PostgreSQL cannot estimate how many rows a JSON key selects, guesses
+        a handful, and would probe an index once per enrollment of the arm.
+        """
+        if self.experiment is None or self.arm is None:
+            return None
+        chosen: ColumnElement[bool] = (
+            Enrollment.experiment_arms[self.experiment].as_string() == self.arm
+        )
+        return chosen
 
     @property
     def narrowed(self) -> bool:
@@ -93,32 +107,52 @@ def arm_counts(
 
 
 def steps_reached(session: Session, where: CohortFilter) -> dict[str, int]:
-    """Step -> enrollments of the cohort that visited it at least once."""
-    rows = session.execute(
-        select(StepVisitRow.step, func.count(func.distinct(StepVisitRow.enrollment_id)))
+    """Step -> enrollments of the cohort that visited it at least once.
+
+    Visits are numbered from 1 per enrollment and step (across runs and
+    migrations), so each enrollment's first visit is counted once without a
+    DISTINCT; and no visit of the cohort entered before it started.
+    """
+    query = (
+        select(StepVisitRow.step, func.count())
         .join(Enrollment, Enrollment.enrollment_id == StepVisitRow.enrollment_id)
-        .where(where.cohort())
+        .where(
+            where.cohort(arm=False),
+            StepVisitRow.visit == 1,
+            StepVisitRow.org_id == where.org_id,
+            StepVisitRow.journey_id == where.journey_id,
+            StepVisitRow.entered_at >= where.since,
+        )
         .group_by(StepVisitRow.step)
-    ).all()
-    return {step: count for step, count in rows}
+    )
+    return {step: count for step, count in _in_arm_only(session, where, query)}
 
 
 def durations_seconds(
-    session: Session, where: CohortFilter, *, status: str | None, outcome: str | None
-) -> list[float]:
-    """Seconds from start to end of the cohort's ended enrollments with ``status``/``outcome``."""
-    query = select(Enrollment.started_at, Enrollment.ended_at).where(
-        where.cohort(), Enrollment.ended_at.is_not(None)
+    session: Session, where: CohortFilter, *, status: str, outcome: str
+) -> tuple[list[float], list[float]]:
+    """Durations (seconds) of ended enrollments of the cohort: with ``status``; with ``outcome``.
+
+    One read of the cohort gives both lists (an enrollment may be in both).
+    """
+    query = select(
+        Enrollment.status, Enrollment.outcome, Enrollment.started_at, Enrollment.ended_at
+    ).where(
+        where.cohort(),
+        Enrollment.ended_at.is_not(None),
+        or_(Enrollment.status == status, Enrollment.outcome == outcome),
     )
-    if status is not None:
-        query = query.where(Enrollment.status == status)
-    if outcome is not None:
-        query = query.where(Enrollment.outcome == outcome)
-    return [
-        (ended - started).total_seconds()
-        for started, ended in session.execute(query)
-        if ended is not None
-    ]
+    with_status: list[float] = []
+    with_outcome: list[float] = []
+    for row_status, row_outcome, started, ended in session.execute(query):
+        if ended is None:
+            continue
+        seconds = (ended - started).total_seconds()
+        if row_status == status:
+            with_status.append(seconds)
+        if row_outcome == outcome:
+            with_outcome.append(seconds)
+    return with_status, with_outcome
 
 
 def _activity(where: CohortFilter, table: Any, time_column: Any) -> list[ColumnElement[bool]]:
@@ -136,9 +170,22 @@ def _cohort_join(where: CohortFilter, table: Any) -> ColumnElement[bool]:
     conditions = [Enrollment.enrollment_id == table.enrollment_id]
     if where.version is not None:
         conditions.append(Enrollment.journey_version == where.version)
-    if where.experiment is not None and where.arm is not None:
-        conditions.append(Enrollment.experiment_arms[where.experiment].as_string() == where.arm)
     return and_(*conditions)
+
+
+def _in_arm_only(
+    session: Session, where: CohortFilter, query: Select[*tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The rows of a grouped query over enrollments, of the chosen arm only.
+
+    The arm is a last grouping column, dropped from the rows returned (see
+    :meth:`CohortFilter.in_arm`).
+    """
+    in_arm = where.in_arm()
+    if in_arm is None:
+        return [tuple(row) for row in session.execute(query)]
+    grouped = query.add_columns(in_arm.label("in_arm")).group_by(in_arm)
+    return [tuple(row)[:-1] for row in session.execute(grouped) if row[-1]]
 
 
 def send_counts(session: Session, where: CohortFilter) -> list[tuple[str, str, int]]:
@@ -150,35 +197,101 @@ def send_counts(session: Session, where: CohortFilter) -> list[tuple[str, str, i
     )
     if where.narrowed:
         query = query.join(Enrollment, _cohort_join(where, CommunicationLog))
-    rows = session.execute(query).all()
+    rows = _in_arm_only(session, where, query)
     return [(channel, status, count) for channel, status, count in rows]
 
 
 @dataclass(frozen=True)
-class DecisionRow:
-    """One decision of the range: kind, choice, model version and candidates."""
+class DecisionTally:
+    """Decisions of one kind, choice and model version, counted in the store.
+
+    Attributes:
+        scored: How many of them have a confidence (see :func:`chosen_confidence`).
+        confidence_sum: The sum of those confidences.
+    """
 
     decision: str
     choice: str
     model_version: str
-    candidates: Sequence[dict[str, Any]]
+    count: int
+    scored: int
+    confidence_sum: float
 
 
-def decisions(session: Session, where: CohortFilter, *, excluding: str) -> list[DecisionRow]:
-    """The journey's decisions made in the range (but those of kind ``excluding``)."""
-    query = select(
+_CONFIDENCE_SQL = {
+    # The first candidate named like the choice whose score is a number in 0..1 (lax
+    # jsonpath: a non-number score or a candidates value that is no list matches nothing).
+    "postgresql": (
+        "(jsonb_path_query_first(decision_audit.candidates,"
+        " '$[*] ? (@.name == $choice && @.score >= 0 && @.score <= 1).score',"
+        " jsonb_build_object('choice', decision_audit.choice)) #>> '{}')::float"
+    ),
+    "sqlite": (
+        "(SELECT json_extract(candidate.value, '$.score')"
+        " FROM json_each(decision_audit.candidates) AS candidate"
+        " WHERE json_extract(candidate.value, '$.name') = decision_audit.choice"
+        " AND json_type(candidate.value, '$.score') IN ('integer', 'real')"
+        " AND json_extract(candidate.value, '$.score') BETWEEN 0 AND 1"
+        " ORDER BY candidate.key LIMIT 1)"
+    ),
+}
+
+
+def chosen_confidence(session: Session) -> ColumnElement[float]:
+    """A decision's confidence: its chosen candidate's score when that is a probability (0..1).
+
+    Next best action and channel selection record such scores; a decision
+    without one (a score band, a failed scorer) has NULL. Computed in the
+    store, so a report reads one row per choice, not every decision's candidates.
+    """
+    return literal_column(_CONFIDENCE_SQL[session.get_bind().dialect.name], Float)
+
+
+def _decision_tallies(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    join: ColumnElement[bool] | None = None,
+    in_arm: ColumnElement[bool] | None = None,
+) -> list[DecisionTally]:
+    """Decisions tallied by kind, choice and model version (of the arm ``in_arm`` if given)."""
+    scored = select(
         DecisionAudit.decision,
         DecisionAudit.choice,
         DecisionAudit.model_version,
-        DecisionAudit.candidates,
-    ).where(
+        chosen_confidence(session).label("confidence"),
+        (true() if in_arm is None else in_arm).label("in_arm"),
+    ).where(*conditions)
+    if join is not None:
+        scored = scored.join(Enrollment, join)
+    inner = scored.subquery()
+    keys = (inner.c.decision, inner.c.choice, inner.c.model_version, inner.c.in_arm)
+    rows = session.execute(
+        select(
+            *keys,
+            func.count(),
+            func.count(inner.c.confidence),
+            func.coalesce(func.sum(inner.c.confidence), 0.0),
+        ).group_by(*keys)
+    ).all()
+    # The arm is grouped by, not filtered on: see CohortFilter.in_arm.
+    return [
+        DecisionTally(d, c, v, n, s, float(total))
+        for d, c, v, member, n, s, total in rows
+        if member
+    ]
+
+
+def decisions(session: Session, where: CohortFilter, *, excluding: str) -> list[DecisionTally]:
+    """The journey's decisions made in the range (but those of kind ``excluding``), tallied."""
+    conditions = [
         DecisionAudit.decision != excluding,
         *_activity(where, DecisionAudit, DecisionAudit.decided_at),
+    ]
+    if not where.narrowed:
+        return _decision_tallies(session, conditions)
+    return _decision_tallies(
+        session, conditions, _cohort_join(where, DecisionAudit), where.in_arm()
     )
-    if where.narrowed:
-        query = query.join(Enrollment, _cohort_join(where, DecisionAudit))
-    rows = session.execute(query).all()
-    return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]
 
 
 def journey_versions(session: Session, org_id: str, journey_id: str) -> list[int]:
@@ -290,22 +403,15 @@ def org_send_counts(
 
 def org_decisions(
     session: Session, org_id: str, decision: str, since: datetime, until: datetime
-) -> list[DecisionRow]:
-    """The organisation's decisions of one kind in the range."""
-    rows = session.execute(
-        select(
-            DecisionAudit.decision,
-            DecisionAudit.choice,
-            DecisionAudit.model_version,
-            DecisionAudit.candidates,
-        ).where(
-            DecisionAudit.org_id == org_id,
-            DecisionAudit.decision == decision,
-            DecisionAudit.decided_at >= since,
-            DecisionAudit.decided_at < until,
-        )
-    ).all()
-    return [DecisionRow(d, c, v, candidates or []) for d, c, v, candidates in rows]
+) -> list[DecisionTally]:
+    """The organisation's decisions of one kind in the range, tallied."""
+    conditions = [
+        DecisionAudit.org_id == org_id,
+        DecisionAudit.decision == decision,
+        DecisionAudit.decided_at >= since,
+        DecisionAudit.decided_at < until,
+    ]
+    return _decision_tallies(session, conditions, None)
 
 
 def customer_paths(

@@ -9,12 +9,17 @@ import pytest
 from journeys.analytics.experiments import COMPLETION_RATE, experiment_result
 from journeys.analytics.queries import ReportRequest, requested_report
 from journeys.catalog import Catalog
+from journeys.contracts.activities import DecisionCandidate, DecisionRecord
 from journeys.contracts.enrollment import EnrollmentStatus
+from journeys.dashboard.live_view import live_view
+from journeys.decisioning.customer_decisions import NEXT_BEST_ACTION_DECISION
 from journeys.store import Store
+from journeys.store.decision_audit import record_decision
 from tests.support.health_data import record_walks
 from tests.support.measured_population import MEASURED
 
 ORG = "acme"
+HOUR = timedelta(hours=1)
 
 
 @pytest.mark.postgres
@@ -62,3 +67,49 @@ def test_report_and_verdict_by_arm_on_postgresql(pg_store: Store) -> None:
     )
     assert {(a.arm, a.entered, a.ended) for a in result.arms} == {("short", 2, 0), ("long", 4, 2)}
     assert result.verdict == "keep_running"
+
+
+@pytest.mark.postgres
+def test_decision_confidence_is_computed_in_postgresql(pg_store: Store) -> None:
+    """The chosen candidate's first score in 0..1 counts; other scores and names do not."""
+    now = datetime.now(UTC)
+    candidates = {
+        "1": ("email", [("email", 0.9), ("push", 0.4)]),
+        "2": ("email", [("email", 7.0), ("email", 0.7)]),
+        "3": ("push", [("email", 0.2)]),
+        "4": ("push", [("push", 0.5), ("push", 0.1)]),
+    }
+    with pg_store.transaction() as session:
+        for key, (choice, scores) in candidates.items():
+            record_decision(
+                session,
+                DecisionRecord(
+                    org_id=ORG,
+                    customer_id=f"c-{key}",
+                    journey_id=MEASURED.id,
+                    enrollment_id=f"e-{key}",
+                    step_key=key,
+                    decision=NEXT_BEST_ACTION_DECISION,
+                    model_name="m",
+                    model_version="nba-1",
+                    candidates=[DecisionCandidate(name=n, score=s) for n, s in scores],
+                    choice=choice,
+                    rationale="",
+                    decided_at=now,
+                ),
+            )
+    report = requested_report(
+        pg_store,
+        Catalog([MEASURED]),
+        ReportRequest(
+            org_id=ORG, journey_id=MEASURED.id, since=now - timedelta(days=1), until=now + HOUR
+        ),
+    )
+    summary = {d.choice: (d.count, d.average_confidence) for d in report.decisions}
+    assert summary["email"][0] == 2
+    assert summary["email"][1] == pytest.approx(0.8)
+    assert summary["push"] == (2, 0.5)
+    view = live_view(pg_store, ORG, now + HOUR)
+    assert view.nba_decisions == 4
+    assert view.nba_average_confidence == pytest.approx((0.9 + 0.7 + 0.5) / 3)
+    assert sorted(view.top_actions) == [("email", 2), ("push", 2)]

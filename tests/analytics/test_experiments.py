@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import math
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from statistics import NormalDist
 
 import pytest
-from sqlalchemy import select
 
 from journeys.analytics.experiments import (
     COMPLETION_RATE,
     Verdict,
+    carries_promotion,
+    checked_promotion,
     experiment_result,
-    promote_winner,
+    promoted_definition,
     two_proportion_z_test,
 )
+from journeys.catalog import DRAFT_STATUS
 from journeys.cli import main
 from journeys.commands.exit_codes import EXIT_INVALID
-from journeys.contracts.activities import EnrollmentRecord
-from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.errors import InvalidInputError
 from journeys.language import ExperimentStep
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.enrollments import upsert_enrollment
-from journeys.store.step_visits import record_step_visits
-from journeys.store.tables.journeys import ExperimentPromotion
+from tests.support.experiment_data import SAMPLE, START, enroll_arm
 from tests.support.journey_scenarios import ORG
 from tests.support.measured_population import MEASURED
-
-SAMPLE = 500
-"""Seed 000: declare a winner after 500 users per variant."""
-
-START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def test_z_test_matches_the_textbook() -> None:
@@ -62,43 +55,6 @@ def test_z_test_refuses_impossible_counts() -> None:
         two_proportion_z_test(5, 0, 1, 10)
     with pytest.raises(InvalidInputError, match="x2"):
         two_proportion_z_test(1, 10, 11, 10)
-
-
-def enroll_arm(
-    store: Store, arm: str, completed: int, dropped: int, active: int = 0, start: datetime = START
-) -> None:
-    """Enrollments of ``arm`` recorded as the bookkeeping activity records them."""
-    with store.transaction() as session:
-        plan = [EnrollmentStatus.COMPLETED] * completed + [EnrollmentStatus.EXITED] * dropped
-        plan += [EnrollmentStatus.ACTIVE] * active
-        for index, status in enumerate(plan):
-            enrollment_id = uuid.uuid4().hex
-            started = start + timedelta(minutes=index)
-            base = EnrollmentRecord(
-                org_id=ORG,
-                customer_id=f"{arm}-{enrollment_id[:8]}",
-                journey_id=MEASURED.id,
-                journey_version=1,
-                workflow_id=f"wf-{enrollment_id}",
-                enrollment_id=enrollment_id,
-                status=EnrollmentStatus.ACTIVE,
-                at=started,
-                experiment_arms={"welcome_copy": arm},
-            )
-            upsert_enrollment(session, base)
-            record_step_visits(session, base)
-            if status is not EnrollmentStatus.ACTIVE:
-                ended = base.model_copy(
-                    update={
-                        "status": status,
-                        "outcome": "completed_journey"
-                        if status is EnrollmentStatus.COMPLETED
-                        else "exit_event:account_closed",
-                        "at": started + timedelta(days=3),
-                        "final_step": "done",
-                    }
-                )
-                upsert_enrollment(session, ended)
 
 
 def verdict(store: Store) -> tuple[Verdict, str | None]:
@@ -142,40 +98,54 @@ def test_winner_is_fixed_by_the_first_500_per_arm_however_often_one_looks(
     enroll_arm(store, "long", completed=0, dropped=400, start=START + timedelta(days=10))
     assert verdict(store) == (Verdict.WINNER, "long")
 
-    promotion = promote_winner(
+    evidence, arm = checked_promotion(
         store,
         MEASURED,
         org_id=ORG,
         experiment="welcome_copy",
         min_sample_per_arm=SAMPLE,
         alpha=0.05,
-        promoted_by="tests",
         metric=COMPLETION_RATE,
     )
-    step = promotion.next_definition.steps["split"]
+    assert (evidence.winner, arm) == ("long", "long")
+    draft = promoted_definition(MEASURED, "welcome_copy", arm)
+    step = draft.steps["split"]
     assert isinstance(step, ExperimentStep)
-    assert promotion.next_definition.version == MEASURED.version + 1
+    assert (draft.version, draft.metadata.status) == (MEASURED.version + 1, DRAFT_STATUS)
     assert {arm.name: arm.weight for arm in step.arms} == {"short": 0, "long": 100}
-    with store.transaction() as session:
-        stored = session.scalars(select(ExperimentPromotion)).one()
-        assert (stored.arm, stored.evidence["verdict"]) == ("long", "winner")
+    assert carries_promotion(draft, MEASURED, "welcome_copy", "long")
+    assert not carries_promotion(draft, MEASURED, "welcome_copy", "short")
+    assert not carries_promotion(MEASURED, MEASURED, "welcome_copy", "long")
 
 
 def test_no_difference_and_no_promotion(store: Store) -> None:
     enroll_arm(store, "short", completed=250, dropped=250)
     enroll_arm(store, "long", completed=260, dropped=240)
     assert verdict(store) == (Verdict.NO_DIFFERENCE, None)
-    with pytest.raises(InvalidInputError, match="no winner yet"):
-        promote_winner(
-            store,
-            MEASURED,
-            org_id=ORG,
-            experiment="welcome_copy",
-            min_sample_per_arm=SAMPLE,
-            alpha=0.05,
-            promoted_by="tests",
-            metric=COMPLETION_RATE,
-        )
+    promote = functools.partial(
+        checked_promotion,
+        store,
+        MEASURED,
+        org_id=ORG,
+        experiment="welcome_copy",
+        min_sample_per_arm=SAMPLE,
+        alpha=0.05,
+        metric=COMPLETION_RATE,
+    )
+    with pytest.raises(InvalidInputError, match="no winner yet") as no_winner:
+        promote()
+    assert no_winner.value.field == "experiment"
+    with pytest.raises(InvalidInputError, match="long is not the winner") as not_winner:
+        promote(arm="long")
+    assert not_winner.value.field == "arm"
+    with pytest.raises(InvalidInputError, match="no arm 'medium'") as unknown:
+        promote(arm="medium", force=True)
+    assert unknown.value.field == "arm"
+    with pytest.raises(InvalidInputError, match="name the arm") as armless:
+        promote(force=True)
+    assert armless.value.field == "force"
+    evidence, arm = promote(arm="long", force=True)
+    assert (evidence.verdict, arm) == (Verdict.NO_DIFFERENCE, "long")
 
 
 def test_cli_shows_a_verdict_and_refuses_bad_input(
@@ -215,3 +185,10 @@ def test_cli_shows_a_verdict_and_refuses_bad_input(
         == EXIT_INVALID
     )
     assert "--version: must be at least 1" in capsys.readouterr().err
+    assert main(["experiment", "promote", MEASURED.id, "no_such", "--org", ORG]) == EXIT_INVALID
+    assert "experiment: measured_onboarding@1 has no experiment" in capsys.readouterr().err
+    assert (
+        main(["experiment", "promote", MEASURED.id, "welcome_copy", "--force", "--org", ORG])
+        == EXIT_INVALID
+    )
+    assert "--force: needs --arm" in capsys.readouterr().err

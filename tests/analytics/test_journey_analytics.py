@@ -195,6 +195,25 @@ async def test_report_of_a_known_population(
                 f"/v1/journeys/{MEASURED.id}/experiments/welcome_copy", params={"metric": "x"}
             )
             assert bad_metric.json()["error"]["field"] == "query.metric"
+            promote = f"/v1/journeys/{MEASURED.id}/experiments/welcome_copy/promote"
+            for body, field, problem in [
+                ({}, "path.experiment", "no winner yet"),
+                ({"arm": "long"}, "body.arm", "long is not the winner"),
+                ({"arm": "medium", "force": True}, "body.arm", "no arm 'medium'"),
+                ({"force": True}, "body.force", "name the arm"),
+            ]:
+                refused = await http.post(promote, json=body)
+                assert refused.status_code == 422, (body, refused.text)
+                assert refused.json()["error"]["field"] == field, body
+                assert problem in refused.json()["error"]["message"], body
+            unknown_field = await http.post(promote, json={"winner": "long"})
+            assert unknown_field.status_code == 422
+            assert "winner" in unknown_field.json()["error"]["field"]
+            elsewhere = await http.post(
+                f"/v1/journeys/{MEASURED.id}/experiments/nope/promote", json={}
+            )
+            assert elsewhere.status_code == 422
+            assert elsewhere.json()["error"]["field"] == "path.experiment"
             alerts = await http.get("/v1/alerts", params={"active": "false"})
             assert alerts.status_code == 200
             assert alerts.json() == {"alerts": []}
