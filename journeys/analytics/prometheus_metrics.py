@@ -6,9 +6,9 @@ two equal). Counters count since the process started; Prometheus computes rates.
 
 from __future__ import annotations
 
-import weakref
+import threading
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -113,16 +113,23 @@ class DeliveryCounters(Collector):
 
     def __init__(self, sends_name: str, attempts_name: str) -> None:
         self._names = {sends_name: SENDS_NAME, attempts_name: PROVIDER_ATTEMPTS_NAME}
-        self._sources: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        # Held for the life of the process, not weakly: a counter whose source was
+        # garbage-collected would go down, and Prometheus reads a drop as a reset.
+        self._sources: list[DeliveryCounts] = []
 
     def add(self, source: DeliveryCounts) -> None:
-        """Count a worker's delivery activities too (forgotten when they are)."""
-        self._sources.add(source)
+        """Count a worker's delivery activities too, for as long as the process lives."""
+        with self._lock:
+            if all(known is not source for known in self._sources):
+                self._sources.append(source)
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         """One family per counter, labelled by channel and status, summed over workers."""
         totals: dict[tuple[str, str, str], int] = {}
-        for source in list(self._sources):
+        with self._lock:
+            sources = list(self._sources)
+        for source in sources:
             for key, value in source.counts().items():
                 totals[key] = totals.get(key, 0) + value
         families = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 import workers.metrics_interceptor  # noqa: F401  (registers the worker's delivery counters)
-from journeys.analytics.prometheus_metrics import DOCUMENTED_NAMES, REGISTRY
+from activities.delivery_metrics import DeliveryMetrics
+from activities.message_delivery import ATTEMPTS_METRIC, SENDS_METRIC
+from journeys.analytics.prometheus_metrics import DOCUMENTED_NAMES, REGISTRY, DeliveryCounters
 from journeys.contracts.enrollment import InflightPolicy, RolloutDirective
 from journeys.settings import JourneySettings
 from journeys.store import Store
@@ -169,3 +172,19 @@ async def test_a_production_worker_counts_a_stuck_enrollment_once(
             assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
             assert failed() - before == 1
             await handle.terminate(reason="test done")
+
+
+def test_send_counters_never_go_down_when_a_worker_is_gone() -> None:
+    """A worker's delivery metrics garbage-collected between two scrapes must not lower
+    the process's counters (Prometheus would read the drop as a restart)."""
+    counters = DeliveryCounters(SENDS_METRIC, ATTEMPTS_METRIC)
+    gone = DeliveryMetrics()
+    counters.add(gone)
+    counters.add(gone)
+    gone.count(SENDS_METRIC, "email", "sent")
+    first = {s.labels["channel"]: s.value for f in counters.collect() for s in f.samples}
+    del gone
+    gc.collect()
+    second = {s.labels["channel"]: s.value for f in counters.collect() for s in f.samples}
+    assert first == {"email": 1.0}
+    assert second == first
