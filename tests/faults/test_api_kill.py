@@ -72,7 +72,7 @@ async def test_kill_9_of_the_api_under_load_loses_and_duplicates_nothing(
                 poster.post_all(finish_events(customers)),
                 kill_at(api, poster, CUSTOMERS + CUSTOMERS // 2),
             )
-        await all_finished(dev_env.client, customers, FINISH_SECONDS)
+        await all_finished(figures, dev_env.client, customers, FINISH_SECONDS)
         await reconcile(
             figures,
             temporal=dev_env.client,
@@ -87,7 +87,7 @@ async def test_kill_9_of_the_api_under_load_loses_and_duplicates_nothing(
         worker.stop()
         receiver.stop()
     print(f"\n{figures.line()} retried={poster.retries}")
-    assert figures.problems == []
+    assert figures.problems == [], figures.problems[:10]
     assert (figures.losses, figures.duplicates) == (0, 0)
     assert len(poster.accepted) == figures.events
     assert figures.sends == CUSTOMERS

@@ -35,7 +35,8 @@ POST_DEADLINE_SECONDS = 45.0
 """How long the client keeps retrying one event before the test fails."""
 
 RETRY_PAUSE_SECONDS = 0.2
-REQUEST_TIMEOUT_SECONDS = 10.0
+REQUEST_TIMEOUT_SECONDS = 30.0
+"""Above the Temporal client's own retries of a call (about 10 s), after which the API answers."""
 DELIVERED = frozenset({"sent", "unknown"})
 """Final send statuses: delivered, or recorded with the reason it may not have been."""
 
@@ -162,10 +163,18 @@ async def enrollment_runs(temporal: Client, task_queue: str) -> Counter[str]:
     return runs
 
 
-async def all_finished(temporal: Client, customers: list[str], seconds: float) -> None:
-    """Wait until every customer's enrollment has ended."""
+async def all_finished(
+    figures: Figures, temporal: Client, customers: list[str], seconds: float
+) -> None:
+    """Wait until every customer's enrollment has ended; those still running count as losses."""
     handles = [temporal.get_workflow_handle(workflow_id(c)) for c in customers]
-    await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), seconds)
+    waits = [asyncio.ensure_future(handle.result()) for handle in handles]
+    _, running = await asyncio.wait(waits, timeout=seconds)
+    for handle, wait in zip(handles, waits, strict=True):
+        if wait in running:
+            wait.cancel()
+            figures.lost(f"{handle.id} still running after {seconds:g} s")
+    await asyncio.gather(*waits, return_exceptions=True)
 
 
 def unrouted_count(store: Store) -> int:
