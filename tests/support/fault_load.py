@@ -222,6 +222,15 @@ async def reconcile(
     reconcile_sends(figures, rows, receiver, customers)
 
 
+def sends_recorded_unknown(store: Store) -> int:
+    """Sends recorded ``unknown``: cut between the provider call and its record."""
+    with store.transaction() as session:
+        rows = session.scalars(
+            select(CommunicationLog.id).where(CommunicationLog.status == "unknown")
+        ).all()
+        return len(rows)
+
+
 def reconcile_sends(
     figures: Figures,
     rows: list[CommunicationLog] | Any,
