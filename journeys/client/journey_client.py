@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -66,7 +67,12 @@ from journeys.store.consent import (
 )
 from journeys.store.customers import upsert_customer
 from journeys.store.enrollments import running_enrollment_workflow_ids
-from journeys.store.events import StoredEvent, find_unrouted_event, record_event
+from journeys.store.events import (
+    StoredEvent,
+    customer_unrouted_events,
+    find_unrouted_event,
+    record_event,
+)
 from journeys.temporal_connection import connect_temporal
 from workflows.journey_workflow import JourneyWorkflow
 
@@ -77,10 +83,15 @@ MAX_LISTED_ENROLLMENTS = 1_000
 
 @dataclass(frozen=True)
 class _Stored:
-    """What storing one event decided: whether it is new, and what to route."""
+    """What storing one event decided: whether it is new, and what to route.
+
+    ``earlier`` are the customer's events stored before and still unrouted, to
+    route before ``route`` so that the customer's enrollments hear them in order.
+    """
 
     new: bool
     route: PendingRoute | None = None
+    earlier: tuple[PendingRoute, ...] = ()
 
 
 class JourneyClient:
@@ -227,12 +238,19 @@ class JourneyClient:
             TrackResult(event_id=event.event_id, stored=outcome.new)
             for event, outcome in zip(events, stored, strict=True)
         ]
-        to_route = [(index, outcome.route) for index, outcome in enumerate(stored) if outcome.route]
-        if not to_route:
+        pending: list[PendingRoute] = []
+        positions: list[tuple[int, int]] = []  # (result, its route in pending)
+        for index, stored_event in enumerate(stored):
+            if stored_event.route:
+                pending.extend(stored_event.earlier)
+                positions.append((index, len(pending)))
+                pending.append(stored_event.route)
+        if not pending:
             return results
-        outcomes = await self.router.route_all([route for _, route in to_route])
+        outcomes = await self.router.route_all(pending)
         failure: Exception | None = None
-        for (index, _), outcome in zip(to_route, outcomes, strict=True):
+        for index, position in positions:
+            outcome = outcomes[position]
             if isinstance(outcome, Exception):
                 failure = failure or outcome
                 continue
@@ -324,6 +342,39 @@ class JourneyClient:
                     continue
                 plan = self.router.plan(session, earlier, now=now, again=True)
                 stored.append(_Stored(new=False, route=PendingRoute(earlier, plan)))
+            return self._after_earlier_unrouted(session, events, stored, now)
+
+    def _after_earlier_unrouted(
+        self, session: Session, events: Sequence[TrackedEvent], stored: list[_Stored], now: datetime
+    ) -> list[_Stored]:
+        """Put each customer's events left unrouted earlier before their first event routed now.
+
+        An event routed before the customer's earlier ones (a start that got a 503
+        and was not retried) could reach no enrollment, or one not yet hearing
+        what came first; routing the earlier ones first keeps the customer's order.
+        """
+        batch = {(event.org_id, event.event_id) for event in events}
+        seen: set[tuple[str, str]] = set()
+        for index, outcome in enumerate(stored):
+            if outcome.route is None:
+                continue
+            event = outcome.route.event
+            customer = (event.org_id, event.customer_id)
+            if customer in seen:
+                continue
+            seen.add(customer)
+            earlier = customer_unrouted_events(
+                session,
+                org_id=event.org_id,
+                customer_id=event.customer_id,
+                excluding=[e for org, e in batch if org == event.org_id],
+            )
+            if earlier:
+                routes = tuple(
+                    PendingRoute(e, self.router.plan(session, e, now=now, again=True))
+                    for e in earlier
+                )
+                stored[index] = replace(outcome, earlier=routes)
         return stored
 
     async def enroll(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,6 +88,23 @@ def unrouted_events(
         .where(Event.routed_at.is_(None), Event.received_at < received_before)
         .order_by(Event.received_at, Event.id)
         .limit(limit)
+    )
+    return [_stored(row) for row in rows]
+
+
+def customer_unrouted_events(
+    session: Session, *, org_id: str, customer_id: str, excluding: Collection[str]
+) -> list[StoredEvent]:
+    """The customer's events still unrouted, oldest first, but for the ids in ``excluding``."""
+    rows = session.scalars(
+        select(Event)
+        .where(
+            Event.org_id == org_id,
+            Event.customer_id == customer_id,
+            Event.routed_at.is_(None),
+            Event.event_id.not_in(excluding),
+        )
+        .order_by(Event.received_at, Event.id)
     )
     return [_stored(row) for row in rows]
 

@@ -124,9 +124,12 @@ class EventPoster:
 
 
 def fault_env(
-    settings: JourneySettings, address: str, receiver: HttpProviderServer
+    settings: JourneySettings,
+    address: str,
+    receiver: HttpProviderServer,
+    sweep_seconds: float = 0.5,
 ) -> dict[str, str]:
-    """Processes routing to the fault tour, sending webhooks to ``receiver``, sweeping fast."""
+    """Processes routing to the fault tour, sending webhooks to ``receiver``, sweeping often."""
     return server_env(
         settings,
         address,
@@ -135,7 +138,7 @@ def fault_env(
         JOURNEYS_WEBHOOK_URL=receiver.url + "/hooks",
         JOURNEYS_WEBHOOK_SECRET=SECRET,
         JOURNEYS_DELIVERY_FREQUENCY_CAPS="[]",
-        JOURNEYS_UNROUTED_EVENT_SWEEP_SECONDS="0.5",
+        JOURNEYS_UNROUTED_EVENT_SWEEP_SECONDS=str(sweep_seconds),
         JOURNEYS_UNROUTED_EVENT_GRACE_SECONDS="2",
     )
 
