@@ -19,6 +19,7 @@ function of :mod:`journeys.store`. Like ``httpx.AsyncClient`` it is closed with
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -69,7 +70,7 @@ from journeys.store.customers import upsert_customer
 from journeys.store.enrollments import running_enrollment_workflow_ids
 from journeys.store.events import (
     StoredEvent,
-    customer_unrouted_events,
+    customers_unrouted_events,
     find_unrouted_event,
     record_event,
 )
@@ -353,28 +354,25 @@ class JourneyClient:
         and was not retried) could reach no enrollment, or one not yet hearing
         what came first; routing the earlier ones first keeps the customer's order.
         """
-        batch = {(event.org_id, event.event_id) for event in events}
-        seen: set[tuple[str, str]] = set()
+        first: dict[tuple[str, str], int] = {}
         for index, outcome in enumerate(stored):
-            if outcome.route is None:
-                continue
-            event = outcome.route.event
-            customer = (event.org_id, event.customer_id)
-            if customer in seen:
-                continue
-            seen.add(customer)
-            earlier = customer_unrouted_events(
-                session,
-                org_id=event.org_id,
-                customer_id=event.customer_id,
-                excluding=[e for org, e in batch if org == event.org_id],
-            )
-            if earlier:
-                routes = tuple(
-                    PendingRoute(e, self.router.plan(session, e, now=now, again=True))
-                    for e in earlier
-                )
-                stored[index] = replace(outcome, earlier=routes)
+            if outcome.route is not None:
+                event = outcome.route.event
+                first.setdefault((event.org_id, event.customer_id), index)
+        customers: dict[str, set[str]] = defaultdict(set)
+        for org_id, customer_id in first:
+            customers[org_id].add(customer_id)
+        batch = {(event.org_id, event.event_id) for event in events}
+        for org_id, customer_ids in customers.items():
+            for earlier in customers_unrouted_events(
+                session, org_id=org_id, customer_ids=customer_ids
+            ):
+                if (org_id, earlier.event_id) in batch:
+                    continue
+                index = first[(org_id, earlier.customer_id)]
+                plan = self.router.plan(session, earlier, now=now, again=True)
+                route = PendingRoute(earlier, plan)
+                stored[index] = replace(stored[index], earlier=(*stored[index].earlier, route))
         return stored
 
     async def enroll(

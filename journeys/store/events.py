@@ -92,17 +92,16 @@ def unrouted_events(
     return [_stored(row) for row in rows]
 
 
-def customer_unrouted_events(
-    session: Session, *, org_id: str, customer_id: str, excluding: Collection[str]
+def customers_unrouted_events(
+    session: Session, *, org_id: str, customer_ids: Collection[str]
 ) -> list[StoredEvent]:
-    """The customer's events still unrouted, oldest first, but for the ids in ``excluding``."""
+    """The events of these customers still unrouted, oldest first."""
     rows = session.scalars(
         select(Event)
         .where(
-            Event.org_id == org_id,
-            Event.customer_id == customer_id,
             Event.routed_at.is_(None),
-            Event.event_id.not_in(excluding),
+            Event.org_id == org_id,
+            Event.customer_id.in_(customer_ids),
         )
         .order_by(Event.received_at, Event.id)
     )
