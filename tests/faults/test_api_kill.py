@@ -87,6 +87,7 @@ async def test_kill_9_of_the_api_under_load_loses_and_duplicates_nothing(
         worker.stop()
         receiver.stop()
     print(f"\n{figures.line()} retried={poster.retries}")
+    assert poster.retries, "the kills met no request in flight"
     assert figures.problems == [], figures.problems[:10]
     assert (figures.losses, figures.duplicates) == (0, 0)
     assert len(poster.accepted) == figures.events

@@ -112,6 +112,7 @@ async def test_two_apis_and_two_workers_on_postgresql_survive_kill_9_one_at_a_ti
     shared = [sends_logged(worker) for worker in workers]
     retried = posters[0].retries + posters[1].retries
     print(f"\n{figures.line()} sends_per_worker={shared} retried={retried}")
+    assert posters[0].retries, "the API's kill met no request in flight"
     assert figures.problems == [], figures.problems[:10]
     assert (figures.losses, figures.duplicates) == (0, 0)
     assert len(posters[0].accepted | posters[1].accepted) == figures.events

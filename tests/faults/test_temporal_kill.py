@@ -132,6 +132,7 @@ async def test_kill_9_of_temporal_during_ingest_and_sends_loses_and_duplicates_n
         await server.stop()
         receiver.stop()
     print(f"\n{figures.line()} answered_503={len(poster.left_unrouted)} retried={poster.retries}")
+    assert poster.left_unrouted, "no event met the outage: the sweep was not put to the test"
     assert figures.problems == [], figures.problems[:10]
     assert (figures.losses, figures.duplicates) == (0, 0)
     assert len(poster.accepted | poster.left_unrouted) == figures.events

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -236,7 +237,7 @@ def sends_recorded_unknown(store: Store) -> int:
 
 def reconcile_sends(
     figures: Figures,
-    rows: list[CommunicationLog] | Any,
+    rows: Sequence[CommunicationLog],
     receiver: HttpProviderServer,
     customers: list[str],
 ) -> None:
@@ -256,7 +257,14 @@ def reconcile_sends(
         if key not in keys:
             figures.duplicated(f"message {key} delivered without a log row")
     for row in rows:
-        if row.status not in DELIVERED:
-            figures.lost(f"send {row.idempotency_key} ended {row.status}: {row.detail}")
-        elif row.status == "sent" and received[row.idempotency_key] == 0:
-            figures.lost(f"send {row.idempotency_key} recorded sent, never received")
+        reconcile_row(figures, row, received[row.idempotency_key])
+
+
+def reconcile_row(figures: Figures, row: CommunicationLog, received: int) -> None:
+    """A send is final: sent and received, or ``unknown`` with its reason."""
+    if row.status not in DELIVERED:
+        figures.lost(f"send {row.idempotency_key} ended {row.status}: {row.detail}")
+    elif row.status == "unknown" and not row.detail:
+        figures.lost(f"send {row.idempotency_key} recorded unknown without a reason")
+    elif row.status == "sent" and received == 0:
+        figures.lost(f"send {row.idempotency_key} recorded sent, never received")
