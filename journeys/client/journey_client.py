@@ -19,8 +19,9 @@ function of :mod:`journeys.store`. Like ``httpx.AsyncClient`` it is closed with
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -67,7 +68,12 @@ from journeys.store.consent import (
 )
 from journeys.store.customers import upsert_customer
 from journeys.store.enrollments import running_enrollment_workflow_ids
-from journeys.store.events import StoredEvent, find_unrouted_event, record_event
+from journeys.store.events import (
+    StoredEvent,
+    customers_unrouted_events,
+    find_unrouted_event,
+    record_event,
+)
 from journeys.temporal_connection import connect_temporal
 from workflows.journey_workflow import JourneyWorkflow
 
@@ -78,10 +84,15 @@ MAX_LISTED_ENROLLMENTS = 1_000
 
 @dataclass(frozen=True)
 class RecordedEvent:
-    """What storing one event decided: whether it is new, and what to route."""
+    """What storing one event decided: whether it is new, and what to route.
+
+    ``earlier`` are the customer's events stored before and still unrouted, to
+    route before ``route`` so that the customer's enrollments hear them in order.
+    """
 
     new: bool
     route: PendingRoute | None = None
+    earlier: tuple[PendingRoute, ...] = ()
 
 
 class JourneyClient:
@@ -230,12 +241,19 @@ class JourneyClient:
             TrackResult(event_id=event.event_id, stored=outcome.new)
             for event, outcome in zip(events, stored, strict=True)
         ]
-        to_route = [(index, outcome.route) for index, outcome in enumerate(stored) if outcome.route]
-        if not to_route:
+        pending: list[PendingRoute] = []
+        positions: list[tuple[int, int]] = []  # (result, its route in pending)
+        for index, stored_event in enumerate(stored):
+            if stored_event.route:
+                pending.extend(stored_event.earlier)
+                positions.append((index, len(pending)))
+                pending.append(stored_event.route)
+        if not pending:
             return results
-        outcomes = await self.router.route_all([route for _, route in to_route])
+        outcomes = await self.router.route_all(pending)
         failure: Exception | None = None
-        for (index, _), outcome in zip(to_route, outcomes, strict=True):
+        for index, position in positions:
+            outcome = outcomes[position]
             if isinstance(outcome, Exception):
                 failure = failure or outcome
                 continue
@@ -338,6 +356,40 @@ class JourneyClient:
                 continue
             plan = self.router.plan(session, earlier, now=now, again=True)
             stored.append(RecordedEvent(new=False, route=PendingRoute(earlier, plan)))
+        return self._after_earlier_unrouted(session, events, stored, now)
+
+    def _after_earlier_unrouted(
+        self,
+        session: Session,
+        events: Sequence[TrackedEvent],
+        stored: list[RecordedEvent],
+        now: datetime,
+    ) -> list[RecordedEvent]:
+        """Put each customer's events left unrouted earlier before their first event routed now.
+
+        An event routed before the customer's earlier ones (a start that got a 503
+        and was not retried) could reach no enrollment, or one not yet hearing
+        what came first; routing the earlier ones first keeps the customer's order.
+        """
+        first: dict[tuple[str, str], int] = {}
+        for index, outcome in enumerate(stored):
+            if outcome.route is not None:
+                event = outcome.route.event
+                first.setdefault((event.org_id, event.customer_id), index)
+        customers: dict[str, set[str]] = defaultdict(set)
+        for org_id, customer_id in first:
+            customers[org_id].add(customer_id)
+        batch = {(event.org_id, event.event_id) for event in events}
+        for org_id, customer_ids in customers.items():
+            for earlier in customers_unrouted_events(
+                session, org_id=org_id, customer_ids=customer_ids
+            ):
+                if (org_id, earlier.event_id) in batch:
+                    continue
+                index = first[(org_id, earlier.customer_id)]
+                plan = self.router.plan(session, earlier, now=now, again=True)
+                route = PendingRoute(earlier, plan)
+                stored[index] = replace(stored[index], earlier=(*stored[index].earlier, route))
         return stored
 
     async def enroll(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,6 +88,22 @@ def unrouted_events(
         .where(Event.routed_at.is_(None), Event.received_at < received_before)
         .order_by(Event.received_at, Event.id)
         .limit(limit)
+    )
+    return [_stored(row) for row in rows]
+
+
+def customers_unrouted_events(
+    session: Session, *, org_id: str, customer_ids: Collection[str]
+) -> list[StoredEvent]:
+    """The events of these customers still unrouted, oldest first."""
+    rows = session.scalars(
+        select(Event)
+        .where(
+            Event.routed_at.is_(None),
+            Event.org_id == org_id,
+            Event.customer_id.in_(customer_ids),
+        )
+        .order_by(Event.received_at, Event.id)
     )
     return [_stored(row) for row in rows]
 

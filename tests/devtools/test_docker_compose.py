@@ -13,6 +13,7 @@ import yaml
 from journeys.contracts import search_attributes
 from journeys.settings import JourneySettings
 from journeys.settings_reference import settings_table, with_current_table
+from journeys.store.tenancy import API_ROLE
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_SERVICES = ("setup", "worker", "api")
@@ -80,6 +81,34 @@ def test_engine_services_reach_the_store_and_temporal(compose: dict[str, Any]) -
     setup = " ".join(defined["setup"]["command"])
     assert "journeys migrate" in setup
     assert "journeys temporal-setup" in setup
+
+
+def test_the_api_serves_as_its_login_role_created_with_the_store(compose: dict[str, Any]) -> None:
+    defined = services(compose)
+    api = environment(defined["api"])
+    owner = urlsplit(api["JOURNEYS_DATABASE_URL"])
+    serving = urlsplit(api["JOURNEYS_API_DATABASE_URL"])
+    assert serving.username == API_ROLE
+    assert serving.username != owner.username
+    assert (serving.hostname, serving.port, serving.path) == (
+        owner.hostname,
+        owner.port,
+        owner.path,
+    )
+    JourneySettings(api_database_url=api["JOURNEYS_API_DATABASE_URL"])
+    # Workers and migrations keep the owner: only the API is confined to its role.
+    for name in ("setup", "worker"):
+        assert "JOURNEYS_API_DATABASE_URL" not in environment(defined[name])
+    init_scripts = [
+        volume.split(":")[0]
+        for volume in defined["store-postgresql"]["volumes"]
+        if ":/docker-entrypoint-initdb.d/" in volume
+    ]
+    assert init_scripts, "store-postgresql creates no login role for the API"
+    sql = " ".join((ROOT / script).read_text() for script in init_scripts)
+    created = re.search(r"CREATE ROLE (\w+) LOGIN PASSWORD '([^']*)'", sql)
+    assert created, sql
+    assert created.groups() == (API_ROLE, serving.password)
 
 
 def test_every_journeys_variable_is_a_real_setting(compose: dict[str, Any]) -> None:

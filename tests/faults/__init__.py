@@ -1,0 +1,1 @@
+"""Fault injection: processes killed with SIGKILL under load, in the production shape too."""

@@ -119,3 +119,36 @@ async def test_the_worker_sweep_routes_an_event_left_unrouted_and_the_enrollment
             state = await handle.query(JourneyWorkflow.state)
             assert state.event_counts == {"demo_started": 1, "demo_clicked": 1}
         assert not unrouted(store, "acme", f"click-{who}")
+
+
+async def test_an_event_of_a_customer_with_an_unrouted_earlier_event_is_routed_after_it(
+    dev_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    """A client that gives up on a 503 and goes on with the customer's next event.
+
+    The click must not be routed while the start, which enrolls the customer, is
+    still unrouted: no enrollment would hear it, and the sweep would then start
+    one that never does.
+    """
+    who = new_customer_id()
+    start = TrackedEvent(org_id="acme", customer_id=who, name="demo_started", event_id=f"s-{who}")
+    click = TrackedEvent(org_id="acme", customer_id=who, name="demo_clicked", event_id=f"c-{who}")
+    down = journey_client(await unreachable_temporal(), store, settings)
+    with pytest.raises(RuntimeError, match="Failed client connect"):
+        await down.track(start)
+    back = journey_client(dev_env.client, store, settings)
+    workflow_id = f"journey:acme:demo_tour:{who}"
+    async with running_worker(dev_env.client, settings, store):
+        clicked = await back.track(click)
+        assert clicked.signalled == [workflow_id]
+        assert not unrouted(store, "acme", start.event_id)
+        sweeper = UnroutedEventSweeper(
+            EventRouter(dev_env.client, store, default_catalog(), settings),
+            interval_seconds=60,
+            grace_seconds=0,
+        )
+        assert await sweeper.sweep() == 0
+        handle = dev_env.client.get_workflow_handle_for(JourneyWorkflow.run, workflow_id)
+        state = await handle.query(JourneyWorkflow.state)
+        assert state.event_counts == {"demo_started": 1, "demo_clicked": 1}
+        await handle.terminate("test over")

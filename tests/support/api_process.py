@@ -1,8 +1,9 @@
-"""A real ``journeys api`` process (uvicorn) on a free loopback port, for API tests."""
+"""Real ``journeys api`` (uvicorn, on a free loopback port) and ``journeys worker`` processes."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,43 +39,96 @@ def server_env(settings: JourneySettings, temporal_address: str, **extra: str) -
     return env
 
 
+class EngineProcess:
+    """A ``journeys api`` or ``journeys worker`` process a test can SIGKILL and start again.
+
+    The API keeps its port across restarts, so clients keep their base URL; the
+    log file is appended to by every start.
+
+    Args:
+        command: ``api`` or ``worker``.
+        env: The process environment (:func:`server_env`).
+        log_path: Where its output goes.
+    """
+
+    def __init__(self, command: str, env: dict[str, str], log_path: Path):
+        self.command = command
+        self.env = dict(env)
+        if command == "api":
+            self.env.setdefault("JOURNEYS_API_PORT", str(free_port()))
+        self.log_path = log_path
+        self.base_url = f"http://127.0.0.1:{self.env.get('JOURNEYS_API_PORT')}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The running process's id."""
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> None:
+        """Start it and wait until it serves (API: ``/healthz``; worker: it polls)."""
+        self.log_path.touch()
+        started_at = self.log_path.stat().st_size
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "journeys.cli", self.command],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not self._ready(started_at):
+            if self._process.poll() is not None:
+                raise RuntimeError(f"journeys {self.command} exited: {self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"journeys {self.command} did not start: {self.log_tail()}")
+            time.sleep(0.1)
+
+    def _ready(self, log_offset: int) -> bool:
+        if self.command != "api":
+            with self.log_path.open("rb") as log:
+                log.seek(log_offset)
+                return b"worker started" in log.read()
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL it (no cleanup of any kind) and reap it."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGKILL)
+        self._process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM it, SIGKILL after 15 s; nothing if it is not running."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def log_tail(self, characters: int = 3000) -> str:
+        """The end of its log, for failure messages."""
+        return self.log_path.read_text(errors="replace")[-characters:]
+
+
 @contextmanager
 def api_process(
     settings: JourneySettings, temporal_address: str, log_path: Path, **extra_env: str
 ) -> Iterator[str]:
     """Run ``journeys api`` until the block ends; yields its base URL."""
-    port = free_port()
-    env = server_env(settings, temporal_address, JOURNEYS_API_PORT=str(port), **extra_env)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "journeys.cli", "api"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"journeys api exited: {log_path.read_text()[-3000:]}")
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"journeys api did not start: {log_path.read_text()}")
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    api = EngineProcess("api", server_env(settings, temporal_address, **extra_env), log_path)
+    api.start()
+    try:
+        yield api.base_url
+    finally:
+        api.stop()
 
 
 def issue_key(store: Store, org_id: str) -> str:

@@ -1,7 +1,10 @@
-"""Journeys of the fault-injection tests (``tests/faults/``).
+"""Journeys of the fault-injection tests (``tests/faults/``), for ``JOURNEYS_CATALOG``.
 
-The API processes of those tests route to them through
-``JOURNEYS_CATALOG=tests.support.fault_journeys:FAULT_CATALOG``.
+The processes those tests start route to them through
+``JOURNEYS_CATALOG=tests.support.fault_journeys:FAULT_CATALOG``. ``fault_tour``:
+each customer enters on ``fault_started``, waits for ``fault_finished`` and then
+gets one webhook, so two events and one send per customer, each observable in
+the enrollment's event counts, the communication log and at the receiver.
 """
 
 from __future__ import annotations
@@ -9,8 +12,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journeys.catalog import Catalog
-from journeys.language import JourneyDefinition
+from journeys.language import (
+    Channel,
+    EntryTrigger,
+    ExitStep,
+    JourneyDefinition,
+    JourneyMetadata,
+    SendStep,
+    WaitForEventStep,
+)
 
+ENTRY_EVENT = "fault_started"
+FINISH_EVENT = "fault_finished"
 CATALOG_SETTING = "tests.support.fault_journeys:FAULT_CATALOG"
 """The value of ``JOURNEYS_CATALOG`` naming :data:`FAULT_CATALOG`."""
 
@@ -68,4 +81,24 @@ def webhook_journey(deadline: timedelta) -> JourneyDefinition:
     )
 
 
-FAULT_CATALOG = Catalog([CLICK_JOURNEY])
+FAULT_TOUR = JourneyDefinition(
+    id="fault_tour",
+    version=1,
+    metadata=JourneyMetadata(name="Fault tour"),
+    entry=EntryTrigger(event=ENTRY_EVENT),
+    start="listen",
+    steps={
+        "listen": WaitForEventStep(
+            events={FINISH_EVENT: "notify"},
+            timeout=timedelta(minutes=30),
+            on_timeout="gave_up",
+        ),
+        "notify": SendStep(channels=[Channel.WEBHOOK], template="churn_outreach", next="done"),
+        "done": ExitStep(outcome="notified"),
+        "gave_up": ExitStep(outcome="no_finish"),
+    },
+    channels=[Channel.WEBHOOK],
+)
+"""Enters on ``fault_started``, sends one webhook after ``fault_finished``."""
+
+FAULT_CATALOG = Catalog([CLICK_JOURNEY, FAULT_TOUR])
