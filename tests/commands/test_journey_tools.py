@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from journeys.catalog import default_catalog
+from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V3
 from journeys.catalog.welcome import WELCOME_V1
 from journeys.cli import main
 from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
@@ -49,6 +50,26 @@ def test_validate_refuses_a_bad_file_naming_the_step(
     assert (
         "journey 'journey_welcome' version 1 step 'great_start': unknown template 'nope'" in error
     )
+
+
+def test_validate_checks_entry_time_windows_and_event_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "blueprint.yaml"
+    good.write_text(dump_definition(ACTIVATION_RETENTION_V3))
+    assert main(["validate", str(good)]) == 0
+    capsys.readouterr()
+    text = dump_definition(ACTIVATION_RETENTION_V3)
+    assert "within: P7D" in text
+    bad_window = tmp_path / "bad_window.yaml"
+    bad_window.write_text(text.replace("within: P7D", "within: -P7D"))
+    assert main(["validate", str(bad_window)]) == 1
+    assert "within" in (error := capsys.readouterr().err)
+    assert "must be positive" in error
+    both = tmp_path / "both.yaml"
+    both.write_text(text.replace("        events:\n", "        event: login\n        events:\n", 1))
+    assert main(["validate", str(both)]) == 1
+    assert "give exactly one of event and events" in capsys.readouterr().err
 
 
 def test_validate_and_graph_name_a_missing_file(
