@@ -25,7 +25,7 @@ from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.follow_up import FOLLOW_UP_JOURNEYS
 from journeys.catalog.onboarding import ONBOARDING_V2
 from journeys.catalog.trial_conversion import TRIAL_CONVERSION_V1
-from journeys.catalog.welcome import WELCOME_V1
+from journeys.catalog.welcome import WELCOME_V1, WELCOME_V2
 from journeys.delivery.templates import TEMPLATES, MessageTemplate
 from journeys.errors import JourneyDefinitionError, UnknownJourneyError
 from journeys.language import JourneyDefinition
@@ -254,6 +254,7 @@ class Catalog:
 
 SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
     WELCOME_V1,
+    WELCOME_V2,
     DEMO_TOUR_V1,
     ONBOARDING_V2,
     CHURN_PREVENTION_V1,

@@ -1,7 +1,9 @@
 """``journey_onboarding_v2``: seed 000 template 1, SaaS new customer onboarding (30 days).
 
 Entered on ``initial_setup_completed`` ("signs up and completes initial setup";
-``account_created`` stays with the short welcome journey). Day 0 welcome email
+``account_created`` stays with the short welcome journey, which applies the
+seed's 24-hour window: :mod:`journeys.catalog.welcome` says why the seed's
+literal trigger is not used here). Day 0 welcome email
 by signup source and in-app tour by role; decision points on Days 1, 3, 7, 14,
 21 and 30 exactly as the seed writes them.
 """
