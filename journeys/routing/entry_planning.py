@@ -98,13 +98,19 @@ def plan_entries(
         stored_earlier_at: When the event was stored, if it is being routed
             again (a retried ``track``, or the sweeper); see :func:`reentry_refusal`.
         event_at: When the entry event occurred (its event-time conditions);
-            None leaves them unchecked.
+            None leaves them unchecked. An event routed again is judged as of
+            when it was stored, so an outage that delays its routing does not
+            push it out of a time window.
     """
     skipped: list[SkippedJourney] = []
     active: list[JourneyDefinition] = []
     for journey in journeys:
         refusal = entry_refusal(
-            journey.entry.conditions, facts.attributes, facts.stage, event_at=event_at, now=now
+            journey.entry.conditions,
+            facts.attributes,
+            facts.stage,
+            event_at=event_at,
+            now=stored_earlier_at or now,
         )
         if refusal is not None:
             skipped.append(SkippedJourney(journey_id=journey.id, reason=refusal))

@@ -206,3 +206,21 @@ def test_an_entry_without_an_event_time_leaves_event_time_conditions_unchecked()
     facts = CustomerFacts(attributes={"account_type": "smb", "plan": "pro"})
     plan = plan_entries([ACTIVATION_RETENTION_V3], "c-1", facts, now=NOW)
     assert [journey.id for journey in plan.starts] == [ACTIVATION_RETENTION_V3.id]
+
+
+def test_an_event_routed_again_is_judged_by_its_window_as_of_when_it_was_stored() -> None:
+    within_a_day = with_conditions(
+        journey_variant("signups", "account_created"),
+        EntryEventTimeCondition(within=timedelta(hours=24)),
+    )
+    occurred = NOW - timedelta(hours=30)
+    # Stored an hour after it occurred; Temporal was down and the sweeper routes it now.
+    swept = plan_entries(
+        [within_a_day],
+        "c-1",
+        CustomerFacts(),
+        now=NOW,
+        stored_earlier_at=occurred + timedelta(hours=1),
+        event_at=occurred,
+    )
+    assert [journey.id for journey in swept.starts] == ["signups"]
