@@ -23,7 +23,7 @@ from journeys.catalog.churn_prevention import (
 )
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.follow_up import FOLLOW_UP_JOURNEYS
-from journeys.catalog.onboarding import ONBOARDING_V2
+from journeys.catalog.onboarding import ONBOARDING_V2, ONBOARDING_V2_2
 from journeys.catalog.trial_conversion import TRIAL_CONVERSION_V1
 from journeys.catalog.welcome import WELCOME_V1, WELCOME_V2
 from journeys.delivery.templates import TEMPLATES, MessageTemplate
@@ -257,6 +257,7 @@ SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
     WELCOME_V2,
     DEMO_TOUR_V1,
     ONBOARDING_V2,
+    ONBOARDING_V2_2,
     CHURN_PREVENTION_V1,
     CHURN_PREVENTION_V2,
     CHURN_PREVENTION_V3,

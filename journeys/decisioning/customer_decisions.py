@@ -267,6 +267,7 @@ def customer_signals(
         upgrade_probability=upgrade.probability,
         support_tickets_30d=int(features.values["support_tickets_30d"]),
         days_since_last_event=features.values["days_since_last_event"],
+        workflows_completed_30d=int(features.values["workflows_completed_30d"]),
     )
 
 
