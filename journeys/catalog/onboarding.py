@@ -13,7 +13,9 @@ Day-1 emails are the actions it may execute: "Great Start!" with advanced tips
 the core workflow) and the getting-started guide (ranked first while adoption
 is low and the core workflow is not done). The seed's companion message follows
 by the seed's own rule: the in-app "Ready for step 2?" after a completed core
-workflow, else the push "Complete your first analysis in 5 minutes". Day 0 welcome email
+workflow, else the push "Complete your first analysis in 5 minutes". When the
+engine has no executable action (no profile in the store, its candidates all
+filtered), Day 1 falls back to the seed's fixed rule, as version 1 runs it. Day 0 welcome email
 by signup source and in-app tour by role; decision points on Days 1, 3, 7, 14,
 21 and 30 exactly as the seed writes them.
 """
@@ -211,23 +213,18 @@ DAY_1_ACTIONS = {
 }
 """Day 1's next best action: the engine's action -> the seed's Day-1 email carrying it."""
 
-_V1_DAY_1_SENDS = ("great_start_email", "getting_started_email")
-
 ONBOARDING_V2_2 = ONBOARDING_V2.model_copy(
     update={
         "version": 2,
         "steps": {
-            **{
-                name: step
-                for name, step in ONBOARDING_V2.steps.items()
-                if name not in _V1_DAY_1_SENDS
-            },
+            **ONBOARDING_V2.steps,
             "day_1_next_best_action": NextBestActionStep(
                 description="Decision point #1: next best action (primary, two backups)",
                 templates=DAY_1_ACTIONS,
-                on_no_action="day_1_companion",
+                on_no_action="day_1_seed_rule",
                 next="day_1_companion",
             ),
+            "day_1_seed_rule": ONBOARDING_V2.steps["day_1_next_best_action"],
             "day_1_companion": if_event(
                 BehaviourEvent.CORE_WORKFLOW_COMPLETED,
                 "ready_for_step_2",

@@ -4,6 +4,7 @@ on the time-skipping server and, identically, on the simulator."""
 from __future__ import annotations
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from journeys.catalog.onboarding import DAY_1_ACTIONS, ONBOARDING_V2_2
 from journeys.settings import JourneySettings
@@ -15,9 +16,11 @@ from tests.support.journey_scenarios import (
     fresh_time_skipping_env,
     run_scenario,
 )
+from tests.support.network import new_customer_id
 from tests.support.onboarding_scenarios import (
     SCENARIOS,
 )
+from tests.support.temporal import finished, journey_client, running_worker
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
@@ -66,3 +69,22 @@ async def test_day_1_without_activity_sends_the_getting_started_guide(
     day_1 = [d for d in run.trace.decisions if d[0] == "next_best_action"]
     assert [choice for _, choice, _, _ in day_1] == ["getting_started_guide"]
     assert run.sends[2:4] == ["getting_started_guide", "first_analysis_push"]
+
+
+async def test_day_1_falls_back_to_the_seeds_rule_when_the_engine_cannot_decide(
+    time_skipping_env: WorkflowEnvironment, settings: JourneySettings, store: Store
+) -> None:
+    # No profile in the store: the engine refuses an unknown customer, no action is executable.
+    customer = new_customer_id()
+    client = journey_client(time_skipping_env.client, store, settings)
+    async with running_worker(time_skipping_env.client, settings, store):
+        started = await client.enroll("acme", customer, ONBOARDING_V2_2.id)
+        result = await finished(time_skipping_env, started.workflow_id)
+    steps = result.path
+    assert steps[steps.index("day_1") :][:5] == [
+        "day_1",
+        "day_1_next_best_action",
+        "day_1_seed_rule",
+        "getting_started_email",
+        "first_analysis_push",
+    ]
