@@ -184,7 +184,7 @@ def test_simulate_prints_json_and_writes_a_chart(
     arguments = ["simulate", "journey_onboarding_v2", "--customers", "40", "--days", "10"]
     assert main([*arguments, "--json", "--chart", str(chart)]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["journey"] == "journey_onboarding_v2@1"
+    assert report["journey"] == "journey_onboarding_v2@2"
     assert sum(report["outcomes"].values()) == 40
     assert report["funnel"]["welcome_by_source"] == 40
     assert len(report["sends_per_channel_per_day"]["email"]) == 11
