@@ -29,6 +29,7 @@ PUBLIC_NAMES = {
     "JourneyDefinition",
     "JourneyMetadata",
     "EntryTrigger",
+    "EntryEventTimeCondition",
     "ReentryPolicy",
     "load_definition",
     "BehaviourEvent",

@@ -618,16 +618,14 @@ class JourneyInterpreter:
     async def _holds(self, condition: Condition) -> bool:
         match condition:
             case EventCountCondition():
+                counted = condition.counted
                 if condition.within is None:
-                    count = self._progress.event_counts.get(condition.event, 0)
+                    counts = self._progress.event_counts
+                    count = sum(counts.get(name, 0) for name in counted)
                 else:
                     since = self._rt.now() - condition.within
                     count = count_since(
-                        [
-                            e.occurred_at
-                            for e in self._progress.recent_events
-                            if e.name == condition.event
-                        ],
+                        [e.occurred_at for e in self._progress.recent_events if e.name in counted],
                         since,
                     )
                 return event_count_holds(condition, count)
@@ -854,6 +852,7 @@ class JourneyInterpreter:
                     step_key=self._step_key,
                     urgency=step.urgency,
                     channels=list(step.channels),
+                    as_of=self._rt.now(),
                 ),
                 result_type=ChannelChoice,
                 start_to_close_timeout=STORE_TIMEOUT,
@@ -880,6 +879,7 @@ class JourneyInterpreter:
                     workflow_id=self._rt.workflow_id,
                     enrollment_id=self._progress.enrollment_id,
                     step_key=self._step_key,
+                    as_of=self._rt.now(),
                 ),
                 result_type=OfferDecision,
                 start_to_close_timeout=STORE_TIMEOUT,
@@ -908,6 +908,7 @@ class JourneyInterpreter:
                     step_key=self._step_key,
                     channels=list(self._definition.channels),
                     frequency_caps=list(self._definition.frequency_caps),
+                    as_of=self._rt.now(),
                 ),
                 result_type=NextBestActionDecision,
                 start_to_close_timeout=STORE_TIMEOUT,

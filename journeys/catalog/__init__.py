@@ -12,13 +12,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 
-from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V2
-from journeys.catalog.churn_prevention import CHURN_PREVENTION_V1, CHURN_PREVENTION_V2
+from journeys.catalog.activation_retention import (
+    ACTIVATION_RETENTION_V2,
+    ACTIVATION_RETENTION_V3,
+)
+from journeys.catalog.churn_prevention import (
+    CHURN_PREVENTION_V1,
+    CHURN_PREVENTION_V2,
+    CHURN_PREVENTION_V3,
+)
 from journeys.catalog.demo_tour import DEMO_TOUR_V1
 from journeys.catalog.follow_up import FOLLOW_UP_JOURNEYS
-from journeys.catalog.onboarding import ONBOARDING_V2
+from journeys.catalog.onboarding import ONBOARDING_V2, ONBOARDING_V2_2
 from journeys.catalog.trial_conversion import TRIAL_CONVERSION_V1
-from journeys.catalog.welcome import WELCOME_V1
+from journeys.catalog.welcome import WELCOME_V1, WELCOME_V2
 from journeys.delivery.templates import TEMPLATES, MessageTemplate
 from journeys.errors import JourneyDefinitionError, UnknownJourneyError
 from journeys.language import JourneyDefinition
@@ -247,12 +254,16 @@ class Catalog:
 
 SHIPPED_JOURNEYS: tuple[JourneyDefinition, ...] = (
     WELCOME_V1,
+    WELCOME_V2,
     DEMO_TOUR_V1,
     ONBOARDING_V2,
+    ONBOARDING_V2_2,
     CHURN_PREVENTION_V1,
     CHURN_PREVENTION_V2,
+    CHURN_PREVENTION_V3,
     TRIAL_CONVERSION_V1,
     ACTIVATION_RETENTION_V2,
+    ACTIVATION_RETENTION_V3,
     *FOLLOW_UP_JOURNEYS,
 )
 """Every journey version shipped with the engine."""

@@ -6,6 +6,12 @@ the low-engagement path, each with its exact day schedule. Exit criteria:
 Day 30 -> retention journey; adoption > 80 (checked on Days 7, 14 and 21) ->
 expansion; no login for 21 days (checked on Day 21) -> at-risk; cancellation
 (``subscription_cancelled``, an exit event) ends the journey at once.
+
+Version 3 reads the blueprint literally where version 2 did not: the entry
+criterion "activated core feature within 7 days" of registration is enforced
+(the activation must occur within 7 days after the profile's ``signup_at``, the
+registration time the predictive models read too; without one, no entry), and
+"no activity for 21 days" counts every customer behaviour event, not only logins.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from journeys.language import (
     BranchStep,
     Channel,
     DecideStep,
+    EntryEventTimeCondition,
     EntryTrigger,
     EventCountCondition,
     HumanTaskStep,
@@ -38,11 +45,15 @@ from journeys.language import (
     TransitionStep,
     WaitForEventStep,
 )
-from journeys.language.behaviour_events import BehaviourEvent
+from journeys.language.behaviour_events import CUSTOMER_ACTIVITY, BehaviourEvent
 from journeys.scoring import CSAT, FEATURE_ADOPTION
+from journeys.scoring.predictive_models import SIGNUP_ATTRIBUTE
 
 INACTIVITY = timedelta(days=21)
 """Seed 001: no activity for 21 days -> at-risk."""
+
+ACTIVATION_WINDOW = timedelta(days=7)
+"""Seed 001's entry: activated the core feature within 7 days of registration."""
 
 
 def _adoption_check(next: str) -> DecideStep:
@@ -62,6 +73,21 @@ def _inactivity_check(next: str) -> BranchStep:
             BranchCase(
                 when=EventCountCondition(
                     event=BehaviourEvent.LOGIN, at_least=0, at_most=0, within=INACTIVITY
+                ),
+                next="to_at_risk",
+            )
+        ],
+        otherwise=next,
+    )
+
+
+def _activity_check(next: str) -> BranchStep:
+    return BranchStep(
+        description="Exit criterion: no activity (any behaviour event) for 21 days -> At-Risk",
+        cases=[
+            BranchCase(
+                when=EventCountCondition(
+                    events=list(CUSTOMER_ACTIVITY), at_least=0, at_most=0, within=INACTIVITY
                 ),
                 next="to_at_risk",
             )
@@ -174,4 +200,22 @@ ACTIVATION_RETENTION_V2 = JourneyDefinition(
     lifecycle_stage="activation",
     conflict_group="activation",
     business_value=60,
+)
+
+ACTIVATION_RETENTION_V3 = ACTIVATION_RETENTION_V2.model_copy(
+    update={
+        "version": 3,
+        "entry": EntryTrigger(
+            event="core_feature_activated",
+            conditions=[
+                *ACTIVATION_RETENTION_V2.entry.conditions,
+                EntryEventTimeCondition(within=ACTIVATION_WINDOW, after_attribute=SIGNUP_ATTRIBUTE),
+            ],
+        ),
+        "steps": {
+            **ACTIVATION_RETENTION_V2.steps,
+            "high_inactivity_day_21": _activity_check("high_adoption_day_21"),
+            "low_inactivity_day_21": _activity_check("low_product_update"),
+        },
+    }
 )

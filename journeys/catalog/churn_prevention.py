@@ -13,6 +13,12 @@ fallback), Day 5's "IF risk decreased" compares with the risk at entry (not a
 fixed 60%), and the Day-5 "We value your business" and Day-10 "significant
 discount or free upgrade" offers are chosen by the best positive expected
 value (or not made).
+
+Version 3 adds the seed's entry criteria, read from the profile attributes the
+daily churn model sets (``identify``): ``churn_probability > 0.60 AND
+churn_risk_tier IN ('high', 'critical')``. The seed's SQL joins the two with
+AND (its metadata paraphrases the target as "risk > 60%"); the SQL is followed
+literally, so a customer must meet both, and routing names the one that fails.
 """
 
 from __future__ import annotations
@@ -310,5 +316,35 @@ CHURN_PREVENTION_V2 = JourneyDefinition(
                 next="winback_survey",
             ),
         },
+    }
+)
+
+
+CHURN_PROBABILITY_ATTRIBUTE = "churn_probability"
+"""The profile attribute holding the churn model's latest probability (0-1)."""
+
+CHURN_RISK_TIER_ATTRIBUTE = "churn_risk_tier"
+"""The profile attribute holding the churn model's latest risk tier."""
+
+ENTRY_CHURN_PROBABILITY = 0.60
+"""Seed 000's entry: ``churn_probability > 0.60``."""
+
+ENTRY_RISK_TIERS = ("high", "critical")
+"""Seed 000's entry: ``churn_risk_tier IN ('high', 'critical')`` (AND the probability)."""
+
+CHURN_PREVENTION_V3 = CHURN_PREVENTION_V2.model_copy(
+    update={
+        "version": 3,
+        "entry": EntryTrigger(
+            event="churn_risk_detected",
+            conditions=[
+                AttributeCondition(
+                    attribute=CHURN_PROBABILITY_ATTRIBUTE, op="gt", value=ENTRY_CHURN_PROBABILITY
+                ),
+                AttributeCondition(
+                    attribute=CHURN_RISK_TIER_ATTRIBUTE, op="in", value=list(ENTRY_RISK_TIERS)
+                ),
+            ],
+        ),
     }
 )

@@ -1,7 +1,21 @@
 """``journey_onboarding_v2``: seed 000 template 1, SaaS new customer onboarding (30 days).
 
 Entered on ``initial_setup_completed`` ("signs up and completes initial setup";
-``account_created`` stays with the short welcome journey). Day 0 welcome email
+``account_created`` stays with the short welcome journey, which applies the
+seed's 24-hour window: :mod:`journeys.catalog.welcome` says why the seed's
+literal trigger is not used here).
+
+Version 2 makes Day 1's "[AI DECISION POINT #1] Next Best Action" a
+``next_best_action`` step: the engine ranks its inventory for the customer as
+of Day 1 and executes the primary action, the backups as fallbacks. Its two
+Day-1 emails are the actions it may execute: "Great Start!" with advanced tips
+(the engine's advanced-features email, ranked first once the customer completed
+the core workflow) and the getting-started guide (ranked first while adoption
+is low and the core workflow is not done). The seed's companion message follows
+by the seed's own rule: the in-app "Ready for step 2?" after a completed core
+workflow, else the push "Complete your first analysis in 5 minutes". When the
+engine has no executable action (no profile in the store, its candidates all
+filtered), Day 1 falls back to the seed's fixed rule, as version 1 runs it. Day 0 welcome email
 by signup source and in-app tour by role; decision points on Days 1, 3, 7, 14,
 21 and 30 exactly as the seed writes them.
 """
@@ -21,6 +35,7 @@ from journeys.language import (
     HumanTaskStep,
     JourneyDefinition,
     JourneyMetadata,
+    NextBestActionStep,
     ScoreBand,
     TransitionStep,
     WaitStep,
@@ -191,3 +206,32 @@ ONBOARDING_V2 = JourneyDefinition(
     conflict_group="activation",
     business_value=80,
 )
+
+DAY_1_ACTIONS = {
+    "advanced_features_email": "great_start",
+    "getting_started_guide": "getting_started_guide",
+}
+"""Day 1's next best action: the engine's action -> the seed's Day-1 email carrying it."""
+
+ONBOARDING_V2_2 = ONBOARDING_V2.model_copy(
+    update={
+        "version": 2,
+        "steps": {
+            **ONBOARDING_V2.steps,
+            "day_1_next_best_action": NextBestActionStep(
+                description="Decision point #1: next best action (primary, two backups)",
+                templates=DAY_1_ACTIONS,
+                on_no_action="day_1_seed_rule",
+                next="day_1_companion",
+            ),
+            "day_1_seed_rule": ONBOARDING_V2.steps["day_1_next_best_action"],
+            "day_1_companion": if_event(
+                BehaviourEvent.CORE_WORKFLOW_COMPLETED,
+                "ready_for_step_2",
+                "first_analysis_push",
+                description="Day 1: the seed's second message, by whether Day 0 completed it",
+            ),
+        },
+    }
+)
+"""Version 2 of ``journey_onboarding_v2``: Day 1 decided by the next-best-action engine."""

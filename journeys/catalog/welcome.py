@@ -2,6 +2,18 @@
 
 Day 0: welcome email (in-app as the fallback). Day 1: if the customer completed
 the core workflow, "Great start" with advanced tips, else the getting-started guide.
+
+Seed 000's onboarding trigger is ``event_name = 'account_created' AND
+event_timestamp >= now - 24 hours``. The engine's journey entered on
+``account_created`` is this one, and version 2 adds the 24-hour window: an
+``account_created`` routed more than 24 hours after it occurred (a late import,
+a backfill) enrolls nobody, and routing says so. The 30-day onboarding journey
+(:mod:`journeys.catalog.onboarding`) keeps entering on ``initial_setup_completed``,
+deliberately not the seed's literal event: it sends the same Day-0 welcome and
+Day-1 messages as this journey, and the two are in no common conflict group, so
+entering both on ``account_created`` would send every new customer each message
+twice; putting them in one group instead would take this journey (and the
+quick start's documented result of tracking ``account_created``) away from users.
 """
 
 from __future__ import annotations
@@ -12,6 +24,7 @@ from journeys.language import (
     BranchCase,
     BranchStep,
     Channel,
+    EntryEventTimeCondition,
     EntryTrigger,
     EventCountCondition,
     ExitStep,
@@ -64,4 +77,16 @@ WELCOME_V1 = JourneyDefinition(
     },
     exit_events=["account_closed"],
     channels=[Channel.EMAIL, Channel.IN_APP, Channel.PUSH],
+)
+
+SIGN_UP_WINDOW = timedelta(hours=24)
+"""Seed 000's onboarding trigger: ``account_created`` within the last 24 hours."""
+
+WELCOME_V2 = WELCOME_V1.model_copy(
+    update={
+        "version": 2,
+        "entry": EntryTrigger(
+            event="account_created", conditions=[EntryEventTimeCondition(within=SIGN_UP_WINDOW)]
+        ),
+    }
 )

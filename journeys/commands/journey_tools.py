@@ -441,9 +441,9 @@ def condition_text(condition: Condition) -> str:  # noqa: C901 - one case per co
     """A branch condition as it reads: ``engagement >= 70``, ``clicked within 2d``."""
     match condition:
         case EventCountCondition():
-            text = condition.event
+            text = condition.event or f"any of {', '.join(sorted(condition.counted))}"
             if condition.at_most == 0:
-                text = f"no {condition.event}"
+                text = f"no {text.removeprefix('any of ')}"
             elif condition.at_most is not None:
                 text += f" {condition.at_least}-{condition.at_most} times"
             elif condition.at_least != 1:

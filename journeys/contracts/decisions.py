@@ -23,7 +23,13 @@ FALLBACK_CHANNEL = Channel.EMAIL
 
 
 class DecisionContext(BaseModel):
-    """Where a decision is made: a journey step visit, or nowhere (ad hoc)."""
+    """Where a decision is made: a journey step visit, or nowhere (ad hoc).
+
+    Attributes:
+        as_of: The time the decision is made at: a journey passes its own time
+            (features, caps and the audit row are read and written as of it);
+            None means now (ad-hoc decisions, and histories recorded before it existed).
+    """
 
     org_id: str = Field(min_length=1, max_length=64)
     customer_id: str = Field(min_length=1, max_length=128)
@@ -32,6 +38,7 @@ class DecisionContext(BaseModel):
     enrollment_id: str | None = None
     step_key: str | None = None
     record: bool = True
+    as_of: datetime | None = None
 
 
 class ChannelRequest(DecisionContext):
@@ -129,6 +136,7 @@ class NextBestActionRequest(BaseModel):
         channels: Channels the journey allows (others are unavailable).
         frequency_caps: Caps to respect besides the customer's history.
         record: Write the decision to the audit trail.
+        as_of: The time the decision is made at (see :class:`DecisionContext`).
     """
 
     org_id: str = Field(min_length=1, max_length=64)
@@ -140,6 +148,7 @@ class NextBestActionRequest(BaseModel):
     channels: list[Channel] = Field(default_factory=lambda: list(CHANNELS))
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     record: bool = True
+    as_of: datetime | None = None
 
 
 class NextBestActionDecision(BaseModel):

@@ -88,7 +88,7 @@ class CustomerDecisions:
 
     def next_best_action(self, request: NextBestActionRequest) -> NextBestActionDecision:
         """Decide (and record) the customer's next best action."""
-        now = self._clock()
+        now = self._now(request)
         with self._store.transaction() as session:
             customer = _customer(session, request.org_id, request.customer_id)
             features = customer_features(session, customer=customer, as_of=now)
@@ -132,7 +132,7 @@ class CustomerDecisions:
 
     def retention_offer(self, request: RetentionOfferRequest) -> OfferDecision:
         """Choose (and record) the retention offer with the best positive expected value."""
-        now = self._clock()
+        now = self._now(request)
         with self._store.transaction() as session:
             customer = _customer(session, request.org_id, request.customer_id)
             features = customer_features(session, customer=customer, as_of=now)
@@ -166,7 +166,7 @@ class CustomerDecisions:
 
     def channel(self, request: ChannelRequest) -> ChannelChoice:
         """Choose (and record) the channel with the best urgency-adjusted engagement."""
-        now = self._clock()
+        now = self._now(request)
         with self._store.transaction() as session:
             _customer(session, request.org_id, request.customer_id)
             history = channel_history(
@@ -204,6 +204,10 @@ class CustomerDecisions:
                     ),
                 )
         return choice
+
+    def _now(self, request: DecisionContext | NextBestActionRequest) -> datetime:
+        """The journey's time the request carries, else the clock (ad hoc, old histories)."""
+        return request.as_of or self._clock()
 
     def _cap_constraints(
         self, session: Session, request: NextBestActionRequest, now: datetime
@@ -263,6 +267,7 @@ def customer_signals(
         upgrade_probability=upgrade.probability,
         support_tickets_30d=int(features.values["support_tickets_30d"]),
         days_since_last_event=features.values["days_since_last_event"],
+        workflows_completed_30d=int(features.values["workflows_completed_30d"]),
     )
 
 

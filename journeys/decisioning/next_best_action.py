@@ -42,6 +42,7 @@ class CustomerSignals(BaseModel):
         emails_opened: Opened among the last ``emails_sent`` (at most 5) emails.
         churn_risk: Probability of churning (predictive model or formula).
         upgrade_probability: Probability of upgrading.
+        workflows_completed_30d: Core workflows completed in the last 30 days.
     """
 
     customer_id: str
@@ -56,6 +57,7 @@ class CustomerSignals(BaseModel):
     upgrade_probability: float = Field(ge=0, le=1)
     support_tickets_30d: int = Field(default=0, ge=0)
     days_since_last_event: float = Field(default=0, ge=0)
+    workflows_completed_30d: int = Field(default=0, ge=0)
 
 
 class BusinessConstraints(BaseModel):
@@ -149,6 +151,11 @@ INACTIVE = Signal(
 )
 EARLY_LIFECYCLE = Signal("early_lifecycle", lambda s: s.day <= 14, lambda s: f"day {s.day}")
 LATE_ONBOARDING = Signal("late_onboarding", lambda s: s.day >= 21, lambda s: f"day {s.day}")
+CORE_WORKFLOW_DONE = Signal(
+    "core_workflow_done",
+    lambda s: s.workflows_completed_30d >= 1,
+    lambda s: f"completed the core workflow {s.workflows_completed_30d}x in 30 days",
+)
 SUPPORT_FRICTION = Signal(
     "support_friction",
     lambda s: s.support_tickets_30d >= 2,
@@ -201,6 +208,7 @@ ACTION_INVENTORY: tuple[InventoryAction, ...] = (
             (MODERATE_ADOPTION, 0.25),
             (PRICING_INTEREST, 0.12),
             (EMAIL_RESPONSIVE, 0.10),
+            (CORE_WORKFLOW_DONE, 0.45),
             (HIGH_CHURN, -0.30),
         ),
         "ready for value expansion",
@@ -258,7 +266,7 @@ ACTION_INVENTORY: tuple[InventoryAction, ...] = (
         Channel.EMAIL,
         "Email: Getting started guide",
         0.30,
-        ((LOW_ADOPTION, 0.40), (EARLY_LIFECYCLE, 0.10)),
+        ((LOW_ADOPTION, 0.40), (EARLY_LIFECYCLE, 0.10), (CORE_WORKFLOW_DONE, -0.45)),
         "needs help reaching first value",
     ),
     InventoryAction(

@@ -52,3 +52,10 @@ class BehaviourEvent(StrEnum):
 
     CSAT_SUBMITTED = "csat_submitted"
     """A satisfaction survey answered; property ``score`` (0-10)."""
+
+
+CUSTOMER_ACTIVITY: tuple[BehaviourEvent, ...] = tuple(
+    event for event in BehaviourEvent if event is not BehaviourEvent.RETENTION_OFFER_MADE
+)
+"""The behaviour events that are the customer's own activity ("no activity for 21 days"
+counts these); a retention offer is made by the engine, not the customer."""

@@ -22,9 +22,9 @@ from journeys.language.steps import (
     EVENT_NAME_PATTERN,
     STEP_NAME_PATTERN,
     DecideStep,
+    EntryCondition,
     EventName,
     ExperimentStep,
-    ProfileCondition,
     Step,
     TransitionStep,
     referenced_events,
@@ -56,13 +56,16 @@ class EntryTrigger(BaseModel):
 
     Attributes:
         event: The entry event; None means API-only entry (and transitions).
-        conditions: Profile conditions that must all hold for the event to enroll.
+        conditions: Conditions that must all hold for the event to enroll: on the
+            profile (attribute, lifecycle stage) and on the entry event's time
+            (:class:`EntryEventTimeCondition`). Routing names the first that fails
+            in the event's ``skipped`` list.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event: EventName | None = None
-    conditions: list[ProfileCondition] = Field(default_factory=list)
+    conditions: list[EntryCondition] = Field(default_factory=list)
 
 
 class JourneyMetadata(BaseModel):

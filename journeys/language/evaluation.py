@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from journeys.language.schedule import date_attribute_deadline
 from journeys.language.steps import (
     AttributeCondition,
+    EntryCondition,
+    EntryEventTimeCondition,
     EventCountCondition,
     ExperimentArm,
     LifecycleStageCondition,
@@ -117,15 +121,80 @@ def count_since(occurrences: Sequence[datetime], since: datetime) -> int:
 
 
 def entry_conditions_hold(
-    conditions: Sequence[AttributeCondition | LifecycleStageCondition],
+    conditions: Sequence[EntryCondition],
     attributes: Mapping[str, Any],
     stage: str | None,
+    *,
+    event_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """Whether a profile meets every entry condition of a journey (none: always)."""
+    """Whether a profile and entry event meet every entry condition of a journey (none: always)."""
+    return entry_refusal(conditions, attributes, stage, event_at=event_at, now=now) is None
+
+
+def entry_refusal(
+    conditions: Sequence[EntryCondition],
+    attributes: Mapping[str, Any],
+    stage: str | None,
+    *,
+    event_at: datetime | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """Why the first entry condition that fails refuses entry; None when all hold.
+
+    Args:
+        conditions: The journey's entry conditions.
+        attributes: The customer's profile attributes.
+        stage: The customer's lifecycle stage.
+        event_at: When the entry event occurred; None (an entry without an
+            event) leaves the event-time conditions unchecked.
+        now: When the event is routed (``event_at`` when not given).
+    """
     for condition in conditions:
-        if isinstance(condition, AttributeCondition):
-            if not attribute_holds(condition, attributes):
-                return False
-        elif not stage_holds(condition, stage):
-            return False
-    return True
+        match condition:
+            case AttributeCondition():
+                if not attribute_holds(condition, attributes):
+                    found = attributes.get(condition.attribute)
+                    return (
+                        f"entry condition {condition.attribute} {condition.op}"
+                        f" {condition.value!r} does not hold (the profile has {found!r})"
+                    )
+            case LifecycleStageCondition():
+                if not stage_holds(condition, stage):
+                    return (
+                        f"entry condition lifecycle stage in {condition.stages}"
+                        f" does not hold (the stage is {stage!r})"
+                    )
+            case EntryEventTimeCondition():
+                if event_at is not None:
+                    refusal = event_time_refusal(condition, attributes, event_at, now or event_at)
+                    if refusal is not None:
+                        return refusal
+    return None
+
+
+def event_time_refusal(
+    condition: EntryEventTimeCondition,
+    attributes: Mapping[str, Any],
+    event_at: datetime,
+    now: datetime,
+) -> str | None:
+    """Why the entry event's time fails the condition; None when it holds."""
+    window = condition.within
+    if condition.after_attribute is None:
+        if event_at >= now - window:
+            return None
+        return (
+            f"the entry event occurred at {event_at.isoformat()},"
+            f" more than {window} before it was routed at {now.isoformat()}"
+        )
+    name = condition.after_attribute
+    start = date_attribute_deadline(attributes.get(name), timedelta(0), ZoneInfo("UTC"))
+    if start is None:
+        return f"the profile has no readable date in {name!r}, which the entry window starts at"
+    if start <= event_at <= start + window:
+        return None
+    return (
+        f"the entry event occurred at {event_at.isoformat()},"
+        f" not within {window} after {name} {start.isoformat()}"
+    )

@@ -240,16 +240,34 @@ class WaitForEventStep(_StepBase):
 class EventCountCondition(BaseModel):
     """True when the customer sent ``event`` at least ``at_least`` times.
 
-    Counted since enrollment, or within the last ``within`` when given.
+    Counted since enrollment, or within the last ``within`` when given. With
+    ``events`` instead of ``event``, every occurrence of any of them counts
+    ("no activity for 21 days": none of the behaviour events in 21 days).
+
+    Attributes:
+        event: The event counted.
+        events: The events counted together, instead of ``event``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["event_count"] = "event_count"
-    event: EventName
+    event: EventName | None = None
+    events: list[EventName] = Field(default_factory=list)
     at_least: int = Field(default=1, ge=0)
     at_most: int | None = Field(default=None, ge=0)
     within: timedelta | None = None
+
+    @model_validator(mode="after")
+    def _one_event_or_a_list(self) -> Self:
+        if (self.event is None) == (not self.events):
+            raise ValueError("give exactly one of event and events")
+        return self
+
+    @property
+    def counted(self) -> frozenset[str]:
+        """The event names whose occurrences count."""
+        return frozenset(self.events) if self.event is None else frozenset({self.event})
 
 
 class AttributeCondition(BaseModel):
@@ -302,7 +320,38 @@ Condition = Annotated[
 ProfileCondition = Annotated[
     AttributeCondition | LifecycleStageCondition, Field(discriminator="kind")
 ]
-"""A condition on the profile only (entry conditions)."""
+"""A condition on the profile only."""
+
+
+class EntryEventTimeCondition(BaseModel):
+    """An entry condition on when the entry event occurred.
+
+    Without ``after_attribute``: the event occurred at most ``within`` before it
+    is routed ("event_timestamp >= now - 24 hours"); an older event does not
+    enroll. With ``after_attribute``: the event occurred no earlier than the
+    date in that profile attribute and at most ``within`` after it ("activated
+    the core feature within 7 days of registration"); a missing or unreadable
+    date does not enroll. Dates without a zone are read as UTC.
+
+    Attributes:
+        within: The window, positive.
+        after_attribute: The profile attribute holding the date the window starts at.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["event_time"] = "event_time"
+    within: timedelta
+    after_attribute: AttributeName | None = None
+
+    _check_within = field_validator("within")(_positive)
+
+
+EntryCondition = Annotated[
+    AttributeCondition | LifecycleStageCondition | EntryEventTimeCondition,
+    Field(discriminator="kind"),
+]
+"""An entry condition: on the profile, or on the entry event's time."""
 
 
 class BranchCase(BaseModel):
@@ -525,7 +574,7 @@ def referenced_events(step: Step) -> set[str]:
         names |= set(step.outcomes)
     for condition in conditions_of(step):
         if isinstance(condition, EventCountCondition):
-            names.add(condition.event)
+            names |= condition.counted
     return names
 
 

@@ -8,7 +8,9 @@ retired versions none) is the rollout's choice
 (:meth:`journeys.routing.live_versions.LiveVersions.entered_by`), made before
 planning; the planner gets the chosen versions. The rules, in order:
 
-1. The customer's profile must meet the journey's entry conditions.
+1. The customer's profile and the entry event's time must meet the journey's
+   entry conditions (:func:`journeys.language.evaluation.entry_refusal` names
+   the first that fails).
 2. One journey per conflict group (:func:`journeys.catalog.resolve_conflicts`).
 3. The re-entry policy and spacing of the winner (:func:`reentry_refusal`),
    decided by the store's history because Temporal forgets closed runs.
@@ -25,7 +27,7 @@ from pydantic import BaseModel
 
 from journeys.catalog import resolve_conflicts
 from journeys.language import JourneyDefinition, ReentryPolicy
-from journeys.language.evaluation import entry_conditions_hold
+from journeys.language.evaluation import entry_refusal
 
 
 class SkippedJourney(BaseModel):
@@ -87,6 +89,7 @@ def plan_entries(
     *,
     now: datetime,
     stored_earlier_at: datetime | None = None,
+    event_at: datetime | None = None,
 ) -> EntryPlan:
     """The journeys an entry event starts for a customer, one per conflict group.
 
@@ -97,13 +100,23 @@ def plan_entries(
         now: The time the decision is made at (spacing and cool-down windows).
         stored_earlier_at: When the event was stored, if it is being routed
             again (a retried ``track``, or the sweeper); see :func:`reentry_refusal`.
+        event_at: When the entry event occurred (its event-time conditions);
+            None leaves them unchecked. An event routed again is judged as of
+            when it was stored, so an outage that delays its routing does not
+            push it out of a time window.
     """
     skipped: list[SkippedJourney] = []
     active: list[JourneyDefinition] = []
     for journey in journeys:
-        if not entry_conditions_hold(journey.entry.conditions, facts.attributes, facts.stage):
-            reason = "the customer's profile does not meet the entry conditions"
-            skipped.append(SkippedJourney(journey_id=journey.id, reason=reason))
+        refusal = entry_refusal(
+            journey.entry.conditions,
+            facts.attributes,
+            facts.stage,
+            event_at=event_at,
+            now=stored_earlier_at or now,
+        )
+        if refusal is not None:
+            skipped.append(SkippedJourney(journey_id=journey.id, reason=refusal))
         else:
             active.append(journey)
     chosen = resolve_conflicts(active, facts.stage)

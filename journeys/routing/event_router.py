@@ -197,6 +197,7 @@ class EventRouter:
             facts,
             now=now,
             stored_earlier_at=event.received_at if again else None,
+            event_at=event.occurred_at,
         )
         no_version = tuple(SkippedJourney(journey_id=j, reason=r) for j, r in refused)
         return replace(plan, skipped=no_version + plan.skipped, listeners=listeners)

@@ -172,7 +172,10 @@ def backtest(
         if entry.event is not None:
             first = next((e for e in customer.events if e.name == entry.event), None)
             if first is None or not entry_conditions_hold(
-                entry.conditions, customer.attributes, customer.lifecycle_stage
+                entry.conditions,
+                customer.attributes,
+                customer.lifecycle_stage,
+                event_at=first.occurred_at,
             ):
                 skipped += 1
                 say(report.customers + skipped, total)

@@ -11,6 +11,7 @@ from tests.support.catalog_scenarios import (
     BLUEPRINT_SCENARIOS,
     CHURN_SCENARIOS,
     CHURN_V2_SCENARIOS,
+    CHURN_V3_SCENARIOS,
     FOLLOW_UP_SCENARIOS,
     TRIAL_SCENARIOS,
 )
@@ -28,6 +29,7 @@ from tests.support.journey_scenarios import (
     TRIAL_SCENARIOS
     + CHURN_SCENARIOS
     + CHURN_V2_SCENARIOS
+    + CHURN_V3_SCENARIOS
     + BLUEPRINT_SCENARIOS
     + FOLLOW_UP_SCENARIOS,
     ids=str,

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from journeys.catalog import default_catalog
+from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V3
 from journeys.catalog.welcome import WELCOME_V1
 from journeys.cli import main
 from journeys.commands.exit_codes import EXIT_INVALID, EXIT_NOT_FOUND
-from journeys.commands.journey_tools import duration_text, mermaid
+from journeys.commands.journey_tools import condition_text, duration_text, mermaid
 from journeys.devtools.simulation import simulate_on_temporal
 from journeys.language import (
     AttributeCondition,
@@ -49,6 +50,26 @@ def test_validate_refuses_a_bad_file_naming_the_step(
     assert (
         "journey 'journey_welcome' version 1 step 'great_start': unknown template 'nope'" in error
     )
+
+
+def test_validate_checks_entry_time_windows_and_event_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "blueprint.yaml"
+    good.write_text(dump_definition(ACTIVATION_RETENTION_V3))
+    assert main(["validate", str(good)]) == 0
+    capsys.readouterr()
+    text = dump_definition(ACTIVATION_RETENTION_V3)
+    assert "within: P7D" in text
+    bad_window = tmp_path / "bad_window.yaml"
+    bad_window.write_text(text.replace("within: P7D", "within: -P7D"))
+    assert main(["validate", str(bad_window)]) == 1
+    assert "within" in (error := capsys.readouterr().err)
+    assert "must be positive" in error
+    both = tmp_path / "both.yaml"
+    both.write_text(text.replace("        events:\n", "        event: login\n        events:\n", 1))
+    assert main(["validate", str(both)]) == 1
+    assert "give exactly one of event and events" in capsys.readouterr().err
 
 
 def test_validate_and_graph_name_a_missing_file(
@@ -163,7 +184,7 @@ def test_simulate_prints_json_and_writes_a_chart(
     arguments = ["simulate", "journey_onboarding_v2", "--customers", "40", "--days", "10"]
     assert main([*arguments, "--json", "--chart", str(chart)]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["journey"] == "journey_onboarding_v2@1"
+    assert report["journey"] == "journey_onboarding_v2@2"
     assert sum(report["outcomes"].values()) == 40
     assert report["funnel"]["welcome_by_source"] == 40
     assert len(report["sends_per_channel_per_day"]["email"]) == 11
@@ -176,13 +197,13 @@ def test_simulate_prints_json_and_writes_a_chart(
 def test_simulate_compares_two_versions_side_by_side(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The catalog's version 1 against a draft version 2 from a definition file."""
-    draft = WELCOME_V1.model_copy(update={"version": 2})
-    path = tmp_path / "welcome_v2.json"
+    """The catalog's newest version (2) against a draft version 3 from a definition file."""
+    draft = WELCOME_V1.model_copy(update={"version": 3})
+    path = tmp_path / "welcome_v3.json"
     path.write_text(json.dumps(draft.model_dump(mode="json")))
     assert main(["simulate", "--compare", "journey_welcome", str(path), "--customers", "30"]) == 0
     out = capsys.readouterr().out
-    assert "what-if: journey_welcome@1 vs journey_welcome@2, the same 30 customers" in out
+    assert "what-if: journey_welcome@2 vs journey_welcome@3, the same 30 customers" in out
     assert "outcomes:" in out
     assert "sends per channel:" in out
 
@@ -235,3 +256,13 @@ def test_simulate_refuses_a_profiles_file_with_errors(
     assert main(["simulate", "journey_welcome", "--profiles", str(path)]) == EXIT_INVALID
     err = capsys.readouterr().err
     assert f"profiles file {path}: profiles.0.weight: Input should be greater than 0" in err
+
+
+def test_an_event_count_over_several_events_reads_as_none_of_them() -> None:
+    condition = EventCountCondition(
+        events=["login", "feature_used"], at_least=0, at_most=0, within=timedelta(days=21)
+    )
+    assert condition_text(condition) == "no feature_used, login within 21d"
+    assert condition_text(EventCountCondition(events=["login", "feature_used"])) == (
+        "any of feature_used, login since enrollment"
+    )

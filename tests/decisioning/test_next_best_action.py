@@ -97,6 +97,15 @@ def test_high_churn_turns_to_a_person() -> None:
     ]
 
 
+def test_a_completed_core_workflow_turns_the_getting_started_guide_into_advanced_tips() -> None:
+    # A Day-1 newcomer with low adoption: the guide first until the core workflow is done.
+    newcomer = JANE.model_copy(update={"day": 1, "adoption_score": 30.0, "pricing_views_7d": 0})
+    assert decide(newcomer).choice == "getting_started_guide"
+    done = decide(newcomer.model_copy(update={"workflows_completed_30d": 1}))
+    assert done.choice == "advanced_features_email"
+    assert "completed the core workflow 1x in 30 days" in done.rationale
+
+
 def test_constraints_filter_candidates_with_a_reason() -> None:
     constraints = BusinessConstraints(
         forbidden_channels={Channel.EMAIL: "opted out"},

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from journeys.catalog.welcome import WELCOME_V2
 from journeys.client import TrackedEvent
 from journeys.contracts import search_attributes as sa
 from journeys.contracts.enrollment import EnrollmentStatus
@@ -57,7 +58,7 @@ async def test_enroll_signal_and_find_by_search_attributes(
         description = await dev_env.client.get_workflow_handle(workflow_id).describe()
         attributes = description.typed_search_attributes
         assert attributes.get(sa.ORG_ID) == "acme"
-        assert attributes.get(sa.JOURNEY_VERSION) == 1
+        assert attributes.get(sa.JOURNEY_VERSION) == WELCOME_V2.version
         assert attributes.get(sa.CURRENT_STEP) == "wait_day_1"
         assert attributes.get(sa.STATUS) == "active"
         assert description.status is WorkflowExecutionStatus.RUNNING

@@ -23,6 +23,7 @@ from tests.support.catalog_scenarios import (
     BLUEPRINT_SCENARIOS,
     CHURN_SCENARIOS,
     CHURN_V2_SCENARIOS,
+    CHURN_V3_SCENARIOS,
     FOLLOW_UP_SCENARIOS,
     TRIAL_SCENARIOS,
 )
@@ -38,6 +39,7 @@ RECORDED: list[Scenario] = [
     TRIAL_SCENARIOS[3],
     CHURN_SCENARIOS[2],
     CHURN_V2_SCENARIOS[0],
+    CHURN_V3_SCENARIOS[0],
     BLUEPRINT_SCENARIOS[0],
     *(
         s

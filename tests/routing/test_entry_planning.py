@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from journeys.language import JourneyDefinition, ReentryPolicy
-from journeys.language.steps import AttributeCondition, LifecycleStageCondition
+from journeys.catalog.activation_retention import ACTIVATION_RETENTION_V3
+from journeys.catalog.churn_prevention import CHURN_PREVENTION_V3
+from journeys.language import EntryEventTimeCondition, JourneyDefinition, ReentryPolicy
+from journeys.language.steps import AttributeCondition, EntryCondition, LifecycleStageCondition
 from journeys.routing.entry_planning import (
     CustomerFacts,
     PastEnrollment,
@@ -60,7 +63,7 @@ def test_entry_conditions_read_the_profile_and_the_stage_is_carried() -> None:
     assert refused.skipped == (
         SkippedJourney(
             journey_id="starters",
-            reason="the customer's profile does not meet the entry conditions",
+            reason="entry condition plan eq 'starter' does not hold (the profile has 'pro')",
         ),
     )
     starter = CustomerFacts(stage="trial", attributes={"plan": "starter"})
@@ -128,3 +131,96 @@ def test_a_refused_conflict_winner_does_not_hand_its_group_to_the_loser() -> Non
     assert plan.starts == ()
     assert [skip.journey_id for skip in plan.skipped] == ["trial_low", "trial_high"]
     assert plan.skipped[1].reason == "c-1 was enrolled in trial_high before and re-entry is never"
+
+
+def with_conditions(journey: JourneyDefinition, *conditions: EntryCondition) -> JourneyDefinition:
+    entry = journey.entry.model_copy(update={"conditions": list(conditions)})
+    return journey.model_copy(update={"entry": entry})
+
+
+def test_an_entry_event_older_than_the_window_does_not_enroll() -> None:
+    within_a_day = with_conditions(
+        journey_variant("signups", "account_created"),
+        EntryEventTimeCondition(within=timedelta(hours=24)),
+    )
+    fresh = plan_entries(
+        [within_a_day], "c-1", CustomerFacts(), now=NOW, event_at=NOW - timedelta(hours=24)
+    )
+    assert [journey.id for journey in fresh.starts] == ["signups"]
+    stale = plan_entries(
+        [within_a_day], "c-1", CustomerFacts(), now=NOW, event_at=NOW - timedelta(hours=25)
+    )
+    assert stale.starts == ()
+    assert stale.skipped == (
+        SkippedJourney(
+            journey_id="signups",
+            reason="the entry event occurred at 2026-03-01T08:00:00+00:00, more than 1 day,"
+            " 0:00:00 before it was routed at 2026-03-02T09:00:00+00:00",
+        ),
+    )
+
+
+def test_churn_entry_needs_probability_above_60_percent_and_a_high_or_critical_tier() -> None:
+    # The seed's SQL: churn_probability > 0.60 AND churn_risk_tier IN ('high', 'critical').
+    def plan(probability: float, tier: str) -> tuple[str, ...]:
+        facts = CustomerFacts(
+            attributes={"churn_probability": probability, "churn_risk_tier": tier}
+        )
+        entry = plan_entries([CHURN_PREVENTION_V3], "c-1", facts, now=NOW, event_at=NOW)
+        return tuple(skip.reason for skip in entry.skipped)
+
+    assert plan(0.61, "high") == ()
+    assert plan(0.9, "critical") == ()
+    assert plan(0.60, "high") == (
+        "entry condition churn_probability gt 0.6 does not hold (the profile has 0.6)",
+    )
+    assert plan(0.95, "medium") == (
+        "entry condition churn_risk_tier in ['high', 'critical'] does not hold"
+        " (the profile has 'medium')",
+    )
+
+
+def test_activation_must_fall_within_7_days_of_registration() -> None:
+    journey = ACTIVATION_RETENTION_V3
+    signed_up = {"signup_at": "2026-02-20T09:00:00+00:00"}
+
+    def skipped(event_at: datetime, attributes: Mapping[str, object]) -> tuple[str, ...]:
+        facts = CustomerFacts(attributes=attributes)
+        plan = plan_entries([journey], "c-1", facts, now=NOW, event_at=event_at)
+        return tuple(skip.reason for skip in plan.skipped)
+
+    assert skipped(datetime(2026, 2, 27, 9, 0, tzinfo=UTC), signed_up) == ()
+    assert skipped(datetime(2026, 2, 27, 9, 1, tzinfo=UTC), signed_up) == (
+        "the entry event occurred at 2026-02-27T09:01:00+00:00, not within 7 days, 0:00:00"
+        " after signup_at 2026-02-20T09:00:00+00:00",
+    )
+    assert skipped(datetime(2026, 2, 19, tzinfo=UTC), signed_up) != ()
+    assert skipped(datetime(2026, 2, 21, tzinfo=UTC), {}) == (
+        "the profile has no readable date in 'signup_at', which the entry window starts at",
+    )
+    # A plain date is midnight UTC.
+    assert skipped(datetime(2026, 2, 26, 23, 0, tzinfo=UTC), {"signup_at": "2026-02-20"}) == ()
+
+
+def test_an_entry_without_an_event_time_leaves_event_time_conditions_unchecked() -> None:
+    facts = CustomerFacts(attributes={"account_type": "smb", "plan": "pro"})
+    plan = plan_entries([ACTIVATION_RETENTION_V3], "c-1", facts, now=NOW)
+    assert [journey.id for journey in plan.starts] == [ACTIVATION_RETENTION_V3.id]
+
+
+def test_an_event_routed_again_is_judged_by_its_window_as_of_when_it_was_stored() -> None:
+    within_a_day = with_conditions(
+        journey_variant("signups", "account_created"),
+        EntryEventTimeCondition(within=timedelta(hours=24)),
+    )
+    occurred = NOW - timedelta(hours=30)
+    # Stored an hour after it occurred; Temporal was down and the sweeper routes it now.
+    swept = plan_entries(
+        [within_a_day],
+        "c-1",
+        CustomerFacts(),
+        now=NOW,
+        stored_earlier_at=occurred + timedelta(hours=1),
+        event_at=occurred,
+    )
+    assert [journey.id for journey in swept.starts] == ["signups"]

@@ -254,7 +254,7 @@ async def test_entry_conditions_and_minimum_time_between_entries_refuse_without_
     refused = await client.track(TrackedEvent(org_id="acme", customer_id=who, name="trial_started"))
     assert refused.enrolled == []
     assert [(s.journey_id, s.reason) for s in refused.skipped] == [
-        ("starter_only", "the customer's profile does not meet the entry conditions")
+        ("starter_only", "entry condition plan eq 'starter' does not hold (the profile has 'pro')")
     ]
 
     # An enrollment that started 23 hours ago and has ended: after_exit would

@@ -96,11 +96,13 @@ def test_the_report_counts_what_the_journey_did(tmp_path: Path) -> None:
     assert report.outcomes == {"activated": 10}
     assert report.transitions == {"journey_active_user_nurture": 10}
     assert report.decisions == {
+        ("next_best_action", "advanced_features_email"): 10,
         ("day_3_engagement", "high_engagement_email"): 10,
         ("day_7_next_feature", "feature_spotlight_email"): 10,
     }
-    assert report.funnel["great_start_email"] == 10
-    assert report.funnel["getting_started_email"] == 0
+    # Day 1 (version 2): the engine's primary action, then the seed's in-app message.
+    assert report.funnel["day_1_companion"] == 10
+    assert report.funnel["day_1_seed_rule"] == 0
     per_day: dict[int, int] = {}
     for (_, day), count in report.sends.items():
         per_day[day] = per_day.get(day, 0) + count
@@ -108,7 +110,7 @@ def test_the_report_counts_what_the_journey_did(tmp_path: Path) -> None:
     assert per_day == {0: 20, 1: 20, 3: 20, 7: 20, 14: 20}
     assert report.profiles == {"engaged": 10}
     rendered = report.render()
-    assert "simulated 10 customers through journey_onboarding_v2@1" in rendered
+    assert "simulated 10 customers through journey_onboarding_v2@2" in rendered
     assert "day_3_engagement -> high_engagement_email" in rendered
 
 

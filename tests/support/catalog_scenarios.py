@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.support.journey_scenarios import (
     Behaviour,
     Scenario,
@@ -339,6 +341,26 @@ BLUEPRINT_SCENARIOS = [
         transition="journey_at_risk_retention",
     ),
     Scenario(
+        # Version 3: "no activity" is any behaviour event, not only logins. A pricing-page view on
+        # Day 10 and no login: still active on Day 21 -> the high path goes on.
+        name="blueprint_v3_any_behaviour_event_is_activity",
+        journey=BLUEPRINT,
+        behaviour=[*features(8), at("pricing_page_viewed", 10)],
+        sends=HIGH_PATH,
+        outcome="reached_30_days",
+        transition="journey_active_user_nurture",
+    ),
+    Scenario(
+        # Version 2 counted only logins: the same customer goes at-risk on Day 21.
+        name="blueprint_v2_activity_without_login_is_inactivity",
+        journey=BLUEPRINT,
+        version=2,
+        behaviour=[*features(8), at("pricing_page_viewed", 10)],
+        sends=HIGH_PATH[:5],
+        outcome="inactive_21_days",
+        transition="journey_at_risk_retention",
+    ),
+    Scenario(
         # Cancellation ends the journey at once, mid-wait.
         name="blueprint_cancellation",
         journey=BLUEPRINT,
@@ -420,5 +442,20 @@ FOLLOW_UP_SCENARIOS = [
         sends=["celebration", "celebration_badge"],
         outcome="celebrated",
         stage="retention",
+    ),
+]
+
+
+CHURN_V3_SCENARIOS = [
+    replace(
+        CHURN_V2_SCENARIOS[0],
+        # Version 3 walks version 2's steps; it differs only in its entry rules (routing).
+        name="churn_v3_low_value_best_channel_no_offer",
+        version=None,
+        profile={
+            **CHURN_V2_SCENARIOS[0].profile,
+            "churn_probability": 0.8,
+            "churn_risk_tier": "high",
+        },
     ),
 ]

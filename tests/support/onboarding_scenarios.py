@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.support.journey_scenarios import (
     Behaviour,
     Scenario,
@@ -113,6 +115,7 @@ SCENARIOS = [
         # (40-75) -> feature adoption journey.
         name="upgrade_95_pro_plan_success_75",
         journey=JOURNEY,
+        version=1,
         profile={"plan": "pro"},
         behaviour=[*logins(0, 1, 2), *features(5), session(20), *pricing(2)],
         sends=[
@@ -133,6 +136,7 @@ SCENARIOS = [
         # As above with 21 minutes: Day 30 success 76 > 75 -> power user path.
         name="success_76_power_user",
         journey=JOURNEY,
+        version=1,
         profile={"plan": "pro"},
         behaviour=[*logins(0, 1, 2), *features(5), session(21), *pricing(2)],
         sends=[
@@ -172,4 +176,19 @@ SCENARIOS = [
         outcome="poorly_activated",
         transition="journey_at_risk_retention",
     ),
+]
+
+
+def _day_1_by_next_best_action(scenario: Scenario) -> Scenario:
+    """Version 2 of ``scenario``: active on Day 0-1 (adoption 55, pricing viewed) without the
+    core workflow, the engine's primary Day-1 action is the advanced-features email ("Great
+    Start!", 0.77) over the getting-started guide (0.40); the push follows (no core workflow)."""
+    sends = ["great_start" if sent == "getting_started_guide" else sent for sent in scenario.sends]
+    return replace(scenario, name=f"v2_{scenario.name}", version=None, sends=sends)
+
+
+SCENARIOS += [
+    _day_1_by_next_best_action(scenario)
+    for scenario in SCENARIOS
+    if scenario.name in {"upgrade_95_pro_plan_success_75", "success_76_power_user"}
 ]

@@ -20,6 +20,7 @@ from journeys.language import (
     JourneyMetadata,
     NextBestActionStep,
     OfferStep,
+    WaitStep,
 )
 from journeys.scoring.predictive_models import ModelRegistry
 from journeys.settings import JourneySettings
@@ -29,7 +30,8 @@ from journeys.store.tables.communication import CommunicationLog
 from journeys.store.tables.decisions import DecisionAudit
 from tests.support.decisioning_fixtures import add_customer, add_events, add_send
 from tests.support.network import new_customer_id
-from tests.support.temporal import journey_client, running_worker
+from tests.support.temporal import finished, journey_client, running_worker
+from tests.support.waiting import eventually
 
 ORG = "acme"
 
@@ -270,3 +272,44 @@ async def test_a_backup_action_is_executed_when_the_primary_cannot_be(
     assert sends(store, customer)[-1] == (backup.channel.value, "churn_outreach", "sent")
     [row] = audit(store, customer)
     assert row.choice == ranked.primary.action
+
+
+OFFER_ON_DAY_5 = OFFER.model_copy(
+    update={
+        "id": "journey_offer_day_5_test",
+        "start": "day_5",
+        "steps": {**OFFER.steps, "day_5": WaitStep(day=5, next="offer")},
+    }
+)
+
+
+async def test_a_decision_reads_features_at_the_journeys_time_not_the_wall_clock(
+    time_skipping_env: WorkflowEnvironment, store: Store, settings: JourneySettings
+) -> None:
+    customer = new_customer_id()
+    add_customer(store, ORG, customer, clv=1_000_000, mrr=100)
+    client = journey_client(
+        time_skipping_env.client, store, settings, Catalog([*SHIPPED_JOURNEYS, OFFER_ON_DAY_5])
+    )
+    async with running_worker(time_skipping_env.client, settings, store):
+        started = await client.enroll(ORG, customer, OFFER_ON_DAY_5.id)
+        handle = time_skipping_env.client.get_workflow_handle(
+            started.workflow_id, result_type=EnrollmentResult
+        )
+
+        async def waiting_for_day_5() -> bool:
+            state = await handle.query("state", result_type=EnrollmentState)
+            return state.wait_until is not None
+
+        await eventually(waiting_for_day_5)
+        state = await handle.query("state", result_type=EnrollmentState)
+        assert state.wait_until is not None
+        day_5 = state.wait_until
+        # A login on journey day 3: days ahead of the wall clock on the time-skipping server.
+        add_events(store, ORG, customer, "login", [day_5 - timedelta(days=2)])
+        await finished(time_skipping_env, started.workflow_id)
+    [row] = audit(store, customer)
+    assert row.inputs["logins_30d"] == 1
+    assert round(row.inputs["days_since_last_event"]) == 2
+    decided_at = row.decided_at.replace(tzinfo=row.decided_at.tzinfo or UTC)
+    assert day_5 <= decided_at < day_5 + timedelta(hours=1)

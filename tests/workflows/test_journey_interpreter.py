@@ -222,6 +222,10 @@ async def test_rapid_re_trigger_keeps_one_enrollment(
     env = time_skipping_env
     customer = f"rapid-{uuid.uuid4().hex[:6]}"
     client = journey_client(env.client, store, no_global_caps(settings))
+    # The churn journey's entry rule: churn probability > 0.60 and a high or critical tier.
+    await client.identify(
+        ORG, customer, attributes={"churn_probability": 0.9, "churn_risk_tier": "high"}
+    )
     async with running_worker(env.client, no_global_caps(settings), store):
         first = await client.track(
             TrackedEvent(org_id=ORG, customer_id=customer, name="churn_risk_detected")
