@@ -120,22 +120,23 @@ async def apply_feedback(client: JourneyClient, feedback: ProviderFeedback) -> F
     REQUEST_ORG.set(feedback.org_id)
     structlog.contextvars.bind_contextvars(org_id=feedback.org_id)
 
-    def write() -> tuple[AppliedFeedback, TrackedEvent, PendingRoute | None]:
+    def write() -> tuple[AppliedFeedback, TrackedEvent, tuple[PendingRoute, ...]]:
         with client.store.transaction() as session:
             applied = record_delivery_feedback(session, feedback)
             event = _behaviour_event(feedback, applied)
             [recorded] = client.record_events(session, [event], now=datetime.now(UTC))
-            return applied, event, recorded.route
+            return applied, event, recorded.routes
 
-    applied, event, route = await asyncio.to_thread(write)
+    applied, event, routes = await asyncio.to_thread(write)
     accepted = FeedbackAccepted(
         recorded=not applied.replayed,
         event=event.name,
         suppressed=applied.effect.suppressed,
         opted_out=applied.effect.opted_out,
     )
-    if route is not None:
-        [routing] = await client.router.route_all([route])
+    if routes:
+        # The customer's earlier unrouted events go first, as for ``track``; the last is ours.
+        routing = (await client.router.route_all(routes))[-1]
         if isinstance(routing, RPCError):
             log.warning(
                 "feedback event left for the sweep of unrouted events",

@@ -94,6 +94,11 @@ class RecordedEvent:
     route: PendingRoute | None = None
     earlier: tuple[PendingRoute, ...] = ()
 
+    @property
+    def routes(self) -> tuple[PendingRoute, ...]:
+        """What to route, in order: the earlier unrouted events, then this one (last)."""
+        return () if self.route is None else (*self.earlier, self.route)
+
 
 class JourneyClient:
     """Enrolls customers and routes their events to journeys.
@@ -244,10 +249,9 @@ class JourneyClient:
         pending: list[PendingRoute] = []
         positions: list[tuple[int, int]] = []  # (result, its route in pending)
         for index, stored_event in enumerate(stored):
-            if stored_event.route:
-                pending.extend(stored_event.earlier)
-                positions.append((index, len(pending)))
-                pending.append(stored_event.route)
+            if stored_event.routes:
+                pending.extend(stored_event.routes)
+                positions.append((index, len(pending) - 1))
         if not pending:
             return results
         outcomes = await self.router.route_all(pending)

@@ -39,12 +39,14 @@ from journeys.language import (
 from journeys.scoring.predictive_models import ModelRegistry
 from journeys.settings import JourneySettings
 from journeys.store import Store
+from journeys.store.events import find_unrouted_event
 from journeys.store.tables.communication import CommunicationLog, FeedbackReceipt
 from journeys.store.tables.customers import Consent, Suppression
 from tests.support.api_process import api_process
 from tests.support.delivery import ORG, activities_for, customer, provider_settings, request
 from tests.support.network import new_customer_id
 from tests.support.provider_servers import HttpProviderServer, SmtpServer
+from tests.support.routing import unreachable_temporal
 from tests.support.temporal import journey_client, running_worker
 from tests.support.waiting import eventually
 
@@ -430,3 +432,34 @@ async def test_bad_feedback_is_refused_with_a_clear_error_and_changes_nothing(
     forged_unsubscribe = f"/v1/t/{ORG}/{key}/unsubscribe?s={'0' * 32}"
     await refused(http.post(forged_unsubscribe, content=b"List-Unsubscribe=One-Click"), 401, "s")
     assert row(feedback_store, key).clicked_at is None
+
+
+async def test_feedback_routes_the_customers_earlier_unrouted_event_before_its_own(
+    dev_env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+    sender_settings: JourneySettings,
+    feedback_store: Store,
+) -> None:
+    """An event of the customer left unrouted (a 503 nobody retried) is routed by the
+    next feedback, ahead of the feedback's own event, as ``track`` does."""
+    delivery = activities_for(feedback_store, sender_settings)
+    customer_id = new_customer_id()
+    customer(feedback_store, customer_id)
+    sent = send(delivery, customer_id, Channel.EMAIL, "news#order")
+    start = TrackedEvent(
+        org_id=ORG, customer_id=customer_id, name="demo_started", event_id=f"s-{customer_id}"
+    )
+    down = journey_client(await unreachable_temporal(), feedback_store, sender_settings)
+    with pytest.raises(RuntimeError, match="Failed client connect"):
+        await down.track(start)
+    with feedback_store.transaction() as session:
+        assert find_unrouted_event(session, org_id=ORG, event_id=start.event_id) is not None
+
+    response = await http.post(
+        EMAIL_EVENTS_PATH, **email_webhook("email.opened", sent.idempotency_key)
+    )
+    assert response.status_code == 200, response.text
+    with feedback_store.transaction() as session:
+        assert find_unrouted_event(session, org_id=ORG, event_id=start.event_id) is None
+    enrollment = dev_env.client.get_workflow_handle(f"journey:{ORG}:demo_tour:{customer_id}")
+    await enrollment.terminate("test over")
