@@ -50,8 +50,8 @@ ENROLLMENTS_FAILED = Counter(
 )
 EVENTS_ROUTED = Counter(
     "journeys_events_routed",
-    "Tracked events by what routing did with each journey: enrolled, signalled, skipped;"
-    " duplicate for an event id seen before.",
+    "Tracked events by what routing did with each journey: enrolled, signalled, skipped,"
+    " missed (signalled, but no enrollment ran); duplicate for an event id seen before.",
     ["result"],
     registry=REGISTRY,
 )
@@ -180,6 +180,7 @@ def count_routed(result: TrackResult) -> None:
         ("enrolled", result.enrolled),
         ("signalled", result.signalled),
         ("skipped", result.skipped),
+        ("missed", result.missed),
     ):
         if items:
             EVENTS_ROUTED.labels(label).inc(len(items))

@@ -264,6 +264,7 @@ class JourneyClient:
             results[index].enrolled = outcome.enrolled
             results[index].signalled = outcome.signalled
             results[index].skipped = outcome.skipped
+            results[index].missed = outcome.missed
         if failure is not None:
             raise failure
         return results

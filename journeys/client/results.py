@@ -28,6 +28,9 @@ class TrackResult(BaseModel):
         signalled: Workflow ids of running enrollments that received it, the
             entry event of an enrollment already running included.
         skipped: Journeys the event did not start, with the reason.
+        missed: Workflow ids of versions that may have had an enrollment of the
+            customer and were signalled in vain (a Temporal call that found none);
+            counted in the API's metrics, left out of its responses.
     """
 
     event_id: str
@@ -35,6 +38,7 @@ class TrackResult(BaseModel):
     enrolled: list[str] = Field(default_factory=list)
     signalled: list[str] = Field(default_factory=list)
     skipped: list[SkippedJourney] = Field(default_factory=list)
+    missed: list[str] = Field(default_factory=list, exclude=True)
 
 
 class EnrollResult(BaseModel):

@@ -18,7 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 import workers.metrics_interceptor  # noqa: F401  (registers the worker's delivery counters)
 from activities.delivery_metrics import DeliveryMetrics
 from activities.message_delivery import ATTEMPTS_METRIC, SENDS_METRIC
-from journeys.analytics.prometheus_metrics import DOCUMENTED_NAMES, REGISTRY, DeliveryCounters
+from journeys.analytics.prometheus_metrics import (
+    DOCUMENTED_NAMES,
+    REGISTRY,
+    DeliveryCounters,
+    count_routed,
+)
+from journeys.client import TrackResult
 from journeys.contracts.enrollment import InflightPolicy, RolloutDirective
 from journeys.settings import JourneySettings
 from journeys.store import Store
@@ -188,3 +194,12 @@ def test_send_counters_never_go_down_when_a_worker_is_gone() -> None:
     second = {s.labels["channel"]: s.value for f in counters.collect() for s in f.samples}
     assert first == {"email": 1.0}
     assert second == first
+
+
+def test_an_event_signalled_in_vain_is_counted_as_missed() -> None:
+    def missed() -> float:
+        return REGISTRY.get_sample_value("journeys_events_routed_total", {"result": "missed"}) or 0
+
+    before = missed()
+    count_routed(TrackResult(event_id="e1", stored=True, missed=["journey:acme:j:c1"]))
+    assert missed() == before + 1

@@ -93,6 +93,10 @@ async def test_versions_without_running_enrollments_are_not_signalled(
         # v1 takes no entries now but still runs an enrollment: its listeners are signalled.
         clicked_by_v2_customer = await route(client, on_v2, "rollout_clicked")
         assert clicked_by_v2_customer.missed == [enrollment_workflow_id(ORG, JOURNEY_ID, on_v2)]
+        tracked = await client.track(
+            TrackedEvent(org_id=ORG, customer_id=on_v2, name="rollout_clicked")
+        )
+        assert tracked.missed == clicked_by_v2_customer.missed
         clicked = await route(client, on_v1, "rollout_clicked")
         assert clicked.signalled == [v1_enrollment]
         assert await outcome(client, v1_enrollment) == "clicked_v1"
