@@ -117,6 +117,7 @@ with workflow.unsafe.imports_passed_through():
         DecideStep,
         EventCountCondition,
         ExitStep,
+        ExperimentArm,
         ExperimentStep,
         HumanTaskStep,
         LifecycleStageCondition,
@@ -241,27 +242,7 @@ class JourneyInterpreter:
     async def run(self) -> EnrollmentResult:
         """Walk the step graph until an exit step or an exit/goal event."""
         if self._first_run:
-            if self._revision >= 1 or self._rt.patched(LOCAL_BOOKKEEPING_PATCH):
-                status = await self._rt.execute_activity(
-                    BEGIN_ENROLLMENT_ACTIVITY,
-                    self._enrollment_record(EnrollmentStatus.ACTIVE, None),
-                    result_type=JourneyStatusResult,
-                    start_to_close_timeout=STORE_TIMEOUT,
-                    local=True,
-                    summary=f"begin {self._definition.key} for {self._params.customer_id}",
-                )
-            else:
-                await self._record(EnrollmentStatus.ACTIVE, None)
-                status = await self._rt.execute_activity(
-                    GET_JOURNEY_STATUS_ACTIVITY,
-                    JourneyStatusRequest(journey_id=self._definition.id),
-                    result_type=JourneyStatusResult,
-                    start_to_close_timeout=STORE_TIMEOUT,
-                    summary=f"read whether {self._definition.id} is paused",
-                )
-            self._progress.paused = self._progress.paused or status.paused
-            if status.rollout is not None:
-                self.apply_rollout(status.rollout)
+            await self._begin()
         self._publish(resting=False)
         while self._ending is None:
             if not self._entered:
@@ -288,6 +269,36 @@ class JourneyInterpreter:
             outcome=ending.outcome,
             path=[entry.step for entry in self._progress.path],
         )
+
+    async def _begin(self) -> None:
+        """Record the enrollment's start; take its journey's pause and rollout directive."""
+        if self._revision >= 3:
+            # Written with the enrollment's row: an enrollment whose first step is
+            # where it rests needs no bookkeeping write of its own to get there.
+            self._enter(self._progress.current_step)
+        if self._revision >= 1 or self._rt.patched(LOCAL_BOOKKEEPING_PATCH):
+            begun = self._enrollment_record(EnrollmentStatus.ACTIVE, None)
+            status = await self._rt.execute_activity(
+                BEGIN_ENROLLMENT_ACTIVITY,
+                begun,
+                result_type=JourneyStatusResult,
+                start_to_close_timeout=STORE_TIMEOUT,
+                local=True,
+                summary=f"begin {self._definition.key} for {self._params.customer_id}",
+            )
+            del self._progress.unrecorded_visits[: len(begun.visits)]
+        else:
+            await self._record(EnrollmentStatus.ACTIVE, None)
+            status = await self._rt.execute_activity(
+                GET_JOURNEY_STATUS_ACTIVITY,
+                JourneyStatusRequest(journey_id=self._definition.id),
+                result_type=JourneyStatusResult,
+                start_to_close_timeout=STORE_TIMEOUT,
+                summary=f"read whether {self._definition.id} is paused",
+            )
+        self._progress.paused = self._progress.paused or status.paused
+        if status.rollout is not None:
+            self.apply_rollout(status.rollout)
 
     def record_event(self, event: EventSignal) -> None:
         """Receive a behaviour event; duplicates (same event id) are dropped."""
@@ -400,9 +411,11 @@ class JourneyInterpreter:
             PathEntry(step=name, entered_at=self._rt.now(), migrated_from=migrated_from)
         )
         if self._revision >= 2:
-            progress.unrecorded_visits.append(
-                StepVisit(step=name, visit=progress.visits[name], entered_at=self._rt.now())
-            )
+            visit = StepVisit(step=name, visit=progress.visits[name], entered_at=self._rt.now())
+            step = self._definition.steps[name]
+            if isinstance(step, ExperimentStep):
+                visit.experiment, visit.arm = step.experiment, self._assign_arm(step).name
+            progress.unrecorded_visits.append(visit)
         progress.wait_until = None
         progress.step_event_seq = progress.last_event_seq
         if len(progress.path) == 1:
@@ -415,6 +428,14 @@ class JourneyInterpreter:
         self._profile = None
         self._entered = True
         self._publish(resting=False)
+
+    def _assign_arm(self, step: ExperimentStep) -> ExperimentArm:
+        """The customer's arm of the step's experiment (a stable hash), kept in the progress."""
+        arm = experiment_arm(
+            step.arms, self._definition.id, step.experiment, self._params.customer_id
+        )
+        self._progress.experiment_arms[step.experiment] = arm.name
+        return arm
 
     def _entry_event_seq(self) -> int:
         """The sequence number of the entry event (0 when enrolled without one)."""
@@ -471,15 +492,7 @@ class JourneyInterpreter:
             case DecideStep():
                 return await self._decide(step)
             case ExperimentStep():
-                arm = experiment_arm(
-                    step.arms, self._definition.id, step.experiment, self._params.customer_id
-                )
-                self._progress.experiment_arms[step.experiment] = arm.name
-                visits = self._progress.unrecorded_visits
-                if visits and visits[-1].step == self._progress.current_step:
-                    # Entered just now, in this workflow task: the visit is not recorded yet.
-                    visits[-1].experiment, visits[-1].arm = step.experiment, arm.name
-                return arm.next
+                return self._assign_arm(step).next
             case SetAttributeStep():
                 await self._set_attributes(step)
                 return step.next

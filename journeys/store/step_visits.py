@@ -7,11 +7,14 @@ Each arm is also written to the decision audit, once per enrollment and experime
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from journeys.contracts.activities import EnrollmentRecord
-from journeys.store.database import insert_if_absent
+from journeys.store.database import dialect_insert, insert_if_absent
 from journeys.store.tables.base import utcnow
 from journeys.store.tables.decisions import DecisionAudit
 from journeys.store.tables.enrollments import Enrollment, StepVisitRow
@@ -25,22 +28,26 @@ ARM_MODEL = "experiment_bucket"
 
 def record_step_visits(session: Session, record: EnrollmentRecord) -> None:
     """Store the record's step visits, arms and final step (each idempotent)."""
-    for visit in record.visits:
-        insert_if_absent(
-            session,
-            StepVisitRow.__table__,  # type: ignore[arg-type]
-            {
-                "org_id": record.org_id,
-                "enrollment_id": record.enrollment_id,
-                "customer_id": record.customer_id,
-                "journey_id": record.journey_id,
-                "journey_version": record.journey_version,
-                "step": visit.step,
-                "visit": visit.visit,
-                "entered_at": visit.entered_at,
-                "experiment": visit.experiment,
-                "arm": visit.arm,
-            },
+    if record.visits:
+        # One executemany, not a statement per visit: the rest of an enrollment's
+        # bookkeeping transaction is a handful of statements.
+        session.execute(
+            _visits_statement(session.get_bind().dialect.name),
+            [
+                {
+                    "org_id": record.org_id,
+                    "enrollment_id": record.enrollment_id,
+                    "customer_id": record.customer_id,
+                    "journey_id": record.journey_id,
+                    "journey_version": record.journey_version,
+                    "step": visit.step,
+                    "visit": visit.visit,
+                    "entered_at": visit.entered_at,
+                    "experiment": visit.experiment,
+                    "arm": visit.arm,
+                }
+                for visit in record.visits
+            ],
         )
     changes: dict[str, object] = {}
     if record.experiment_arms:
@@ -76,3 +83,9 @@ def record_step_visits(session: Session, record: EnrollmentRecord) -> None:
                 "recorded_at": utcnow(),
             },
         )
+
+
+@functools.cache
+def _visits_statement(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of step visits, built once per dialect."""
+    return dialect_insert(dialect)(StepVisitRow.__table__).on_conflict_do_nothing()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
@@ -41,7 +42,7 @@ from journeys.language import (
 )
 from journeys.settings import JourneySettings
 from journeys.store import Store
-from journeys.store.tables.enrollments import Enrollment
+from journeys.store.tables.enrollments import Enrollment, StepVisitRow
 from tests.support.journey_scenarios import ORG
 from tests.support.temporal import finished, journey_client, running_worker
 from workflows.journey_workflow import JourneyWorkflow
@@ -268,3 +269,40 @@ async def test_a_failed_condition_ends_its_case_from_revision_2(
     assert (result.outcome, result.path) == ("other", ["choose", "other"])
     scheduled = scheduled_activities(history.events)
     assert [name for name in scheduled if name == COMPUTE_SCORE_ACTIVITY] == scored
+
+
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+"""The marker name the SDK records for a local activity's result."""
+
+
+@pytest.mark.parametrize(("revision", "bookkeeping_writes"), [(2, 2), (3, 1)])
+async def test_the_first_steps_visit_is_written_with_the_enrollment_from_revision_3(
+    time_skipping_env: WorkflowEnvironment,
+    settings: JourneySettings,
+    store: Store,
+    revision: int,
+    bookkeeping_writes: int,
+) -> None:
+    """Revision 3 records a first step's visit when it records the start; 2 replays its write."""
+    env = time_skipping_env
+    customer = f"first{revision}-{uuid.uuid4().hex[:6]}"
+    async with running_worker(env.client, settings, store):
+        handle = await env.client.start_workflow(
+            JourneyWorkflow.run,
+            EnrollmentInput(
+                org_id=ORG,
+                customer_id=customer,
+                definition=TWO_WAITS,
+                interpreter_revision=revision,
+            ),
+            id=f"first-visit-{customer}",
+            task_queue=settings.task_queue,
+        )
+        await wait_for_step(handle, "first")  # type: ignore[arg-type]
+        history = await handle.fetch_history()
+    with store.transaction() as session:
+        visits = session.scalars(
+            select(StepVisitRow.step).where(StepVisitRow.customer_id == customer)
+        ).all()
+    assert visits == ["first"]
+    assert marker_names(history.events).count(LOCAL_ACTIVITY_MARKER) == bookkeeping_writes
