@@ -37,6 +37,7 @@ def upsert_enrollment(session: Session, record: EnrollmentRecord) -> None:
                 ended_at=record.at,
                 # A migrated enrollment ends on the version it moved to.
                 journey_version=record.journey_version,
+                final_step=record.final_step,
             )
             .execution_options(synchronize_session=False)
         )

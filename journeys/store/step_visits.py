@@ -27,7 +27,7 @@ ARM_MODEL = "experiment_bucket"
 
 
 def record_step_visits(session: Session, record: EnrollmentRecord) -> None:
-    """Store the record's step visits, arms and final step (each idempotent)."""
+    """Store the record's step visits and arms (each idempotent); its end sets the final step."""
     if record.visits:
         # One executemany, not a statement per visit: the rest of an enrollment's
         # bookkeeping transaction is a handful of statements.
@@ -49,16 +49,11 @@ def record_step_visits(session: Session, record: EnrollmentRecord) -> None:
                 for visit in record.visits
             ],
         )
-    changes: dict[str, object] = {}
     if record.experiment_arms:
-        changes["experiment_arms"] = dict(record.experiment_arms)
-    if record.final_step is not None:
-        changes["final_step"] = record.final_step
-    if changes:
         session.execute(
             update(Enrollment)
             .where(Enrollment.enrollment_id == record.enrollment_id)
-            .values(**changes)
+            .values(experiment_arms=dict(record.experiment_arms))
             .execution_options(synchronize_session=False)
         )
     for experiment, arm in record.experiment_arms.items():
