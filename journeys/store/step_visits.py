@@ -1,7 +1,8 @@
 """Step visits and experiment arms of enrollments (interpreter revision 2).
 
-Written by the enrollment bookkeeping activity where an enrollment rests: one
-row per (enrollment, step, visit), so a retried activity records nothing twice.
+Written by the enrollment bookkeeping activities where an enrollment starts (from
+revision 3, its first step's visit), rests and ends: one row per (enrollment,
+step, visit), so a retried activity records nothing twice.
 Each arm is also written to the decision audit, once per enrollment and experiment.
 """
 

@@ -23,6 +23,7 @@ from journeys.contracts.activities import COMPUTE_SCORE_ACTIVITY
 from journeys.contracts.enrollment import (
     INTERPRETER_REVISION,
     EnrollmentInput,
+    EnrollmentResult,
     EnrollmentState,
     EnrollmentStatus,
     EventSignal,
@@ -148,6 +149,27 @@ async def wait_for_step(handle: WorkflowHandle[object, object], step: str) -> En
     raise AssertionError(f"{handle.id} never rested at {step}")
 
 
+async def start_at_revision(
+    env: WorkflowEnvironment,
+    settings: JourneySettings,
+    definition: JourneyDefinition,
+    customer: str,
+    revision: int,
+) -> WorkflowHandle[JourneyWorkflow, EnrollmentResult]:
+    """Start an enrollment as a client of interpreter ``revision`` would."""
+    return await env.client.start_workflow(
+        JourneyWorkflow.run,
+        EnrollmentInput(
+            org_id=ORG,
+            customer_id=customer,
+            definition=definition,
+            interpreter_revision=revision,
+        ),
+        id=f"revision-{revision}-{customer}",
+        task_queue=settings.task_queue,
+    )
+
+
 async def test_new_enrollments_upsert_search_attributes_only_where_they_rest(
     dev_env: WorkflowEnvironment, settings: JourneySettings, store: Store
 ) -> None:
@@ -253,17 +275,7 @@ async def test_a_failed_condition_ends_its_case_from_revision_2(
     env = time_skipping_env
     customer = f"branch{revision}-{uuid.uuid4().hex[:6]}"
     async with running_worker(env.client, settings, store):
-        handle = await env.client.start_workflow(
-            JourneyWorkflow.run,
-            EnrollmentInput(
-                org_id=ORG,
-                customer_id=customer,
-                definition=FAILED_FIRST_CONDITION,
-                interpreter_revision=revision,
-            ),
-            id=f"short-circuit-{customer}",
-            task_queue=settings.task_queue,
-        )
+        handle = await start_at_revision(env, settings, FAILED_FIRST_CONDITION, customer, revision)
         result = await handle.result()
         history = await handle.fetch_history()
     assert (result.outcome, result.path) == ("other", ["choose", "other"])
@@ -287,17 +299,7 @@ async def test_the_first_steps_visit_is_written_with_the_enrollment_from_revisio
     env = time_skipping_env
     customer = f"first{revision}-{uuid.uuid4().hex[:6]}"
     async with running_worker(env.client, settings, store):
-        handle = await env.client.start_workflow(
-            JourneyWorkflow.run,
-            EnrollmentInput(
-                org_id=ORG,
-                customer_id=customer,
-                definition=TWO_WAITS,
-                interpreter_revision=revision,
-            ),
-            id=f"first-visit-{customer}",
-            task_queue=settings.task_queue,
-        )
+        handle = await start_at_revision(env, settings, TWO_WAITS, customer, revision)
         await wait_for_step(handle, "first")  # type: ignore[arg-type]
         history = await handle.fetch_history()
     with store.transaction() as session:
