@@ -3,10 +3,12 @@
 Generates ``--enrollments`` enrollments (100,000 by default) of one journey over
 60 days in a fresh PostgreSQL database (or SQLite): each with its step visits
 (the path of seed 000's onboarding shape), an experiment arm, an ending, about
-two sends and one decision; then times the report (whole range, one version,
-one arm), the experiment verdict, the health check, the live view and the web
-dashboard's journey page. Saves the
-figures to ``bench/results/analytics_queries.json``.
+two sends and one decision, plus ``ALERTS`` health alerts (one in ten open);
+then times the report (whole range, one version, one arm), the experiment
+verdict, the health check, the live view, the web dashboard's journey page,
+one customer's paths (its customer page), the rollout status's ended
+enrollments and the alert reads (the API's ``/metrics`` reads the open counts
+on every scrape). Saves the figures to ``bench/results/analytics_queries.json``.
 
 Usage: ``.venv/bin/python -m bench.analytics_queries [--enrollments 100000]
 [--postgres postgresql://postgres@127.0.0.1:5432/postgres]``
@@ -38,15 +40,20 @@ from journeys.dashboard.live_view import live_view
 from journeys.dashboard.web_figures import journey_page
 from journeys.settings import JourneySettings
 from journeys.store import Store
+from journeys.store.health_alerts import alert_history, open_alert_counts
+from journeys.store.journey_analytics import customer_paths
+from journeys.store.journey_versions import ended_enrollments
 from journeys.store.tables.communication import CommunicationLog
 from journeys.store.tables.decisions import DecisionAudit
 from journeys.store.tables.enrollments import Enrollment, StepVisitRow
+from journeys.store.tables.journeys import HealthAlert
 from tests.support.measured_population import MEASURED
 
 RESULTS = Path(__file__).parent / "results" / "analytics_queries.json"
 ORG = "bench"
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 BATCH = 5_000
+ALERTS = 5_000
 PATHS = [
     (["split", "ARM", "day_0"], "exited", "goal_reached", 0.25),
     (["split", "ARM", "day_0", "day_3", "done"], "completed", "completed_journey", 0.35),
@@ -157,7 +164,28 @@ def generate(store: Store, count: int, seed: int = 7) -> float:
         if len(rows[Enrollment]) >= BATCH:
             flush()
     flush()
+    with store.transaction() as session:
+        session.execute(insert(HealthAlert), [_alert(rng, index) for index in range(ALERTS)])
     return time.perf_counter() - started
+
+
+def _alert(rng: random.Random, index: int) -> dict[str, Any]:
+    """One generated health alert over the 60 days; one in ten is still open."""
+    raised = NOW - timedelta(days=60 * rng.random())
+    return {
+        "org_id": ORG,
+        "journey_id": f"journey_{index % 50}",
+        "journey_version": 1,
+        "rule": rng.choice(["drop_off_rate", "completion_rate", "decision_error_rate"]),
+        "severity": "critical",
+        "message": "m",
+        "value": 0.5,
+        "threshold": 0.3,
+        "raised_at": raised,
+        "last_seen_at": raised,
+        "resolved_at": None if index % 10 == 0 else raised + timedelta(hours=6),
+        "delivered": "slack",
+    }
 
 
 def timed(label: str, run: Callable[[], object], repeat: int = 3) -> dict[str, Any]:
@@ -215,6 +243,13 @@ def main() -> None:
             )
             return lambda: requested_report(store, catalog, request)
 
+        def read(query: Callable[..., object], *args: Any, **kwargs: Any) -> Callable[[], object]:
+            def run() -> object:
+                with store.transaction() as session:
+                    return query(session, *args, **kwargs)
+
+            return run
+
         checker = HealthCheckActivities(store, catalog, settings, AlertDelivery("", "", ""))
         print("timings (median of 3 after a warm-up run):")
         figures = [
@@ -243,6 +278,13 @@ def main() -> None:
                     store, settings, MEASURED, org_id=ORG, version=None, now=NOW, days=30
                 ),
             ),
+            timed("one customer's paths (customer page)", read(customer_paths, ORG, "c54321")),
+            timed(
+                "ended enrollments (rollout status)",
+                read(ended_enrollments, ORG, MEASURED.id),
+            ),
+            timed("open alerts of the org (live view)", read(alert_history, ORG, active_only=True)),
+            timed("open alert counts (API /metrics scrape)", read(open_alert_counts)),
         ]
         results = (
             RESULTS.with_stem(f"{RESULTS.stem}-{arguments.label}") if arguments.label else RESULTS

@@ -25,6 +25,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from journeys.contracts.activities import SendStatus
 from journeys.contracts.enrollment import GOAL_REACHED_OUTCOME, EnrollmentStatus
@@ -159,14 +160,49 @@ def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> 
         step_order: The journey's steps in the order the funnel lists them.
     """
     with store.transaction() as session:
-        endings = ending_counts(session, where)
+        report, dropped_at = _cohort_report(session, where)
         reached = steps_reached(session, where)
-        completed_seconds, goal_seconds = durations_seconds(
-            session, where, status=EnrollmentStatus.COMPLETED.value, outcome=GOAL_REACHED_OUTCOME
-        )
         sends = send_counts(session, where)
         decided = decisions(session, where, excluding=ARM_DECISION)
         by_arm = arm_counts(session, where)
+    ordered = [s for s in step_order if s in reached] + sorted(set(reached) - set(step_order))
+    report.steps = [
+        StepFunnel(
+            step=step,
+            reached=reached[step],
+            dropped_here=dropped_at.get(step, 0),
+            dropoff_rate=rate(dropped_at.get(step, 0), reached[step]),
+        )
+        for step in ordered
+    ]
+    for channel, status, count in sends:
+        report.sends.setdefault(channel, {})[status] = count
+        reason = SUPPRESSION_REASONS.get(status)
+        if reason is not None:
+            report.suppressions[reason] = report.suppressions.get(reason, 0) + count
+    report.decisions, report.decision_errors, decided_count = summarize_decisions(decided)
+    report.decision_error_rate = rate(report.decision_errors, decided_count)
+    report.arms = arm_results(by_arm)
+    return report
+
+
+def journey_outcomes(store: Store, where: CohortFilter) -> JourneyReport:
+    """The report's cohort figures only: entered, how they ended, the rates and durations.
+
+    What a KPI's delta needs: two of a full report's six queries. The funnel,
+    sends, decisions and arms are left empty.
+    """
+    with store.transaction() as session:
+        report, _ = _cohort_report(session, where)
+    return report
+
+
+def _cohort_report(session: Session, where: CohortFilter) -> tuple[JourneyReport, dict[str, int]]:
+    """A report with the cohort's endings, rates and durations; drop-outs by final step."""
+    endings = ending_counts(session, where)
+    completed_seconds, goal_seconds = durations_seconds(
+        session, where, status=EnrollmentStatus.COMPLETED.value, outcome=GOAL_REACHED_OUTCOME
+    )
     report = JourneyReport(
         org_id=where.org_id,
         journey_id=where.journey_id,
@@ -195,27 +231,9 @@ def journey_report(store: Store, where: CohortFilter, step_order: list[str]) -> 
     report.completion_rate = rate(report.completed, report.entered)
     report.goal_conversion = rate(report.goal_reached, report.entered)
     report.dropoff_rate = rate(report.dropped, report.entered)
-    ordered = [s for s in step_order if s in reached] + sorted(set(reached) - set(step_order))
-    report.steps = [
-        StepFunnel(
-            step=step,
-            reached=reached[step],
-            dropped_here=dropped_at.get(step, 0),
-            dropoff_rate=rate(dropped_at.get(step, 0), reached[step]),
-        )
-        for step in ordered
-    ]
     report.time_to_complete = durations(completed_seconds)
     report.time_to_first_value = durations(goal_seconds)
-    for channel, status, count in sends:
-        report.sends.setdefault(channel, {})[status] = count
-        reason = SUPPRESSION_REASONS.get(status)
-        if reason is not None:
-            report.suppressions[reason] = report.suppressions.get(reason, 0) + count
-    report.decisions, report.decision_errors, decided_count = summarize_decisions(decided)
-    report.decision_error_rate = rate(report.decision_errors, decided_count)
-    report.arms = arm_results(by_arm)
-    return report
+    return report, dropped_at
 
 
 def summarize_decisions(tallies: list[DecisionTally]) -> tuple[list[DecisionSummary], int, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from journeys.analytics.experiments import ExperimentResult, experiment_result
-from journeys.analytics.journey_report import JourneyReport, journey_report
+from journeys.analytics.journey_report import JourneyReport, journey_outcomes, journey_report
 from journeys.decisioning.client_journey_intelligence import STAGES, JourneyScore
 from journeys.decisioning.client_journey_service import ClientJourneyService
 from journeys.language import ExperimentStep, JourneyDefinition
@@ -97,13 +97,15 @@ def journey_page(
 ) -> JourneyPage:
     """The report over the last ``days``, KPIs with deltas, experiments and active alerts."""
 
-    def report(since: datetime, until: datetime) -> JourneyReport:
-        where = CohortFilter(org_id, definition.id, since, until, version=version)
-        return journey_report(store, where, list(definition.steps))
+    def cohort(since: datetime, until: datetime) -> CohortFilter:
+        return CohortFilter(org_id, definition.id, since, until, version=version)
 
-    current = report(now - timedelta(days=days), now)
-    recent = report(now - timedelta(days=DELTA_DAYS), now)
-    before = report(now - timedelta(days=2 * DELTA_DAYS), now - timedelta(days=DELTA_DAYS))
+    current = journey_report(store, cohort(now - timedelta(days=days), now), list(definition.steps))
+    # The deltas need only the cohorts' endings and durations, not whole reports.
+    recent = journey_outcomes(store, cohort(now - timedelta(days=DELTA_DAYS), now))
+    before = journey_outcomes(
+        store, cohort(now - timedelta(days=2 * DELTA_DAYS), now - timedelta(days=DELTA_DAYS))
+    )
     experiments = sorted(
         {s.experiment for s in definition.steps.values() if isinstance(s, ExperimentStep)}
     )
