@@ -6,60 +6,31 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from journeys.contracts.activities import EnrollmentRecord
-from journeys.contracts.enrollment import EnrollmentStatus, StepVisit
+from journeys.contracts.enrollment import EnrollmentStatus
 from journeys.store import Store
-from journeys.store.enrollments import upsert_enrollment
 from journeys.store.journey_analytics import customer_paths
-from journeys.store.step_visits import record_step_visits
+from tests.support.health_data import record_walks
 
 ORG = "acme"
 STARTED = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def enroll(
-    store: Store,
-    enrollment_id: str,
-    customer_id: str,
-    journey_id: str,
-    steps: list[str],
-    *,
-    org_id: str = ORG,
-    days_after: int = 0,
-) -> None:
-    """One active enrollment that visited ``steps`` in order, a minute apart."""
-    started = STARTED + timedelta(days=days_after)
-    record = EnrollmentRecord(
-        org_id=org_id,
-        customer_id=customer_id,
-        journey_id=journey_id,
-        journey_version=2,
-        workflow_id=f"wf-{enrollment_id}",
-        enrollment_id=enrollment_id,
-        status=EnrollmentStatus.ACTIVE,
-        at=started,
-        visits=[
-            StepVisit(step=step, visit=1, entered_at=started + timedelta(minutes=i))
-            for i, step in enumerate(steps)
-        ],
-    )
-    with store.transaction() as session:
-        upsert_enrollment(session, record)
-        record_step_visits(session, record)
+ACTIVE = EnrollmentStatus.ACTIVE
 
 
 def check_paths(store: Store) -> None:
-    enroll(store, "e-welcome", "ada", "welcome", ["day_0", "day_1"])
+    record_walks(
+        store, ORG, "welcome", STARTED, [(["day_0", "day_1"], ACTIVE, None)], customer_id="ada"
+    )
     onboarding = ["split", "welcome_long", "day_0"]
-    enroll(store, "e-onboard", "ada", "onboarding", onboarding, days_after=2)
-    enroll(store, "e-other", "bob", "welcome", ["day_0"])
-    enroll(store, "e-other-org", "ada", "welcome", ["day_0", "day_3"], org_id="globex")
+    later = STARTED + timedelta(days=2)
+    record_walks(store, ORG, "onboarding", later, [(onboarding, ACTIVE, None)], customer_id="ada")
+    record_walks(store, ORG, "welcome", STARTED, [(["day_0"], ACTIVE, None)], customer_id="bob")
+    record_walks(store, "globex", "welcome", later, [(["day_3"], ACTIVE, None)], customer_id="ada")
     with store.transaction() as session:
         paths = customer_paths(session, ORG, "ada")
         nobody = customer_paths(session, ORG, "nobody")
     assert paths == [
-        ("onboarding", 2, "active", None, ["split", "welcome_long", "day_0"]),
-        ("welcome", 2, "active", None, ["day_0", "day_1"]),
+        ("onboarding", 1, "active", None, onboarding),
+        ("welcome", 1, "active", None, ["day_0", "day_1"]),
     ]
     assert nobody == []
 

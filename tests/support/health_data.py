@@ -72,14 +72,18 @@ def record_walks(
     started_at: datetime,
     walks: Sequence[tuple[list[str], EnrollmentStatus, str | None]],
     arms: dict[str, str] | None = None,
+    customer_id: str | None = None,
 ) -> None:
-    """Enrollments that visited the given steps and ended (or not) as given, a day after start."""
+    """Enrollments that visited the given steps and ended (or not) as given, a day after start.
+
+    Each walk is a new customer's, unless ``customer_id`` names one for them all.
+    """
     with store.transaction() as session:
         for steps, status, outcome in walks:
             enrollment_id = uuid.uuid4().hex
             start = EnrollmentRecord(
                 org_id=org_id,
-                customer_id=f"w-{enrollment_id[:10]}",
+                customer_id=customer_id or f"w-{enrollment_id[:10]}",
                 journey_id=journey_id,
                 journey_version=1,
                 workflow_id=f"wf-{enrollment_id}",
