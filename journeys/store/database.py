@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from journeys.errors import StoreUnavailableError
+from journeys.store.schema_lock import hold_schema_change_lock
 
 if TYPE_CHECKING:
     from journeys.settings import JourneySettings
@@ -105,6 +106,7 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self.engine.begin() as connection, _unbounded(connection):
+            hold_schema_change_lock(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from journeys.contracts.enrollment import check_org_id
+from journeys.store.schema_lock import hold_schema_change_lock
 from journeys.store.tables.base import utcnow
 from journeys.store.tables.tenancy import ApiKey, Organization
 
@@ -157,5 +158,6 @@ def apply_row_level_security(connection: Connection) -> list[str]:
     """
     if connection.dialect.name != "postgresql":
         return []
+    hold_schema_change_lock(connection)
     rows = connection.execute(text("SELECT journeys_apply_org_row_security()")).scalar_one()
     return sorted(str(name) for name in rows or [])
