@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -17,7 +15,7 @@ from journeys.devtools.temporal_binaries import temporal_cli_path, test_server_p
 from journeys.settings import JourneySettings
 from journeys.store import Store
 from journeys.temporal_connection import register_search_attributes
-from tests.support.postgres import postgres_admin_url
+from tests.support.postgres import new_database
 
 
 @pytest.fixture
@@ -76,17 +74,10 @@ def store(settings: JourneySettings) -> Iterator[Store]:
 @pytest.fixture
 def pg_store() -> Iterator[Store]:
     """A migrated store in a fresh PostgreSQL database, dropped afterwards."""
-    admin_url = postgres_admin_url()
-    name = f"journeys_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        store.migrate()
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_database() as url:
+        store = Store(url)
+        try:
+            store.migrate()
+            yield store
+        finally:
+            store.dispose()

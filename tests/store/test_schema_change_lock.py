@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from journeys.store import Store
 from journeys.store.tenancy import apply_row_level_security
-from tests.support.postgres import postgres_admin_url
+from tests.support.postgres import new_database
 
 pytestmark = pytest.mark.postgres
 
@@ -53,19 +51,10 @@ def all_at_once(stores: list[Store], start: Callable[[Store], object]) -> list[B
 
 
 @pytest.fixture
-def new_database() -> Iterator[str]:
+def empty_database() -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped afterwards."""
-    admin_url = postgres_admin_url()
-    name = f"journeys_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_database() as url:
+        yield url
 
 
 def test_row_level_security_applied_by_processes_starting_together(pg_store: Store) -> None:
@@ -86,8 +75,8 @@ def test_row_level_security_applied_by_processes_starting_together(pg_store: Sto
     assert all("enrollments" in tables for tables in covered)
 
 
-def test_a_new_database_migrated_by_processes_starting_together(new_database: str) -> None:
-    stores = [Store(new_database) for _ in range(PROCESSES)]
+def test_a_new_database_migrated_by_processes_starting_together(empty_database: str) -> None:
+    stores = [Store(empty_database) for _ in range(PROCESSES)]
     try:
         failures = all_at_once(stores, Store.migrate)
         with stores[0].engine.connect() as connection:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from journeys.settings import JourneySettings
 
@@ -29,6 +33,22 @@ def postgres_admin_url() -> str:
             pytest.fail(f"PostgreSQL at {POSTGRES_URL_VARIABLE} is unreachable on CI: {err}")
         pytest.skip(f"no PostgreSQL server reachable at {POSTGRES_URL_VARIABLE}: {err}")
     return url
+
+
+@contextmanager
+def new_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    admin_url = postgres_admin_url()
+    name = f"journeys_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def lock_waiters(engine: Engine) -> int:
